@@ -1,0 +1,31 @@
+//! loanchain-contracts: the deterministic loan-contract state machine of loanchain.
+//!
+//! Everything the member institutions agree on by consensus is decided here: the custody ledger,
+//! the life of every micro-credit loan contract (listing, crowd-funding, disbursement, schedules,
+//! repayment, overdue, guarantor buyback, risk pool, claim transfer), supervision, and the
+//! CFCA-style electronic seals that bind each party to a contract (DESIGN §4–§7).
+//!
+//! The crate has no I/O, no clock, no randomness and no async. The node runs it inside consensus
+//! over RocksDB; `loanctl` uses it to build, sign and verify transactions and seals; tests run it
+//! over the in-memory state.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod amount;
+pub mod codec;
+pub mod crypto;
+pub mod document;
+pub mod error;
+pub mod export;
+pub mod ids;
+pub mod params;
+pub mod schedule;
+pub mod seal;
+
+pub use amount::{Amount, Money, Rate};
+pub use crypto::{Domain, Hash, Keypair, PublicKey, Signature};
+pub use document::ContractDocument;
+pub use error::{Error, ErrorClass};
+pub use ids::{AccountId, ClaimId, LoanId, Role, SealId};
+pub use params::{Params, RiskGrade};
+pub use schedule::{PeriodKind, RepaymentMethod};

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of loanchain: unit, integration, property and scenario tests, the purity check
+# of the pure crates, and a short consensus simulation sweep. One profile (release) for everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/prereqs.sh
+ensure_prereqs
+
+echo "==> pure crates carry no I/O dependency"
+scripts/check-purity.sh
+
+echo "==> cargo test (release profile)"
+cargo test --release --workspace --locked
