@@ -98,6 +98,10 @@ pub enum Error {
     NotAllowed { loan: String, reason: &'static str },
     #[error("the risk pool is disabled by genesis")]
     RiskPoolDisabled,
+    #[error("{amount} CNY exceeds what loan {loan} still owes ({owed})")]
+    Overpayment { loan: String, amount: String, owed: String },
+    #[error("account {account} {reason}")]
+    AccountState { account: String, reason: String },
 
     // --- e-seals (DESIGN §7) --------------------------------------------------------------
     #[error("seal of {party} fails the check '{check}': {detail}")]
@@ -149,6 +153,8 @@ impl Error {
             Error::NotBorrower { .. } => "not_borrower",
             Error::NotAllowed { .. } => "not_allowed",
             Error::RiskPoolDisabled => "risk_pool_disabled",
+            Error::Overpayment { .. } => "overpayment",
+            Error::AccountState { .. } => "account_state",
             Error::Seal { .. } => "bad_seal",
             Error::NotSealIssuer { .. } => "not_seal_issuer",
             Error::AlreadyRevoked { .. } => "already_revoked",

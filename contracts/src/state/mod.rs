@@ -1,0 +1,290 @@
+//! State behind a small trait (DESIGN §10): the node backs it with RocksDB, tests with a BTreeMap.
+//!
+//! [`Store`] is what a backend provides: point reads and ordered prefix iteration over committed
+//! state. Execution reads through an [`Overlay`] that buffers a block's writes, and within it one
+//! transaction's writes, so that a failed transaction is dropped whole. Values are typed through
+//! [`Table`]s (see [`tables`]); keys are order-preserving encodings so prefix scans come out in
+//! key order (claims by index, deadlines by time).
+
+pub mod keys;
+pub mod tables;
+
+use std::collections::BTreeMap;
+use std::collections::btree_map;
+use std::ops::Bound;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::codec;
+use crate::crypto::Hash;
+use crate::error::Error;
+pub use keys::KeyCodec;
+
+/// One entry of a prefix scan.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// A write set: every key a block (or transaction) changed, in key order; `None` deletes.
+pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// Committed state, as a backend provides it.
+pub trait Store {
+    /// The value at `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
+    /// Every entry whose key starts with `prefix`, in key order, from `start` (inclusive) on.
+    fn scan<'a>(&'a self, prefix: &[u8], start: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, Error>> + 'a>;
+}
+
+/// State in memory: the reference backend for tests, benchmarks and the simulator.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemStore {
+    map: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl MemStore {
+    /// Empty state.
+    pub fn new() -> MemStore {
+        MemStore::default()
+    }
+
+    /// Applies a committed block's write set.
+    pub fn apply(&mut self, writes: &WriteSet) {
+        for (k, v) in writes {
+            match v {
+                Some(v) => self.map.insert(k.clone(), v.clone()),
+                None => self.map.remove(k),
+            };
+        }
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Every entry, in key order.
+    pub fn entries(&self) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
+        self.map.iter()
+    }
+}
+
+impl Store for MemStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.map.get(key).cloned())
+    }
+
+    fn scan<'a>(&'a self, prefix: &[u8], start: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, Error>> + 'a> {
+        let prefix = prefix.to_vec();
+        let from = if start > prefix.as_slice() { start.to_vec() } else { prefix.clone() };
+        Box::new(
+            self.map
+                .range::<[u8], _>((Bound::Included(from.as_slice()), Bound::Unbounded))
+                .take_while(move |(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| Ok((k.clone(), v.clone()))),
+        )
+    }
+}
+
+/// A typed table: a one-byte prefix, a key type and a value type (STYLE habit 11).
+pub trait Table {
+    /// Name, for errors.
+    const NAME: &'static str;
+    /// First byte of every key of the table.
+    const PREFIX: u8;
+    /// Key type, encoded order-preservingly.
+    type Key: KeyCodec;
+    /// Value type, encoded with bcs.
+    type Value: Serialize + DeserializeOwned;
+
+    /// The full key bytes of `key`.
+    fn key(key: &Self::Key) -> Vec<u8> {
+        let mut out = vec![Self::PREFIX];
+        key.encode_key(&mut out);
+        out
+    }
+}
+
+/// Block- and transaction-level write buffers over committed state.
+pub struct Overlay<'s> {
+    base: &'s dyn Store,
+    block: WriteSet,
+    tx: WriteSet,
+}
+
+impl<'s> Overlay<'s> {
+    /// An empty overlay over `base`.
+    pub fn new(base: &'s dyn Store) -> Overlay<'s> {
+        Overlay { base, block: WriteSet::new(), tx: WriteSet::new() }
+    }
+
+    /// Raw read through both buffers.
+    pub fn get_raw(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        if let Some(v) = self.tx.get(key) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.block.get(key) {
+            return Ok(v.clone());
+        }
+        self.base.get(key)
+    }
+
+    /// Typed read.
+    pub fn get<T: Table>(&self, key: &T::Key) -> Result<Option<T::Value>, Error> {
+        match self.get_raw(&T::key(key))? {
+            None => Ok(None),
+            Some(bytes) => decode::<T>(&bytes).map(Some),
+        }
+    }
+
+    /// Typed write.
+    pub fn put<T: Table>(&mut self, key: &T::Key, value: &T::Value) {
+        self.tx.insert(T::key(key), Some(codec::to_bytes(value)));
+    }
+
+    /// Typed delete.
+    pub fn delete<T: Table>(&mut self, key: &T::Key) {
+        self.tx.insert(T::key(key), None);
+    }
+
+    /// Keeps the current transaction's writes.
+    pub fn commit_tx(&mut self) {
+        let tx = std::mem::take(&mut self.tx);
+        self.block.extend(tx);
+    }
+
+    /// Drops the current transaction's writes.
+    pub fn rollback_tx(&mut self) {
+        self.tx.clear();
+    }
+
+    /// The keys the current transaction wrote so far.
+    pub fn tx_keys(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.tx.keys()
+    }
+
+    /// Entries of table `T` whose key starts with `prefix` (an encoded partial key), in key
+    /// order, as they stand with every buffered write applied; decoding stops at `limit` entries.
+    pub fn scan<T: Table>(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, T::Value)>, Error> {
+        let mut full = vec![T::PREFIX];
+        full.extend_from_slice(prefix);
+        let mut out = Vec::new();
+        for entry in self.merged(&full) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = entry?;
+            out.push((k[1..].to_vec(), decode::<T>(&v)?));
+        }
+        Ok(out)
+    }
+
+    /// Merges base, block and transaction entries under `prefix`, in key order.
+    fn merged<'a>(&'a self, prefix: &'a [u8]) -> impl Iterator<Item = Result<Entry, Error>> + 'a {
+        let layers: Vec<btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>> = [&self.block, &self.tx]
+            .into_iter()
+            .map(|m| m.range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded)))
+            .collect();
+        Merge { base: self.base.scan(prefix, prefix).peekable(), layers: layers.into_iter().map(Iterator::peekable).collect(), prefix }
+    }
+
+    /// The block's write set so far (the transaction buffer must be empty).
+    pub fn into_writes(mut self) -> WriteSet {
+        self.commit_tx();
+        self.block
+    }
+}
+
+struct Merge<'a> {
+    base: std::iter::Peekable<Box<dyn Iterator<Item = Result<Entry, Error>> + 'a>>,
+    layers: Vec<std::iter::Peekable<btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>>>,
+    prefix: &'a [u8],
+}
+
+impl Iterator for Merge<'_> {
+    type Item = Result<Entry, Error>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            // The smallest key among the heads; upper layers win ties.
+            let mut best: Option<Vec<u8>> = match self.base.peek() {
+                Some(Ok((k, _))) => Some(k.clone()),
+                Some(Err(_)) => return self.base.next(),
+                None => None,
+            };
+            for layer in &mut self.layers {
+                if let Some((k, _)) = layer.peek() {
+                    if k.starts_with(self.prefix) && best.as_ref().is_none_or(|b| *k <= b) {
+                        best = Some((*k).clone());
+                    }
+                }
+            }
+            let key = best?;
+            let mut value: Option<Option<Vec<u8>>> = None;
+            if matches!(self.base.peek(), Some(Ok((k, _))) if *k == key) {
+                if let Some(Ok((_, v))) = self.base.next() {
+                    value = Some(Some(v));
+                }
+            }
+            for layer in &mut self.layers {
+                if matches!(layer.peek(), Some((k, _)) if **k == key) {
+                    if let Some((_, v)) = layer.next() {
+                        value = Some(v.clone());
+                    }
+                }
+            }
+            match value {
+                Some(Some(v)) => return Some(Ok((key, v))),
+                _ => continue, // deleted in an upper layer
+            }
+        }
+    }
+}
+
+fn decode<T: Table>(bytes: &[u8]) -> Result<T::Value, Error> {
+    bcs::from_bytes(bytes).map_err(|e| Error::Storage { reason: format!("corrupt {} entry: {e}", T::NAME) })
+}
+
+/// The state commitment after a block (DESIGN §10): SHA-256 over the previous app hash, the
+/// height and the block's sorted write set. Identical inputs give identical hashes on every node.
+pub fn chain_app_hash(previous: &Hash, height: u64, writes: &WriteSet) -> Hash {
+    let mut parts: Vec<u8> = Vec::with_capacity(64 + writes.len() * 64);
+    parts.extend_from_slice(previous.as_bytes());
+    parts.extend_from_slice(&height.to_be_bytes());
+    parts.extend_from_slice(&codec::to_bytes(writes));
+    Hash::digest(&parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::tables::Nonces;
+    use crate::ids::AccountId;
+
+    #[test]
+    fn overlay_layers_read_write_and_roll_back() {
+        let a = AccountId(Hash::digest(b"a"));
+        let mut base = MemStore::new();
+        let mut o = Overlay::new(&base);
+        o.put::<Nonces>(&(a, 1), &10);
+        o.commit_tx();
+        o.put::<Nonces>(&(a, 2), &20);
+        assert_eq!(o.get::<Nonces>(&(a, 2)).unwrap(), Some(20));
+        o.rollback_tx();
+        assert_eq!(o.get::<Nonces>(&(a, 2)).unwrap(), None);
+        assert_eq!(o.get::<Nonces>(&(a, 1)).unwrap(), Some(10));
+        let w = o.into_writes();
+        base.apply(&w);
+        let mut o = Overlay::new(&base);
+        o.put::<Nonces>(&(a, 0), &5);
+        o.delete::<Nonces>(&(a, 1));
+        o.put::<Nonces>(&(a, 3), &30);
+        let mut prefix = Vec::new();
+        a.encode_key(&mut prefix);
+        let got: Vec<u64> = o.scan::<Nonces>(&prefix, 100).unwrap().into_iter().map(|(_, v)| v).collect();
+        assert_eq!(got, vec![5, 30], "scan merges layers in key order and hides deletions");
+    }
+}
