@@ -241,3 +241,41 @@ impl ExportedContract {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(oks: &[bool]) -> VerifyReport {
+        let seals = oks
+            .iter()
+            .enumerate()
+            .map(|(i, ok)| SealReport {
+                party: "investor".into(),
+                account: AccountId(Hash::digest(&[i as u8])),
+                seal_id: SealId::new(format!("S-{i}")).unwrap(),
+                ok: *ok,
+                error: (!ok).then(|| "broken".to_string()),
+                check: (!ok).then(|| "document_digest".to_string()),
+            })
+            .collect();
+        VerifyReport { document_digest: Hash::ZERO, seals }
+    }
+
+    #[test]
+    fn a_report_is_ok_only_with_seals_and_no_failure() {
+        assert!(!report(&[]).all_ok(), "a contract without seals is not verified");
+        assert!(report(&[true, true]).all_ok());
+        let r = report(&[true, false, false]);
+        assert!(!r.all_ok());
+        assert_eq!(r.first_failure().unwrap().seal_id.as_str(), "S-1");
+        assert!(SealId::new(MISSING_SEAL_ID).is_ok());
+    }
+
+    #[test]
+    fn from_json_errors_are_typed() {
+        assert_eq!(ExportedContract::from_json("{}").unwrap_err().code(), "decode");
+        let big = "x".repeat(MAX_EXPORT_JSON_BYTES + 1);
+        assert_eq!(ExportedContract::from_json(&big).unwrap_err().code(), "too_large");
+    }
+}

@@ -430,13 +430,13 @@ pub fn verify(seal: &SealSignature, party: &str, ctx: &VerifyContext<'_>) -> Res
             ),
         );
     }
-    if let (Some(ts), Some(check)) = (ctx.chain_timestamp, ctx.check_timestamp) {
-        if let Err(why) = check(ts) {
-            return fail(
-                "chain_timestamp",
-                format!("the chain timestamp at height {} (block {}) does not verify: {why}", ts.height, ts.block_hash.short()),
-            );
-        }
+    if let (Some(ts), Some(check)) = (ctx.chain_timestamp, ctx.check_timestamp)
+        && let Err(why) = check(ts)
+    {
+        return fail(
+            "chain_timestamp",
+            format!("the chain timestamp at height {} (block {}) does not verify: {why}", ts.height, ts.block_hash.short()),
+        );
     }
     Ok(())
 }
@@ -486,7 +486,8 @@ mod tests {
         assert!(cert.verify_issuer_signature().is_ok());
         assert_eq!(cert.id().as_str(), "S-001");
         assert!(matches!(SealCertificate::issue(body(&ca, &k), &k), Err(Error::InvalidField { field: "issuer", .. })));
-        let cases: Vec<(fn(&mut SealCertificateBody), &str)> = vec![
+        type Case = (fn(&mut SealCertificateBody), &'static str);
+        let cases: Vec<Case> = vec![
             (|b| b.version = 2, "invalid_field"),
             (|b| b.name.clear(), "invalid_field"),
             (|b| b.name = "x".repeat(129), "too_large"),
