@@ -57,7 +57,7 @@ pub struct ExportedContract {
 pub struct SealReport {
     /// The party the seal is for.
     pub party: String,
-    /// The party's account.
+    /// The party's account (for a missing investor seal, where no account is known: all zeros).
     pub account: AccountId,
     /// The seal's id, or [`MISSING_SEAL_ID`] when the seal is missing.
     pub seal_id: SealId,
