@@ -205,7 +205,12 @@ impl Hash {
 
 impl PublicKey {
     fn verifying_key(&self) -> Result<VerifyingKey, Error> {
-        VerifyingKey::from_bytes(&self.0).map_err(|_| Error::BadPublicKey { key: self.short() })
+        // Small-order ("weak") keys are refused: with them, batch and single verification could
+        // disagree, and nodes must agree on every verdict.
+        match VerifyingKey::from_bytes(&self.0) {
+            Ok(k) if !k.is_weak() => Ok(k),
+            _ => Err(Error::BadPublicKey { key: self.short() }),
+        }
     }
 
     /// Checks `signature` over `domain || message` (strict verification: no malleable signatures,
@@ -215,6 +220,14 @@ impl PublicKey {
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
         key.verify_strict(&domain.message(message), &sig)
             .map_err(|_| Error::BadSignature { signer: self.short() })
+    }
+
+    /// Checks `signature` over bytes that already carry their domain (see [`Domain::message`]),
+    /// with strict verification.
+    pub fn verify_signed_bytes(&self, signed_bytes: &[u8], signature: &Signature) -> Result<(), Error> {
+        let key = self.verifying_key()?;
+        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
+        key.verify_strict(signed_bytes, &sig).map_err(|_| Error::BadSignature { signer: self.short() })
     }
 
     /// The account id of whoever holds this key: SHA-256 of the key (DESIGN §4).

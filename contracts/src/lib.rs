@@ -29,3 +29,12 @@ pub use error::{Error, ErrorClass};
 pub use ids::{AccountId, ClaimId, LoanId, Role, SealId};
 pub use params::{Params, RiskGrade};
 pub use schedule::{PeriodKind, RepaymentMethod};
+pub mod event;
+pub mod exec;
+pub mod state;
+pub mod tx;
+
+pub use event::{Event, EventKind, Receipt, ReceiptStatus};
+pub use exec::{BlockContext, BlockOutcome, GenesisAccount, execute_block, init_genesis};
+pub use state::{MemStore, Store};
+pub use tx::{Payload, SignedTransaction, TxBody, VerifiedTx};

@@ -342,10 +342,105 @@ impl SignedTransaction {
         Hash::digest(&self.to_bytes())
     }
 
-    /// Checks the signature alone (one at a time; see [`verify_transactions`] for batches).
+    /// Every signature the transaction carries, each with what it is for: its own, the signer's
+    /// and the issuer's signature of each seal, and a claim buyer's consent. The chain verifies
+    /// all of them once, before execution (DESIGN §12).
+    pub fn signed_messages(&self, chain_id: &str) -> Vec<SignedMessage> {
+        let mut out = vec![SignedMessage {
+            what: SignatureOf::Transaction,
+            key: self.signer_public_key,
+            bytes: Domain::Transaction.message(&signing_bytes(chain_id, &self.body)),
+            signature: self.signature,
+        }];
+        let mut seal = |party: &'static str, s: &SealSignature| {
+            let [signer, issuer] = s.signed_messages();
+            for ((key, bytes, signature), issuer_part) in [(signer, false), (issuer, true)] {
+                out.push(SignedMessage { what: SignatureOf::Seal { party, issuer: issuer_part }, key, bytes, signature });
+            }
+        };
+        match &self.body.payload {
+            Payload::ListLoan { borrower_seal, institution_seal, .. } => {
+                seal("borrower", borrower_seal);
+                seal("institution", institution_seal);
+            }
+            Payload::FundLoan { seal: s, .. } => seal("investor", s),
+            Payload::TransferClaim { claim, buyer, price, buyer_nonce, buyer_signature } => {
+                let consent = TransferConsent {
+                    chain_id: chain_id.to_string(),
+                    claim: claim.clone(),
+                    seller: self.signer(),
+                    price: *price,
+                    buyer_nonce: *buyer_nonce,
+                    valid_until_height: self.body.valid_until_height,
+                };
+                out.push(SignedMessage {
+                    what: SignatureOf::TransferConsent,
+                    key: *buyer,
+                    bytes: Domain::ClaimTransferConsent.message(&codec::to_bytes(&consent)),
+                    signature: *buyer_signature,
+                });
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Checks every signature of the transaction, one at a time (see [`verify_transactions`]
+    /// for batches).
     pub fn verify(self, chain_id: &str) -> Result<VerifiedTx, Error> {
-        self.signer_public_key.verify(Domain::Transaction, &signing_bytes(chain_id, &self.body), &self.signature)?;
+        for m in self.signed_messages(chain_id) {
+            m.verify()?;
+        }
         Ok(VerifiedTx::new(self))
+    }
+}
+
+/// What a signature carried by a transaction is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureOf {
+    /// The transaction's own signature.
+    Transaction,
+    /// A seal's signature: by the sealing party, or by the certificate's issuer.
+    Seal {
+        /// `borrower`, `institution` or `investor`.
+        party: &'static str,
+        /// True for the issuer's signature on the certificate.
+        issuer: bool,
+    },
+    /// A claim buyer's consent.
+    TransferConsent,
+}
+
+/// One signature to check: key, exact signed bytes (domain included) and signature.
+#[derive(Clone, Debug)]
+pub struct SignedMessage {
+    /// What it is for, so a failure can be named.
+    pub what: SignatureOf,
+    /// The signing key.
+    pub key: PublicKey,
+    /// `domain || message`.
+    pub bytes: Vec<u8>,
+    /// The signature.
+    pub signature: Signature,
+}
+
+impl SignedMessage {
+    /// Checks it alone, with an error that names which signature failed.
+    pub fn verify(&self) -> Result<(), Error> {
+        self.key.verify_signed_bytes(&self.bytes, &self.signature).map_err(|_| match self.what {
+            SignatureOf::Transaction => Error::BadSignature { signer: self.key.short() },
+            SignatureOf::Seal { party, issuer: false } => Error::Seal {
+                party: party.to_string(),
+                check: "signer_signature",
+                detail: format!("the signature by seal key {} does not verify", self.key.short()),
+            },
+            SignatureOf::Seal { party, issuer: true } => Error::Seal {
+                party: party.to_string(),
+                check: "issuer_signature",
+                detail: format!("the issuer signature by {} on the certificate does not verify", self.key.short()),
+            },
+            SignatureOf::TransferConsent => Error::BadSignature { signer: format!("claim buyer {}", self.key.short()) },
+        })
     }
 }
 
@@ -392,20 +487,15 @@ impl VerifiedTx {
     }
 }
 
-/// Verifies many transactions with ed25519 batch verification (DESIGN §12); if the batch fails,
-/// falls back to one-by-one checks so each transaction gets its own verdict.
+/// Verifies many transactions with ed25519 batch verification (DESIGN §12): every signature of
+/// every transaction in one batch; if the batch fails, each transaction is checked alone so that
+/// each gets its own verdict.
 pub fn verify_transactions(chain_id: &str, txs: Vec<SignedTransaction>) -> Vec<Result<VerifiedTx, Error>> {
-    let messages: Vec<Vec<u8>> =
-        txs.iter().map(|t| Domain::Transaction.message(&signing_bytes(chain_id, &t.body))).collect();
-    let items: Vec<BatchItem<'_>> = txs
-        .iter()
-        .zip(&messages)
-        .map(|(t, m)| BatchItem { key: &t.signer_public_key, signed_bytes: m, signature: &t.signature })
-        .collect();
+    let messages: Vec<SignedMessage> = txs.iter().flat_map(|t| t.signed_messages(chain_id)).collect();
+    let items: Vec<BatchItem<'_>> =
+        messages.iter().map(|m| BatchItem { key: &m.key, signed_bytes: &m.bytes, signature: &m.signature }).collect();
     if verify_batch(&items).is_ok() {
-        drop(items);
         return txs.into_iter().map(|t| Ok(VerifiedTx::new(t))).collect();
     }
-    drop(items);
     txs.into_iter().map(|t| t.verify(chain_id)).collect()
 }
