@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod amount;
+mod calendar;
 pub mod codec;
 pub mod crypto;
 pub mod document;

@@ -1,10 +1,48 @@
 //! Repayment schedules, due dates and pro-rata splits (DESIGN §6), in whole fen.
+//!
+//! - [`build`] turns a loan's principal, annual rate, term and [`RepaymentMethod`] into its
+//!   schedule: one [`ScheduleLine`] per period (one line for a bullet loan), every amount rounded
+//!   half-up to the fen, the rate per period being `annual / 12` whatever a period lasts.
+//! - [`due_time`] says when a period falls due, for calendar-month or fixed-length periods.
+//! - [`split_pro_rata`] divides a repayment (or a compensation) among claim holders by largest
+//!   remainder, so the parts always sum exactly to the whole.
+//!
+//! # Rounding, exactly
+//!
+//! Each rounded quantity is the exact rational value of the DESIGN formula rounded half-up; no
+//! intermediate is rounded first:
+//!
+//! - `round(balance·r)` is evaluated as `round(balance·annual/12)` with the division last. With
+//!   `r` first truncated (0.1/12 = 0.008333…), a product that is exactly half a fen (0.60 at 10 %
+//!   gives 0.005) would round down instead of up.
+//! - The equal installment `A` is computed in exact integer arithmetic: with `annual = m/10^6`,
+//!   `D = 12·10^6`, `g = D + m` and the principal `p` in fen,
+//!   `A = p·m·g^n / (D·(g^n − D^n))` fen, rounded half-up by comparing integers. `(1+r)^n` has
+//!   thousands of digits for 600 periods; rounding it to Decimal's 28 digits can move `A` across
+//!   a half fen, and exact half fens do occur (for example at 12 % over 2 periods whenever
+//!   `p·10201 ≡ 10050 (mod 20100)`).
+//!
+//! # When the rounded principal would overshoot
+//!
+//! `round(P/n)` (equal principal, and the equal installment at rate 0) may exceed `P/n` by up to
+//! half a fen, and an installment rounded up repays a little more principal each period, compounding
+//! at the period rate. For small principals over many periods the first `n − 1` periods could then
+//! repay more than `P` (0.20 over 8 periods: 7 × 0.03 = 0.21), leaving the "remainder" for the
+//! last period negative. The rule here is that no period repays more principal than is
+//! outstanding: `principal_k = min(due principal, balance)`. The schedule then ends with lines of
+//! zero principal (and zero interest, the balance being zero), the sum of the principal is still
+//! exactly `P` and no amount is negative; every line before the balance runs out follows the
+//! DESIGN formula unchanged. Callers must treat a zero line as paid when it falls due. Realistic
+//! loans never reach this: at rate 0 it needs `P < n(n−1)/2` fen (1.00 over 15 periods).
 
 use std::fmt;
 use std::str::FromStr;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::amount::{Amount, Money, Rate};
+use crate::calendar::{add_months, civil_from_days, days_from_civil};
 use crate::error::Error;
 
 /// How a loan is repaid (DESIGN §6, glossary §14).
@@ -68,4 +106,335 @@ pub enum PeriodKind {
         /// Length of one period in seconds (≥ 1).
         seconds: u64,
     },
+}
+
+/// Longest term [`build`] accepts, in periods: the ceiling of `Params::max_periods`.
+pub const MAX_PERIODS: u32 = 600;
+
+/// Months per year: the rate per period is the annual rate / 12 (DESIGN §6).
+const MONTHS_PER_YEAR: u64 = 12;
+/// A rate is a count of millionths, so the period rate is `millionths / RATE_DENOM`.
+const RATE_DENOM: u64 = MONTHS_PER_YEAR * 1_000_000;
+/// UTC+8 (China Standard Time, no daylight saving), in milliseconds.
+const UTC8_OFFSET_MS: i128 = 8 * 3_600_000;
+/// Milliseconds per civil day.
+const MS_PER_DAY: i128 = 86_400_000;
+/// 23:59:59 as milliseconds after midnight: the instant a calendar-month installment falls due.
+const DUE_TIME_OF_DAY_MS: i128 = MS_PER_DAY - 1_000;
+
+/// One installment of a schedule: what falls due at the end of `period`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleLine {
+    /// The period (1-based) at whose end the line is due; see [`due_time`].
+    pub period: u32,
+    /// Principal repaid.
+    pub principal: Money,
+    /// Interest paid.
+    pub interest: Money,
+    /// `principal + interest`.
+    pub payment: Money,
+}
+
+impl ScheduleLine {
+    fn new(period: u32, principal: Money, interest: Money) -> Result<ScheduleLine, Error> {
+        Ok(ScheduleLine { period, principal, interest, payment: principal.checked_add(interest)? })
+    }
+}
+
+/// The schedule of a loan of `principal` at `annual_rate` over `periods` periods (DESIGN §6).
+///
+/// Every amount is rounded half-up to the fen; `r = annual_rate / 12`; `balance` is the principal
+/// outstanding at the start of a period.
+///
+/// - [`RepaymentMethod::EqualInstallment`]: `A = round(P·r·(1+r)^n / ((1+r)^n − 1))`, or
+///   `round(P/n)` when `r = 0`; each period pays `interest = round(balance·r)` and
+///   `principal = A − interest`; the last pays the remaining balance plus its interest.
+/// - [`RepaymentMethod::EqualPrincipal`]: `principal = round(P/n)`, the last takes the remainder;
+///   `interest = round(balance·r)`.
+/// - [`RepaymentMethod::InterestFirst`]: `round(P·r)` interest each period, all principal with the
+///   last.
+/// - [`RepaymentMethod::Bullet`]: one line, period `n`: principal `P`, interest `round(P·r·n)`.
+///
+/// No period repays more principal than is outstanding (see the module doc), so the principal of
+/// all lines sums exactly to `P`, no amount is negative and `payment = principal + interest` on
+/// every line. Lines are numbered 1..=n, except the single bullet line, numbered n.
+///
+/// Errors: `periods` is 0 or above [`MAX_PERIODS`] ([`Error::InvalidField`]); an amount beyond
+/// the money range ([`Error::Overflow`]).
+pub fn build(
+    principal: Amount,
+    annual_rate: Rate,
+    periods: u32,
+    method: RepaymentMethod,
+) -> Result<Vec<ScheduleLine>, Error> {
+    if periods == 0 || periods > MAX_PERIODS {
+        return Err(Error::InvalidField {
+            field: "periods",
+            reason: format!("{periods} is not within 1 and {MAX_PERIODS}"),
+        });
+    }
+    let p = principal.money();
+    match method {
+        // DESIGN §6 到期还本付息: one payment P + round(P·r·n) at maturity.
+        RepaymentMethod::Bullet => Ok(vec![ScheduleLine::new(periods, p, interest(p, annual_rate, periods)?)?]),
+        // DESIGN §6 先息后本: interest round(P·r) each period, principal with the last.
+        RepaymentMethod::InterestFirst => {
+            let i = interest(p, annual_rate, 1)?;
+            (1..=periods).map(|k| ScheduleLine::new(k, if k == periods { p } else { Money::ZERO }, i)).collect()
+        }
+        // DESIGN §6 等额本金: principal_k = round(P/n), the last takes the remainder.
+        RepaymentMethod::EqualPrincipal => {
+            let part = round_div(p, periods)?;
+            amortize(p, annual_rate, periods, |_| Ok(part))
+        }
+        // DESIGN §6 等额本息: principal_k = A − round(balance·r).
+        RepaymentMethod::EqualInstallment => {
+            let a = if annual_rate.is_zero() {
+                round_div(p, periods)?
+            } else {
+                Money::from_fen(installment_fen(p.fen(), annual_rate.millionths(), periods))?
+            };
+            // A ≥ round(P·r) ≥ round(balance·r), as A's exact value exceeds P·r and balance ≤ P.
+            amortize(p, annual_rate, periods, |i| a.checked_sub(i).ok_or(Error::Overflow { what: "installment" }))
+        }
+    }
+}
+
+/// Lines 1..=n of an amortizing schedule: interest on the outstanding balance, the principal
+/// `due(interest)` capped at the balance, and the whole remaining balance in the last period.
+fn amortize(
+    p: Money,
+    annual_rate: Rate,
+    periods: u32,
+    due: impl Fn(Money) -> Result<Money, Error>,
+) -> Result<Vec<ScheduleLine>, Error> {
+    let mut balance = p;
+    let mut lines = Vec::with_capacity(periods as usize);
+    for k in 1..=periods {
+        let i = interest(balance, annual_rate, 1)?;
+        let principal = if k == periods { balance } else { due(i)?.min(balance) };
+        balance = balance.saturating_sub(principal); // principal ≤ balance
+        lines.push(ScheduleLine::new(k, principal, i)?);
+    }
+    Ok(lines)
+}
+
+/// `round(balance · annual/12 · months)`, the division last so that exact half fens stay exact.
+///
+/// `balance·annual·months` is exact (mantissa below 10^14 · 10^6 · 600 ≪ 2^96). Dividing it by 12
+/// gives either a terminating decimal, represented exactly (which covers every exact half fen), or
+/// one ending in repeated 3s or 6s, at least 1/12 of 10^-8 away from any half fen while Decimal's
+/// error is below 10^-17: the rounding is always that of the exact value.
+fn interest(balance: Money, annual_rate: Rate, months: u32) -> Result<Money, Error> {
+    let overflow = || Error::Overflow { what: "interest" };
+    let product = balance
+        .decimal()
+        .checked_mul(annual_rate.decimal())
+        .and_then(|x| x.checked_mul(Decimal::from(months)))
+        .ok_or_else(overflow)?;
+    Money::round_half_up(product.checked_div(Decimal::from(MONTHS_PER_YEAR)).ok_or_else(overflow)?)
+}
+
+/// `round(p / n)`; exact half fens are terminating decimals, so Decimal division rounds right.
+fn round_div(p: Money, n: u32) -> Result<Money, Error> {
+    Money::round_half_up(p.decimal().checked_div(Decimal::from(n)).ok_or(Error::Overflow { what: "principal share" })?)
+}
+
+/// The equal installment in fen for `p` fen at `m` millionths a year over `n` periods, `m > 0`:
+/// `round(p·m·g^n / (D·(g^n − D^n)))` with `D = 12·10^6`, `g = D + m`, which is
+/// `P·r·(1+r)^n / ((1+r)^n − 1)` with `r = m / D`, multiplied through by `D^n`.
+///
+/// Half-up rounding of `Num/Den` is the largest `k` with `k·2Den ≤ 2Num + Den`, found by binary
+/// search over exact naturals. Bound: `A = P·r / (1 − (1+r)^-n) ≤ P·r / (1 − 1/(1+r)) = P·(1+r)`
+/// and `r ≤ 1/12`, so the rounded `A` is at most `2p`.
+fn installment_fen(p: u64, m: u64, n: u32) -> u64 {
+    let g_n = Nat::pow(RATE_DENOM + m, n);
+    let mut den = g_n.sub(&Nat::pow(RATE_DENOM, n)); // g^n > D^n since m > 0
+    den.mul_small(RATE_DENOM);
+    let mut twice_num = g_n;
+    twice_num.mul_small(p);
+    twice_num.mul_small(2 * m);
+    let target = twice_num.add(&den);
+    den.mul_small(2);
+    // Invariant: lo satisfies k·2Den ≤ target, hi does not.
+    let (mut lo, mut hi) = (0u64, 2 * p + 1);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        let mut t = den.clone();
+        t.mul_small(mid);
+        if t <= target { lo = mid } else { hi = mid }
+    }
+    lo
+}
+
+/// A natural number of any size, little-endian 64-bit limbs without leading zero limbs: just what
+/// [`installment_fen`] needs (`(1+r)^600` has about 14,000 bits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Nat(Vec<u64>);
+
+impl Nat {
+    /// `base^exp`, multiplying by the largest power of `base` that fits a limb at each step.
+    fn pow(base: u64, exp: u32) -> Nat {
+        let mut acc = Nat(vec![1]);
+        let mut left = exp;
+        while left > 0 {
+            let (mut chunk, mut k) = (base, 1);
+            while k < left {
+                match chunk.checked_mul(base) {
+                    Some(c) => (chunk, k) = (c, k + 1),
+                    None => break,
+                }
+            }
+            acc.mul_small(chunk);
+            left -= k;
+        }
+        acc
+    }
+
+    fn mul_small(&mut self, k: u64) {
+        let mut carry = 0u128;
+        for limb in &mut self.0 {
+            // ≤ (2^64 − 1)² + 2^64 − 1 < 2^128
+            let x = u128::from(*limb) * u128::from(k) + carry;
+            *limb = x as u64;
+            carry = x >> 64;
+        }
+        if carry > 0 {
+            self.0.push(carry as u64);
+        }
+        self.trim();
+    }
+
+    fn add(&self, other: &Nat) -> Nat {
+        let (long, short) = if self.0.len() >= other.0.len() { (self, other) } else { (other, self) };
+        let mut out = Vec::with_capacity(long.0.len() + 1);
+        let mut carry = false;
+        for (i, &a) in long.0.iter().enumerate() {
+            let (s1, c1) = a.overflowing_add(short.0.get(i).copied().unwrap_or(0));
+            let (s2, c2) = s1.overflowing_add(u64::from(carry));
+            out.push(s2);
+            carry = c1 || c2;
+        }
+        if carry {
+            out.push(1);
+        }
+        Nat(out)
+    }
+
+    /// `self − other`, for `self ≥ other`.
+    fn sub(&self, other: &Nat) -> Nat {
+        debug_assert!(*self >= *other);
+        let mut out = self.0.clone();
+        let mut borrow = false;
+        for (i, limb) in out.iter_mut().enumerate() {
+            let (d1, b1) = limb.overflowing_sub(other.0.get(i).copied().unwrap_or(0));
+            let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
+            *limb = d2;
+            borrow = b1 || b2;
+        }
+        let mut n = Nat(out);
+        n.trim();
+        n
+    }
+
+    fn trim(&mut self) {
+        while self.0.len() > 1 && self.0.last() == Some(&0) {
+            self.0.pop();
+        }
+    }
+}
+
+impl PartialOrd for Nat {
+    fn partial_cmp(&self, other: &Nat) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Nat {
+    fn cmp(&self, other: &Nat) -> std::cmp::Ordering {
+        self.0.len().cmp(&other.0.len()).then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
+    }
+}
+
+/// Unix milliseconds at which `period` (1-based) falls due for a loan activated at `start_ms`.
+///
+/// - [`PeriodKind::FixedSeconds`]: `start + period·seconds·1000`.
+/// - [`PeriodKind::CalendarMonth`] (DESIGN §6): the activation's civil date in UTC+8 is day `D` of
+///   its month; period `k` falls due `k` months later on day `min(D, last day of that month)` at
+///   23:59:59 UTC+8. Clamping is from the activation day each time, never from the previous due
+///   date: activated Jan 31, the loan falls due Feb 28 (29), Mar 31, Apr 30, …
+///
+/// Strictly increasing in `period` for both kinds. Errors: `period` 0 ([`Error::InvalidField`]),
+/// a fixed period of 0 seconds ([`Error::InvalidParams`]), a time past `u64` ([`Error::Overflow`]).
+pub fn due_time(start_ms: u64, kind: PeriodKind, period: u32) -> Result<u64, Error> {
+    if period == 0 {
+        return Err(Error::InvalidField { field: "period", reason: "periods are numbered from 1".into() });
+    }
+    let overflow = || Error::Overflow { what: "due time" };
+    match kind {
+        PeriodKind::FixedSeconds { seconds: 0 } => {
+            Err(Error::InvalidParams { reason: "a fixed period must last at least 1 second".into() })
+        }
+        PeriodKind::FixedSeconds { seconds } => u64::from(period)
+            .checked_mul(seconds)
+            .and_then(|s| s.checked_mul(1_000))
+            .and_then(|ms| start_ms.checked_add(ms))
+            .ok_or_else(overflow),
+        PeriodKind::CalendarMonth => {
+            // start_ms < 2^64 ms is under 2.2·10^11 days: every step below fits an i64.
+            let local_day = (i128::from(start_ms) + UTC8_OFFSET_MS).div_euclid(MS_PER_DAY) as i64;
+            let (y, m, d) = civil_from_days(local_day);
+            let (y, m, d) = add_months(y, m, d, period);
+            let due_local_ms = i128::from(days_from_civil(y, m, d)) * MS_PER_DAY + DUE_TIME_OF_DAY_MS;
+            u64::try_from(due_local_ms - UTC8_OFFSET_MS).map_err(|_| overflow())
+        }
+    }
+}
+
+/// Splits `total` among `weights` in proportion (DESIGN §6 repayment split): part `i` is
+/// `floor(total·w_i / W)` fen, `W = Σ w`, and the fen left over go one each to the largest
+/// remainders `total·w_i mod W`, ties to the lower index (callers pass claims in claim-id order).
+///
+/// The parts sum exactly to `total`. Errors: `W = 0` while `total > 0` ([`Error::InvalidField`]).
+/// `W = 0` and `total = 0` gives zeros (no weights give an empty vector).
+///
+/// **No part exceeds its weight when `total ≤ W`** (pro-rata risk-pool compensation relies on
+/// it). Proof: the leftover is `L = Σ rem_i / W`, an integer, and each `rem_i / W < 1`, so `L` is
+/// smaller than the number of positive remainders; sorted by remainder, the `L` extra fen thus go
+/// only to parts with `rem_i > 0`. A part with `rem_i = 0` is exactly `total·w_i/W ≤ w_i`. A part
+/// with `rem_i > 0` has `floor(total·w_i/W) < total·w_i/W ≤ w_i`, so its floor is at most
+/// `w_i − 1` fen and with the extra fen it is at most `w_i`.
+///
+/// Monotone: `w_i < w_j` gives `part_i ≤ part_j` (equal floors imply `rem_i < rem_j`), and equal
+/// weights differ by at most one fen, the lower index getting it.
+pub fn split_pro_rata(total: Money, weights: &[Money]) -> Result<Vec<Money>, Error> {
+    let t = u128::from(total.fen());
+    // Each weight is below 2^57 fen, so the sum and t·w (< 2^114) fit a u128.
+    let w_sum: u128 = weights.iter().map(|w| u128::from(w.fen())).sum();
+    if w_sum == 0 {
+        if t > 0 {
+            return Err(Error::InvalidField {
+                field: "weights",
+                reason: format!("cannot split {total} CNY among weights that sum to zero"),
+            });
+        }
+        return Ok(vec![Money::ZERO; weights.len()]);
+    }
+    let mut parts = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    let mut given = 0u128;
+    for (i, w) in weights.iter().enumerate() {
+        let share = t * u128::from(w.fen());
+        parts.push(share / w_sum);
+        remainders.push((share % w_sum, i));
+        given += share / w_sum;
+    }
+    let left = (t - given) as usize; // < weights.len()
+    if left > 0 {
+        remainders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for &(_, i) in &remainders[..left] {
+            parts[i] += 1;
+        }
+    }
+    parts.into_iter().map(|fen| Money::from_fen(fen as u64)).collect()
 }
