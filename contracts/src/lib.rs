@@ -34,6 +34,7 @@ pub mod event;
 pub mod exec;
 pub mod state;
 pub mod tx;
+pub mod views;
 
 pub use event::{Event, EventKind, Receipt, ReceiptStatus};
 pub use exec::{BlockContext, BlockOutcome, GenesisAccount, execute_block, init_genesis};

@@ -248,6 +248,17 @@ fn decode<T: Table>(bytes: &[u8]) -> Result<T::Value, Error> {
     bcs::from_bytes(bytes).map_err(|e| Error::Storage { reason: format!("corrupt {} entry: {e}", T::NAME) })
 }
 
+/// Typed read of committed state.
+pub fn read<T: Table>(store: &dyn Store, key: &T::Key) -> Result<Option<T::Value>, Error> {
+    Overlay::new(store).get::<T>(key)
+}
+
+/// Typed prefix scan of committed state (at most `limit` entries), as (key bytes after the
+/// table prefix, value).
+pub fn scan<T: Table>(store: &dyn Store, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, T::Value)>, Error> {
+    Overlay::new(store).scan::<T>(prefix, limit)
+}
+
 /// The state commitment after a block (DESIGN §10): SHA-256 over the previous app hash, the
 /// height and the block's sorted write set. Identical inputs give identical hashes on every node.
 pub fn chain_app_hash(previous: &Hash, height: u64, writes: &WriteSet) -> Hash {
