@@ -37,6 +37,7 @@ pub fn amount(s: &str) -> Amount {
     s.parse().unwrap()
 }
 
+#[derive(Clone)]
 pub struct TestChain {
     pub params: Params,
     pub store: MemStore,
@@ -280,4 +281,22 @@ pub fn seal_key(who: &Keypair) -> Keypair {
     let mut s = who.secret_bytes();
     s[0] ^= 0x5a;
     Keypair::from_secret(s)
+}
+
+/// A digest of the whole state except the replay-window tables: what a failed transaction must
+/// leave unchanged (DESIGN §5: nothing changes but the nonce).
+pub fn digest_without_nonces(store: &MemStore) -> Hash {
+    use loanchain_contracts::state::Table;
+    use loanchain_contracts::state::tables::{NonceExpiry, Nonces};
+    let mut bytes = Vec::new();
+    for (k, v) in store.entries() {
+        if k[0] == Nonces::PREFIX || k[0] == NonceExpiry::PREFIX {
+            continue;
+        }
+        bytes.extend_from_slice(&(k.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(k);
+        bytes.extend_from_slice(&(v.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(v);
+    }
+    Hash::digest(&bytes)
 }
