@@ -237,6 +237,10 @@ impl TestChain {
         read::<Loans>(&self.store, &LoanId::new(id).unwrap()).unwrap().expect("loan exists")
     }
 
+    pub fn try_loan(&self, id: &str) -> Option<Loan> {
+        read::<Loans>(&self.store, &LoanId::new(id).unwrap()).unwrap()
+    }
+
     pub fn claims(&self, id: &str) -> Vec<Claim> {
         let loan = LoanId::new(id).unwrap();
         scan::<Claims>(&self.store, &loan.key_bytes(), usize::MAX).unwrap().into_iter().map(|(_, c)| c).collect()
