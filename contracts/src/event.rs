@@ -22,7 +22,7 @@ pub struct Payout {
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+#[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum EventKind {
     AccountRegistered { account: AccountId, role: Role, by: AccountId },
@@ -78,7 +78,7 @@ pub struct Event {
 
 /// Outcome of one transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
+#[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
     /// Applied entirely.
     Success,

@@ -184,3 +184,16 @@ mod tests {
         assert_eq!(back, p);
     }
 }
+
+#[cfg(test)]
+mod bcs_tests {
+    use super::*;
+
+    #[test]
+    fn params_round_trip_through_bcs() {
+        // Genesis is hashed and may be stored in bcs: every field must decode back.
+        let p = Params::devnet("loanchain-dev", 20, 5);
+        let back: Params = bcs::from_bytes(&bcs::to_bytes(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+    }
+}

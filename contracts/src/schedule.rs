@@ -97,7 +97,7 @@ impl FromStr for RepaymentMethod {
 
 /// How long a repayment period is (a genesis parameter, DESIGN §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// Production: due on the same day of month as activation (clamped to month end), 23:59:59 UTC+8.
     CalendarMonth,

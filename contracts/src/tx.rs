@@ -23,7 +23,7 @@ pub const MAX_TEXT_BYTES: usize = 256;
 
 /// What a transaction does. Each variant names the role that may sign it (checked at execution).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type")]
+#[serde(rename_all = "snake_case")]
 pub enum Payload {
     /// A credit institution registers an investor or borrower it identified (实名认证).
     RegisterAccount {

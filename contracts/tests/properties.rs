@@ -216,7 +216,11 @@ impl Run {
         self.hashes.push(out.app_hash);
         check_events(&out.events);
         for e in &out.events {
-            let name = serde_json::to_value(&e.kind).unwrap()["type"].as_str().unwrap().to_string();
+            let name = match serde_json::to_value(&e.kind).unwrap() {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Object(m) => m.keys().next().unwrap().clone(),
+                other => panic!("unexpected event encoding {other}"),
+            };
             *self.seen.entry(name).or_default() += 1;
         }
         for r in &out.receipts {
