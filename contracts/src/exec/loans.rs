@@ -3,6 +3,7 @@
 
 use super::Exec;
 use crate::amount::Money;
+use crate::crypto::Hash;
 use crate::document::ContractDocument;
 use crate::error::Error;
 use crate::event::EventKind;
@@ -12,7 +13,7 @@ use crate::seal::{self, ChainTimestamp, SealSignature, VerifyContext};
 use crate::state::KeyCodec;
 use crate::state::tables::{
     Account, Claim, Claims, Deadlines, HolderClaims, Installment, InstitutionLoans, Loan, LoanStatus, Loans, Revocations,
-    SealAuthorities, SealRecord, Seals,
+    SealRecord, Seals,
 };
 
 /// Kinds of deadline in the index (the third part of its key).
@@ -58,7 +59,7 @@ impl Exec<'_, '_> {
     /// certificate belongs to `party_account`, names this contract, was made near the block's
     /// time, is not revoked as of this block, and verifies. Signatures were already checked when
     /// the transaction was verified.
-    fn check_seal(&self, party: &str, party_account: AccountId, document: &ContractDocument, s: &SealSignature) -> Result<(), Error> {
+    fn check_seal(&self, party: &str, party_account: AccountId, document: &ContractDocument, digest: Hash, s: &SealSignature) -> Result<(), Error> {
         let fail = |check: &'static str, detail: String| Err(Error::Seal { party: party.to_string(), check, detail });
         if s.holder() != party_account {
             return fail("holder", format!("the certificate belongs to {}, not to the {party} {}", s.holder().short(), party_account.short()));
@@ -74,17 +75,14 @@ impl Exec<'_, '_> {
                 format!("signed_at {} is more than {} s from the block time {}", s.body.signed_at, self.params.seal_time_tolerance_seconds, self.block.time),
             );
         }
-        let authorities: Vec<_> = self.o.scan::<SealAuthorities>(&[], usize::MAX)?.into_iter().map(|(k, ())| k).collect();
-        let authorities: Vec<crate::crypto::PublicKey> =
-            authorities.iter().filter_map(|k| k.as_slice().try_into().ok().map(crate::crypto::PublicKey)).collect();
         let revocation = self.o.get::<Revocations>(&(s.body.certificate.body.issuer, s.seal_id().clone()))?;
         // The including block is the seal's chain timestamp: a revocation at or before this height
         // rejects it, whatever `signed_at` claims.
-        let here = ChainTimestamp { height: self.block.height, block_hash: crate::crypto::Hash::ZERO, block_time: self.block.time, commit_certificate: Vec::new() };
+        let here = ChainTimestamp { height: self.block.height, block_hash: Hash::ZERO, block_time: self.block.time, commit_certificate: Vec::new() };
         let ctx = VerifyContext {
-            authorities: &authorities,
+            authorities: &self.authorities,
             revocation: revocation.as_ref(),
-            document_digest: document.digest(),
+            document_digest: digest,
             chain_timestamp: Some(&here),
             check_timestamp: None,
         };
@@ -96,7 +94,7 @@ impl Exec<'_, '_> {
             party: party.to_string(),
             account,
             seal: s.clone(),
-            tx_hash: self.tx_hash.unwrap_or(crate::crypto::Hash::ZERO),
+            tx_hash: self.tx_hash.unwrap_or(Hash::ZERO),
             height: self.block.height,
         };
         self.o.put::<Seals>(&(loan_id.clone(), loan.seal_count), &record);
@@ -137,8 +135,9 @@ impl Exec<'_, '_> {
         }
         // The schedule must be computable now, so that disbursement can never fail.
         schedule::build(doc.principal, doc.annual_rate, doc.periods, doc.method)?;
-        self.check_seal("borrower", doc.borrower, doc, borrower_seal)?;
-        self.check_seal("institution", institution, doc, institution_seal)?;
+        let digest = doc.digest();
+        self.check_seal("borrower", doc.borrower, doc, digest, borrower_seal)?;
+        self.check_seal("institution", institution, doc, digest, institution_seal)?;
 
         let margin = Money::round_half_up(doc.principal.money().decimal() * self.params.margin(doc.grade).decimal())?;
         self.debit(&institution, margin)?;
@@ -148,6 +147,7 @@ impl Exec<'_, '_> {
 
         let mut loan = Loan {
             document: doc.clone(),
+            document_digest: digest,
             status: LoanStatus::Funding,
             listed_height: self.block.height,
             funded: Money::ZERO,
@@ -200,7 +200,7 @@ impl Exec<'_, '_> {
         if amount < minimum && amount != remaining {
             return Err(Error::BelowMinimum { loan: loan_id.to_string(), amount: amount.to_string(), minimum: minimum.to_string() });
         }
-        self.check_seal("investor", investor, &loan.document, s)?;
+        self.check_seal("investor", investor, &loan.document, loan.document_digest, s)?;
         self.debit(&investor, amount)?;
         let mut totals = self.totals()?;
         totals.escrow = totals.escrow.checked_add(amount)?;

@@ -107,7 +107,10 @@ pub fn execute_block(
     previous_app_hash: &Hash,
     txs: &[VerifiedTx],
 ) -> Result<BlockOutcome, Error> {
-    let mut ex = Exec { o: Overlay::new(store), params, block, tx_hash: None, events: Vec::new() };
+    let o = Overlay::new(store);
+    // Seal authorities are fixed by genesis: read them once per block.
+    let authorities = o.scan::<SealAuthorities>(&[], usize::MAX)?.into_iter().filter_map(|(k, ())| k.as_slice().try_into().ok().map(PublicKey)).collect();
+    let mut ex = Exec { o, params, block, tx_hash: None, events: Vec::new(), authorities };
     ex.begin_block()?;
     let mut receipts = Vec::with_capacity(txs.len());
     for (index, tx) in txs.iter().enumerate() {
@@ -138,6 +141,8 @@ pub(crate) struct Exec<'a, 's> {
     /// The transaction being applied; `None` in begin-block.
     pub(crate) tx_hash: Option<Hash>,
     events: Vec<Event>,
+    /// The seal authorities of genesis.
+    pub(crate) authorities: Vec<PublicKey>,
 }
 
 impl Exec<'_, '_> {

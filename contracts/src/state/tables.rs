@@ -157,6 +157,8 @@ impl Installment {
 pub struct Loan {
     /// The sealed terms.
     pub document: ContractDocument,
+    /// SHA-256 of the document, which every seal signs (kept so it is computed once).
+    pub document_digest: Hash,
     /// Where it stands.
     pub status: LoanStatus,
     /// Height of the listing.
