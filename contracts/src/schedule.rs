@@ -25,15 +25,17 @@
 //! # When the rounded principal would overshoot
 //!
 //! `round(P/n)` (equal principal, and the equal installment at rate 0) may exceed `P/n` by up to
-//! half a fen, and an installment rounded up repays a little more principal each period, compounding
-//! at the period rate. For small principals over many periods the first `n − 1` periods could then
-//! repay more than `P` (0.20 over 8 periods: 7 × 0.03 = 0.21), leaving the "remainder" for the
-//! last period negative. The rule here is that no period repays more principal than is
-//! outstanding: `principal_k = min(due principal, balance)`. The schedule then ends with lines of
-//! zero principal (and zero interest, the balance being zero), the sum of the principal is still
-//! exactly `P` and no amount is negative; every line before the balance runs out follows the
-//! DESIGN formula unchanged. Callers must treat a zero line as paid when it falls due. Realistic
-//! loans never reach this: at rate 0 it needs `P < n(n−1)/2` fen (1.00 over 15 periods).
+//! half a fen, and an installment rounded up repays that much extra principal every period, the
+//! excess compounding at the period rate. The first `n − 1` periods can then repay more than `P`,
+//! leaving "the remainder" for the last negative: 0.20 over 8 periods gives 7 × 0.03 = 0.21; at
+//! rate 0 this needs `P < n(n−1)/2` fen, but at high rates over long terms ordinary loans reach
+//! it (10,000.00 at 36 % over 360 periods: A = 300.01 against an exact 300.0069…, and the
+//! balance is gone after 352 periods; 1,000.00 at 12 % over 360: one period early). The rule here:
+//! no period repays more principal than is outstanding, `principal_k = min(due principal,
+//! balance)`. Every line until the balance runs out follows the DESIGN formula unchanged; the
+//! line where it runs out pays the rest of the balance plus its interest; the lines after it are
+//! all zero (no principal, no interest on a zero balance). The principal still sums to exactly
+//! `P` and no amount is negative. Callers must treat a zero line as paid when it falls due.
 
 use std::fmt;
 use std::str::FromStr;
