@@ -440,3 +440,176 @@ pub fn split_pro_rata(total: Money, weights: &[Money]) -> Result<Vec<Money>, Err
     }
     parts.into_iter().map(|fen| Money::from_fen(fen as u64)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(s: &str) -> Money {
+        s.parse().unwrap()
+    }
+
+    fn rate(s: &str) -> Rate {
+        s.parse().unwrap()
+    }
+
+    fn amount(s: &str) -> Amount {
+        s.parse().unwrap()
+    }
+
+    fn payments(lines: &[ScheduleLine]) -> Vec<String> {
+        lines.iter().map(|l| l.payment.to_string()).collect()
+    }
+
+    #[test]
+    fn design_example_pays_8884_88_a_month() {
+        // DESIGN §6 equal installment: 100,000.00 at 12 %/yr over 12 months.
+        let lines = build(Amount::yuan(100_000), rate("0.12"), 12, RepaymentMethod::EqualInstallment).unwrap();
+        assert_eq!(lines.len(), 12);
+        assert!(lines[..11].iter().all(|l| l.payment == money("8884.88")), "{:?}", payments(&lines));
+        assert_eq!(lines[0].interest, money("1000.00"));
+        assert_eq!(lines[0].principal, money("7884.88"));
+        assert_eq!(Money::sum(lines.iter().map(|l| l.principal)).unwrap(), money("100000.00"));
+        assert_eq!((1..=12).collect::<Vec<u32>>(), lines.iter().map(|l| l.period).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn periods_must_be_within_one_and_the_ceiling() {
+        for n in [0, MAX_PERIODS + 1] {
+            let err = build(Amount::yuan(1), rate("0.1"), n, RepaymentMethod::Bullet).unwrap_err();
+            assert!(matches!(err, Error::InvalidField { field: "periods", .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn bullet_is_one_line_at_maturity() {
+        let lines = build(Amount::yuan(100_000), rate("0.12"), 12, RepaymentMethod::Bullet).unwrap();
+        assert_eq!(lines, vec![ScheduleLine { period: 12, principal: money("100000"), interest: money("12000"), payment: money("112000") }]);
+    }
+
+    #[test]
+    fn interest_first_pays_principal_last() {
+        let lines = build(Amount::yuan(1_000), rate("0.06"), 3, RepaymentMethod::InterestFirst).unwrap();
+        assert_eq!(payments(&lines), ["5.00", "5.00", "1005.00"]);
+    }
+
+    #[test]
+    fn exact_half_fens_round_up() {
+        // 0.60 · 0.1/12 = 0.005 exactly: a truncated r (0.00833…) would give 0.00.
+        let lines = build(amount("0.60"), rate("0.1"), 1, RepaymentMethod::EqualPrincipal).unwrap();
+        assert_eq!(lines[0].interest, money("0.01"));
+        // 144.60 at 10 % over 2: A = 73.205 exactly.
+        assert_eq!(installment_fen(14_460, 100_000, 2), 7_321);
+        // 100.50 at 12 % over 2: A = 51.005 exactly, and one fen less rounds down.
+        assert_eq!(installment_fen(10_050, 120_000, 2), 5_101);
+        assert_eq!(installment_fen(10_049, 120_000, 2), 5_100);
+    }
+
+    #[test]
+    fn installment_over_one_period_is_principal_plus_interest() {
+        // n = 1: A = P·(1+r) = p·(D+m)/D fen.
+        for (p, m) in [(1, 1), (10_000, 120_000), (99_999_999_999_999, 1_000_000), (12_345, 333_333)] {
+            let exact = (2 * u128::from(p) * u128::from(RATE_DENOM + m) + u128::from(RATE_DENOM)) / (2 * u128::from(RATE_DENOM));
+            assert_eq!(u128::from(installment_fen(p, m, 1)), exact, "p={p} m={m}");
+        }
+    }
+
+    #[test]
+    fn overshooting_principal_is_capped_at_the_balance() {
+        // round(0.20/8) = 0.03, and 7 × 0.03 > 0.20 (module doc).
+        let lines = build(amount("0.20"), rate("0.12"), 8, RepaymentMethod::EqualPrincipal).unwrap();
+        let principal: Vec<String> = lines.iter().map(|l| l.principal.to_string()).collect();
+        assert_eq!(principal, ["0.03", "0.03", "0.03", "0.03", "0.03", "0.03", "0.02", "0.00"]);
+        assert_eq!(lines[7].payment, Money::ZERO);
+    }
+
+    #[test]
+    fn at_rate_zero_installment_and_principal_methods_agree() {
+        let a = build(amount("1000.01"), Rate::ZERO, 7, RepaymentMethod::EqualInstallment).unwrap();
+        let b = build(amount("1000.01"), Rate::ZERO, 7, RepaymentMethod::EqualPrincipal).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(payments(&a), ["142.86", "142.86", "142.86", "142.86", "142.86", "142.86", "142.85"]);
+    }
+
+    #[test]
+    fn extreme_inputs_build_without_overflow() {
+        for method in RepaymentMethod::ALL {
+            for r in ["1", "0.000001", "0"] {
+                let lines = build(Amount::yuan(1_000_000_000_000), rate(r), MAX_PERIODS, method).unwrap();
+                assert_eq!(Money::sum(lines.iter().map(|l| l.principal)).unwrap(), Amount::yuan(1_000_000_000_000).money());
+            }
+        }
+    }
+
+    #[test]
+    fn naturals_match_u128_arithmetic() {
+        let big = |x: u128| {
+            let mut n = Nat(vec![x as u64, (x >> 64) as u64]);
+            n.trim();
+            n
+        };
+        assert_eq!(Nat::pow(10, 30), big(10u128.pow(30)));
+        assert_eq!(Nat::pow(13_000_000, 5), big(13_000_000u128.pow(5)));
+        assert_eq!(Nat::pow(7, 0), big(1));
+        let (a, b) = (u128::MAX / 3, u128::MAX / 5);
+        assert_eq!(big(a).add(&big(b)), big(a + b));
+        assert_eq!(big(a).sub(&big(b)), big(a - b));
+        assert_eq!(big(a).sub(&big(a)), big(0));
+        assert!(big(b) < big(a) && big(u128::from(u64::MAX)) < big(1 << 64));
+        let mut m = big(u128::from(u64::MAX));
+        m.mul_small(u64::MAX);
+        assert_eq!(m, big(u128::from(u64::MAX) * u128::from(u64::MAX)));
+    }
+
+    #[test]
+    fn fixed_periods_fall_due_every_period_length() {
+        let kind = PeriodKind::FixedSeconds { seconds: 20 };
+        assert_eq!(due_time(1_000, kind, 1).unwrap(), 21_000);
+        assert_eq!(due_time(1_000, kind, 3).unwrap(), 61_000);
+        assert!(matches!(due_time(1_000, kind, 0), Err(Error::InvalidField { .. })));
+        assert!(matches!(due_time(1_000, PeriodKind::FixedSeconds { seconds: 0 }, 1), Err(Error::InvalidParams { .. })));
+        assert!(matches!(due_time(u64::MAX - 1, kind, 1), Err(Error::Overflow { .. })));
+    }
+
+    /// Instants checked with Python's `datetime` in UTC+8.
+    #[test]
+    fn calendar_months_fall_due_at_23_59_59_utc8_clamped_to_month_end() {
+        let due = |start, k| due_time(start, PeriodKind::CalendarMonth, k).unwrap();
+        // Activated 2024-01-31 10:00 UTC+8 (leap year).
+        let jan31 = 1_706_666_400_000;
+        assert_eq!(due(jan31, 1), 1_709_222_399_000); // 2024-02-29 23:59:59
+        assert_eq!(due(jan31, 2), 1_711_900_799_000); // 2024-03-31 23:59:59
+        assert_eq!(due(jan31, 13), 1_740_758_399_000); // 2025-02-28 23:59:59
+        // Activated 2023-01-31 12:00 UTC+8: 2023-02-28 23:59:59.
+        assert_eq!(due(1_675_137_600_000, 1), 1_677_599_999_000);
+        // 2023-12-14 23:59:59.999 UTC+8 is still the 14th, 00:00:00.000 the next millisecond the
+        // 15th, whatever the date in UTC (15:59:59.999 / 16:00 on the 14th). December → January.
+        assert_eq!(due(1_702_569_599_999, 1), 1_705_247_999_000); // 2024-01-14 23:59:59
+        assert_eq!(due(1_702_569_600_000, 1), 1_705_334_399_000); // 2024-01-15 23:59:59
+        assert!(matches!(due_time(jan31, PeriodKind::CalendarMonth, 0), Err(Error::InvalidField { .. })));
+        assert!(matches!(due_time(u64::MAX, PeriodKind::CalendarMonth, 1), Err(Error::Overflow { .. })));
+    }
+
+    #[test]
+    fn split_gives_leftover_fen_by_largest_remainder_then_index() {
+        let w = |xs: &[&str]| xs.iter().map(|s| money(s)).collect::<Vec<_>>();
+        let s = |xs: Vec<Money>| xs.iter().map(|m| m.to_string()).collect::<Vec<_>>();
+        assert_eq!(s(split_pro_rata(money("100"), &w(&["1", "1", "1"])).unwrap()), ["33.34", "33.33", "33.33"]);
+        // Floors 1, 0, 0 fen with remainders 5/10, 6/10, 9/10 fen: the 2 leftover fen go to the
+        // larger remainders, not to the largest weight.
+        assert_eq!(s(split_pro_rata(money("0.03"), &w(&["0.05", "0.02", "0.03"])).unwrap()), ["0.01", "0.01", "0.01"]);
+        assert_eq!(s(split_pro_rata(money("10"), &w(&["0", "4"])).unwrap()), ["0.00", "10.00"]);
+        assert_eq!(split_pro_rata(Money::ZERO, &[]).unwrap(), vec![]);
+        assert_eq!(split_pro_rata(Money::ZERO, &w(&["0", "0"])).unwrap(), vec![Money::ZERO; 2]);
+        assert!(matches!(split_pro_rata(money("1"), &w(&["0"])), Err(Error::InvalidField { .. })));
+        assert!(matches!(split_pro_rata(money("1"), &[]), Err(Error::InvalidField { .. })));
+    }
+
+    #[test]
+    fn schedule_lines_serialize_with_string_amounts() {
+        let line = ScheduleLine { period: 1, principal: money("7884.88"), interest: money("1000"), payment: money("8884.88") };
+        let json = serde_json::to_string(&line).unwrap();
+        assert_eq!(json, r#"{"period":1,"principal":"7884.88","interest":"1000.00","payment":"8884.88"}"#);
+        assert_eq!(serde_json::from_str::<ScheduleLine>(&json).unwrap(), line);
+    }
+}
