@@ -562,50 +562,6 @@ mod tests {
     }
 
     #[test]
-    fn fixed_periods_fall_due_every_period_length() {
-        let kind = PeriodKind::FixedSeconds { seconds: 20 };
-        assert_eq!(due_time(1_000, kind, 1).unwrap(), 21_000);
-        assert_eq!(due_time(1_000, kind, 3).unwrap(), 61_000);
-        assert!(matches!(due_time(1_000, kind, 0), Err(Error::InvalidField { .. })));
-        assert!(matches!(due_time(1_000, PeriodKind::FixedSeconds { seconds: 0 }, 1), Err(Error::InvalidParams { .. })));
-        assert!(matches!(due_time(u64::MAX - 1, kind, 1), Err(Error::Overflow { .. })));
-    }
-
-    /// Instants checked with Python's `datetime` in UTC+8.
-    #[test]
-    fn calendar_months_fall_due_at_23_59_59_utc8_clamped_to_month_end() {
-        let due = |start, k| due_time(start, PeriodKind::CalendarMonth, k).unwrap();
-        // Activated 2024-01-31 10:00 UTC+8 (leap year).
-        let jan31 = 1_706_666_400_000;
-        assert_eq!(due(jan31, 1), 1_709_222_399_000); // 2024-02-29 23:59:59
-        assert_eq!(due(jan31, 2), 1_711_900_799_000); // 2024-03-31 23:59:59
-        assert_eq!(due(jan31, 13), 1_740_758_399_000); // 2025-02-28 23:59:59
-        // Activated 2023-01-31 12:00 UTC+8: 2023-02-28 23:59:59.
-        assert_eq!(due(1_675_137_600_000, 1), 1_677_599_999_000);
-        // 2023-12-14 23:59:59.999 UTC+8 is still the 14th, 00:00:00.000 the next millisecond the
-        // 15th, whatever the date in UTC (15:59:59.999 / 16:00 on the 14th). December → January.
-        assert_eq!(due(1_702_569_599_999, 1), 1_705_247_999_000); // 2024-01-14 23:59:59
-        assert_eq!(due(1_702_569_600_000, 1), 1_705_334_399_000); // 2024-01-15 23:59:59
-        assert!(matches!(due_time(jan31, PeriodKind::CalendarMonth, 0), Err(Error::InvalidField { .. })));
-        assert!(matches!(due_time(u64::MAX, PeriodKind::CalendarMonth, 1), Err(Error::Overflow { .. })));
-    }
-
-    #[test]
-    fn split_gives_leftover_fen_by_largest_remainder_then_index() {
-        let w = |xs: &[&str]| xs.iter().map(|s| money(s)).collect::<Vec<_>>();
-        let s = |xs: Vec<Money>| xs.iter().map(|m| m.to_string()).collect::<Vec<_>>();
-        assert_eq!(s(split_pro_rata(money("100"), &w(&["1", "1", "1"])).unwrap()), ["33.34", "33.33", "33.33"]);
-        // Floors 1, 0, 0 fen with remainders 5/10, 6/10, 9/10 fen: the 2 leftover fen go to the
-        // larger remainders, not to the largest weight.
-        assert_eq!(s(split_pro_rata(money("0.03"), &w(&["0.05", "0.02", "0.03"])).unwrap()), ["0.01", "0.01", "0.01"]);
-        assert_eq!(s(split_pro_rata(money("10"), &w(&["0", "4"])).unwrap()), ["0.00", "10.00"]);
-        assert_eq!(split_pro_rata(Money::ZERO, &[]).unwrap(), vec![]);
-        assert_eq!(split_pro_rata(Money::ZERO, &w(&["0", "0"])).unwrap(), vec![Money::ZERO; 2]);
-        assert!(matches!(split_pro_rata(money("1"), &w(&["0"])), Err(Error::InvalidField { .. })));
-        assert!(matches!(split_pro_rata(money("1"), &[]), Err(Error::InvalidField { .. })));
-    }
-
-    #[test]
     fn schedule_lines_serialize_with_string_amounts() {
         let line = ScheduleLine { period: 1, principal: money("7884.88"), interest: money("1000"), payment: money("8884.88") };
         let json = serde_json::to_string(&line).unwrap();
