@@ -484,7 +484,15 @@ mod tests {
     #[test]
     fn bullet_is_one_line_at_maturity() {
         let lines = build(Amount::yuan(100_000), rate("0.12"), 12, RepaymentMethod::Bullet).unwrap();
-        assert_eq!(lines, vec![ScheduleLine { period: 12, principal: money("100000"), interest: money("12000"), payment: money("112000") }]);
+        assert_eq!(
+            lines,
+            vec![ScheduleLine {
+                period: 12,
+                principal: money("100000"),
+                interest: money("12000"),
+                payment: money("112000")
+            }]
+        );
     }
 
     #[test]
@@ -509,7 +517,8 @@ mod tests {
     fn installment_over_one_period_is_principal_plus_interest() {
         // n = 1: A = P·(1+r) = p·(D+m)/D fen.
         for (p, m) in [(1, 1), (10_000, 120_000), (99_999_999_999_999, 1_000_000), (12_345, 333_333)] {
-            let exact = (2 * u128::from(p) * u128::from(RATE_DENOM + m) + u128::from(RATE_DENOM)) / (2 * u128::from(RATE_DENOM));
+            let exact = (2 * u128::from(p) * u128::from(RATE_DENOM + m) + u128::from(RATE_DENOM))
+                / (2 * u128::from(RATE_DENOM));
             assert_eq!(u128::from(installment_fen(p, m, 1)), exact, "p={p} m={m}");
         }
     }
@@ -536,7 +545,10 @@ mod tests {
         for method in RepaymentMethod::ALL {
             for r in ["1", "0.000001", "0"] {
                 let lines = build(Amount::yuan(1_000_000_000_000), rate(r), MAX_PERIODS, method).unwrap();
-                assert_eq!(Money::sum(lines.iter().map(|l| l.principal)).unwrap(), Amount::yuan(1_000_000_000_000).money());
+                assert_eq!(
+                    Money::sum(lines.iter().map(|l| l.principal)).unwrap(),
+                    Amount::yuan(1_000_000_000_000).money()
+                );
             }
         }
     }
@@ -563,7 +575,8 @@ mod tests {
 
     #[test]
     fn schedule_lines_serialize_with_string_amounts() {
-        let line = ScheduleLine { period: 1, principal: money("7884.88"), interest: money("1000"), payment: money("8884.88") };
+        let line =
+            ScheduleLine { period: 1, principal: money("7884.88"), interest: money("1000"), payment: money("8884.88") };
         let json = serde_json::to_string(&line).unwrap();
         assert_eq!(json, r#"{"period":1,"principal":"7884.88","interest":"1000.00","payment":"8884.88"}"#);
         assert_eq!(serde_json::from_str::<ScheduleLine>(&json).unwrap(), line);

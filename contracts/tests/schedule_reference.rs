@@ -3,8 +3,8 @@
 //! which writes `tests/data/schedule_reference.json`; regenerate with
 //! `python3 contracts/tests/data/schedule_reference.py`).
 
-use loanchain_contracts::schedule::{build, ScheduleLine};
-use loanchain_contracts::{Amount, RepaymentMethod, Rate};
+use loanchain_contracts::schedule::{ScheduleLine, build};
+use loanchain_contracts::{Amount, Rate, RepaymentMethod};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -40,7 +40,11 @@ fn every_reference_line_matches_build() {
             .unwrap_or_else(|e| panic!("{}: build failed: {e}", case.name));
         assert_eq!(got.len(), case.lines.len(), "{}: number of lines", case.name);
         for (g, want) in got.iter().zip(&case.lines) {
-            assert_eq!(g, want, "{}: {} at {} over {} ({})", case.name, case.principal, case.annual_rate, case.periods, case.method);
+            assert_eq!(
+                g, want,
+                "{}: {} at {} over {} ({})",
+                case.name, case.principal, case.annual_rate, case.periods, case.method
+            );
         }
     }
 }
