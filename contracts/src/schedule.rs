@@ -18,9 +18,11 @@
 //! - The equal installment `A` is computed in exact integer arithmetic: with `annual = m/10^6`,
 //!   `D = 12·10^6`, `g = D + m` and the principal `p` in fen,
 //!   `A = p·m·g^n / (D·(g^n − D^n))` fen, rounded half-up by comparing integers. `(1+r)^n` has
-//!   thousands of digits for 600 periods; rounding it to Decimal's 28 digits can move `A` across
-//!   a half fen, and exact half fens do occur (for example at 12 % over 2 periods whenever
-//!   `p·10201 ≡ 10050 (mod 20100)`).
+//!   thousands of digits for 600 periods. Evaluated in Decimal's 28 digits, an `A` that is exactly
+//!   a half fen (these occur: at 12 % over 2 periods whenever `p·10201 ≡ 10050 (mod 20100)`; at
+//!   10 % 144.60 over 2 periods gives 73.205) rounds up only if the accumulated error happens to
+//!   point up, and `P·r·(1+r)^n` overflows Decimal at high rates over long terms (100 % over 600
+//!   periods). Exact integers make the rounding a guarantee rather than an observation.
 //!
 //! # When the rounded principal would overshoot
 //!
