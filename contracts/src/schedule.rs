@@ -18,22 +18,26 @@
 //! - The equal installment `A` is computed in exact integer arithmetic: with `annual = m/10^6`,
 //!   `D = 12·10^6`, `g = D + m` and the principal `p` in fen,
 //!   `A = p·m·g^n / (D·(g^n − D^n))` fen, rounded half-up by comparing integers. `(1+r)^n` has
-//!   thousands of digits for 600 periods; rounding it to Decimal's 28 digits can move `A` across
-//!   a half fen, and exact half fens do occur (for example at 12 % over 2 periods whenever
-//!   `p·10201 ≡ 10050 (mod 20100)`).
+//!   thousands of digits for 600 periods. Evaluated in Decimal's 28 digits, an `A` that is exactly
+//!   a half fen (these occur: at 12 % over 2 periods whenever `p·10201 ≡ 10050 (mod 20100)`; at
+//!   10 % 144.60 over 2 periods gives 73.205) rounds up only if the accumulated error happens to
+//!   point up, and `P·r·(1+r)^n` overflows Decimal at high rates over long terms (100 % over 600
+//!   periods). Exact integers make the rounding a guarantee rather than an observation.
 //!
 //! # When the rounded principal would overshoot
 //!
 //! `round(P/n)` (equal principal, and the equal installment at rate 0) may exceed `P/n` by up to
-//! half a fen, and an installment rounded up repays a little more principal each period, compounding
-//! at the period rate. For small principals over many periods the first `n − 1` periods could then
-//! repay more than `P` (0.20 over 8 periods: 7 × 0.03 = 0.21), leaving the "remainder" for the
-//! last period negative. The rule here is that no period repays more principal than is
-//! outstanding: `principal_k = min(due principal, balance)`. The schedule then ends with lines of
-//! zero principal (and zero interest, the balance being zero), the sum of the principal is still
-//! exactly `P` and no amount is negative; every line before the balance runs out follows the
-//! DESIGN formula unchanged. Callers must treat a zero line as paid when it falls due. Realistic
-//! loans never reach this: at rate 0 it needs `P < n(n−1)/2` fen (1.00 over 15 periods).
+//! half a fen, and an installment rounded up repays that much extra principal every period, the
+//! excess compounding at the period rate. The first `n − 1` periods can then repay more than `P`,
+//! leaving "the remainder" for the last negative: 0.20 over 8 periods gives 7 × 0.03 = 0.21; at
+//! rate 0 this needs `P < n(n−1)/2` fen, but at high rates over long terms ordinary loans reach
+//! it (10,000.00 at 36 % over 360 periods: A = 300.01 against an exact 300.0069…, and the
+//! balance is gone after 352 periods; 1,000.00 at 12 % over 360: one period early). The rule here:
+//! no period repays more principal than is outstanding, `principal_k = min(due principal,
+//! balance)`. Every line until the balance runs out follows the DESIGN formula unchanged; the
+//! line where it runs out pays the rest of the balance plus its interest; the lines after it are
+//! all zero (no principal, no interest on a zero balance). The principal still sums to exactly
+//! `P` and no amount is negative. Callers must treat a zero line as paid when it falls due.
 
 use std::fmt;
 use std::str::FromStr;
@@ -437,4 +441,146 @@ pub fn split_pro_rata(total: Money, weights: &[Money]) -> Result<Vec<Money>, Err
         }
     }
     parts.into_iter().map(|fen| Money::from_fen(fen as u64)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(s: &str) -> Money {
+        s.parse().unwrap()
+    }
+
+    fn rate(s: &str) -> Rate {
+        s.parse().unwrap()
+    }
+
+    fn amount(s: &str) -> Amount {
+        s.parse().unwrap()
+    }
+
+    fn payments(lines: &[ScheduleLine]) -> Vec<String> {
+        lines.iter().map(|l| l.payment.to_string()).collect()
+    }
+
+    #[test]
+    fn design_example_pays_8884_88_a_month() {
+        // DESIGN §6 equal installment: 100,000.00 at 12 %/yr over 12 months.
+        let lines = build(Amount::yuan(100_000), rate("0.12"), 12, RepaymentMethod::EqualInstallment).unwrap();
+        assert_eq!(lines.len(), 12);
+        assert!(lines[..11].iter().all(|l| l.payment == money("8884.88")), "{:?}", payments(&lines));
+        assert_eq!(lines[0].interest, money("1000.00"));
+        assert_eq!(lines[0].principal, money("7884.88"));
+        assert_eq!(Money::sum(lines.iter().map(|l| l.principal)).unwrap(), money("100000.00"));
+        assert_eq!((1..=12).collect::<Vec<u32>>(), lines.iter().map(|l| l.period).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn periods_must_be_within_one_and_the_ceiling() {
+        for n in [0, MAX_PERIODS + 1] {
+            let err = build(Amount::yuan(1), rate("0.1"), n, RepaymentMethod::Bullet).unwrap_err();
+            assert!(matches!(err, Error::InvalidField { field: "periods", .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn bullet_is_one_line_at_maturity() {
+        let lines = build(Amount::yuan(100_000), rate("0.12"), 12, RepaymentMethod::Bullet).unwrap();
+        assert_eq!(
+            lines,
+            vec![ScheduleLine {
+                period: 12,
+                principal: money("100000"),
+                interest: money("12000"),
+                payment: money("112000")
+            }]
+        );
+    }
+
+    #[test]
+    fn interest_first_pays_principal_last() {
+        let lines = build(Amount::yuan(1_000), rate("0.06"), 3, RepaymentMethod::InterestFirst).unwrap();
+        assert_eq!(payments(&lines), ["5.00", "5.00", "1005.00"]);
+    }
+
+    #[test]
+    fn exact_half_fens_round_up() {
+        // 0.60 · 0.1/12 = 0.005 exactly: a truncated r (0.00833…) would give 0.00.
+        let lines = build(amount("0.60"), rate("0.1"), 1, RepaymentMethod::EqualPrincipal).unwrap();
+        assert_eq!(lines[0].interest, money("0.01"));
+        // 144.60 at 10 % over 2: A = 73.205 exactly.
+        assert_eq!(installment_fen(14_460, 100_000, 2), 7_321);
+        // 100.50 at 12 % over 2: A = 51.005 exactly, and one fen less rounds down.
+        assert_eq!(installment_fen(10_050, 120_000, 2), 5_101);
+        assert_eq!(installment_fen(10_049, 120_000, 2), 5_100);
+    }
+
+    #[test]
+    fn installment_over_one_period_is_principal_plus_interest() {
+        // n = 1: A = P·(1+r) = p·(D+m)/D fen.
+        for (p, m) in [(1, 1), (10_000, 120_000), (99_999_999_999_999, 1_000_000), (12_345, 333_333)] {
+            let exact = (2 * u128::from(p) * u128::from(RATE_DENOM + m) + u128::from(RATE_DENOM))
+                / (2 * u128::from(RATE_DENOM));
+            assert_eq!(u128::from(installment_fen(p, m, 1)), exact, "p={p} m={m}");
+        }
+    }
+
+    #[test]
+    fn overshooting_principal_is_capped_at_the_balance() {
+        // round(0.20/8) = 0.03, and 7 × 0.03 > 0.20 (module doc).
+        let lines = build(amount("0.20"), rate("0.12"), 8, RepaymentMethod::EqualPrincipal).unwrap();
+        let principal: Vec<String> = lines.iter().map(|l| l.principal.to_string()).collect();
+        assert_eq!(principal, ["0.03", "0.03", "0.03", "0.03", "0.03", "0.03", "0.02", "0.00"]);
+        assert_eq!(lines[7].payment, Money::ZERO);
+    }
+
+    #[test]
+    fn at_rate_zero_installment_and_principal_methods_agree() {
+        let a = build(amount("1000.01"), Rate::ZERO, 7, RepaymentMethod::EqualInstallment).unwrap();
+        let b = build(amount("1000.01"), Rate::ZERO, 7, RepaymentMethod::EqualPrincipal).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(payments(&a), ["142.86", "142.86", "142.86", "142.86", "142.86", "142.86", "142.85"]);
+    }
+
+    #[test]
+    fn extreme_inputs_build_without_overflow() {
+        for method in RepaymentMethod::ALL {
+            for r in ["1", "0.000001", "0"] {
+                let lines = build(Amount::yuan(1_000_000_000_000), rate(r), MAX_PERIODS, method).unwrap();
+                assert_eq!(
+                    Money::sum(lines.iter().map(|l| l.principal)).unwrap(),
+                    Amount::yuan(1_000_000_000_000).money()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn naturals_match_u128_arithmetic() {
+        let big = |x: u128| {
+            let mut n = Nat(vec![x as u64, (x >> 64) as u64]);
+            n.trim();
+            n
+        };
+        assert_eq!(Nat::pow(10, 30), big(10u128.pow(30)));
+        assert_eq!(Nat::pow(13_000_000, 5), big(13_000_000u128.pow(5)));
+        assert_eq!(Nat::pow(7, 0), big(1));
+        let (a, b) = (u128::MAX / 3, u128::MAX / 5);
+        assert_eq!(big(a).add(&big(b)), big(a + b));
+        assert_eq!(big(a).sub(&big(b)), big(a - b));
+        assert_eq!(big(a).sub(&big(a)), big(0));
+        assert!(big(b) < big(a) && big(u128::from(u64::MAX)) < big(1 << 64));
+        let mut m = big(u128::from(u64::MAX));
+        m.mul_small(u64::MAX);
+        assert_eq!(m, big(u128::from(u64::MAX) * u128::from(u64::MAX)));
+    }
+
+    #[test]
+    fn schedule_lines_serialize_with_string_amounts() {
+        let line =
+            ScheduleLine { period: 1, principal: money("7884.88"), interest: money("1000"), payment: money("8884.88") };
+        let json = serde_json::to_string(&line).unwrap();
+        assert_eq!(json, r#"{"period":1,"principal":"7884.88","interest":"1000.00","payment":"8884.88"}"#);
+        assert_eq!(serde_json::from_str::<ScheduleLine>(&json).unwrap(), line);
+    }
 }
