@@ -29,7 +29,7 @@ pub use document::ContractDocument;
 pub use error::{Error, ErrorClass};
 pub use ids::{AccountId, ClaimId, LoanId, Role, SealId};
 pub use params::{Params, RiskGrade};
-pub use schedule::{PeriodKind, RepaymentMethod};
+pub use schedule::{PeriodKind, RepaymentMethod, ScheduleLine};
 pub mod event;
 pub mod exec;
 pub mod state;
