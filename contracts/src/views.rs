@@ -168,11 +168,10 @@ pub fn contract_export(store: &dyn Store, loan: &LoanId, timestamp_of: Timestamp
     let mut revocations = Vec::new();
     for (_, rec) in scan::<Seals>(store, &loan.key_bytes(), usize::MAX)? {
         let cert = &rec.seal.body.certificate.body;
-        if let Some(rev) = read::<Revocations>(store, &(cert.issuer, cert.seal_id.clone()))? {
-            if !revocations.contains(&rev) {
+        if let Some(rev) = read::<Revocations>(store, &(cert.issuer, cert.seal_id.clone()))?
+            && !revocations.contains(&rev) {
                 revocations.push(rev);
             }
-        }
         seals.push(crate::export::SealedBy {
             party: rec.party,
             account: rec.account,

@@ -24,6 +24,11 @@ pub use keys::KeyCodec;
 /// One entry of a prefix scan.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// Decoded rows of a scan: (key bytes after the table prefix, value).
+pub type Rows<V> = Vec<(Vec<u8>, V)>;
+
+type Layer<'a> = std::iter::Peekable<btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>>;
+
 /// A write set: every key a block (or transaction) changed, in key order; `None` deletes.
 pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
@@ -169,7 +174,7 @@ impl<'s> Overlay<'s> {
 
     /// Entries of table `T` whose key starts with `prefix` (an encoded partial key), in key
     /// order, as they stand with every buffered write applied; decoding stops at `limit` entries.
-    pub fn scan<T: Table>(&self, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, T::Value)>, Error> {
+    pub fn scan<T: Table>(&self, prefix: &[u8], limit: usize) -> Result<Rows<T::Value>, Error> {
         let mut full = vec![T::PREFIX];
         full.extend_from_slice(prefix);
         let mut out = Vec::new();
@@ -201,7 +206,7 @@ impl<'s> Overlay<'s> {
 
 struct Merge<'a> {
     base: std::iter::Peekable<Box<dyn Iterator<Item = Result<Entry, Error>> + 'a>>,
-    layers: Vec<std::iter::Peekable<btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>>>,
+    layers: Vec<Layer<'a>>,
     prefix: &'a [u8],
 }
 
@@ -216,25 +221,22 @@ impl Iterator for Merge<'_> {
                 None => None,
             };
             for layer in &mut self.layers {
-                if let Some((k, _)) = layer.peek() {
-                    if k.starts_with(self.prefix) && best.as_ref().is_none_or(|b| *k <= b) {
+                if let Some((k, _)) = layer.peek()
+                    && k.starts_with(self.prefix) && best.as_ref().is_none_or(|b| *k <= b) {
                         best = Some((*k).clone());
                     }
-                }
             }
             let key = best?;
             let mut value: Option<Option<Vec<u8>>> = None;
-            if matches!(self.base.peek(), Some(Ok((k, _))) if *k == key) {
-                if let Some(Ok((_, v))) = self.base.next() {
+            if matches!(self.base.peek(), Some(Ok((k, _))) if *k == key)
+                && let Some(Ok((_, v))) = self.base.next() {
                     value = Some(Some(v));
                 }
-            }
             for layer in &mut self.layers {
-                if matches!(layer.peek(), Some((k, _)) if **k == key) {
-                    if let Some((_, v)) = layer.next() {
+                if matches!(layer.peek(), Some((k, _)) if **k == key)
+                    && let Some((_, v)) = layer.next() {
                         value = Some(v.clone());
                     }
-                }
             }
             match value {
                 Some(Some(v)) => return Some(Ok((key, v))),
@@ -255,7 +257,7 @@ pub fn read<T: Table>(store: &dyn Store, key: &T::Key) -> Result<Option<T::Value
 
 /// Typed prefix scan of committed state (at most `limit` entries), as (key bytes after the
 /// table prefix, value).
-pub fn scan<T: Table>(store: &dyn Store, prefix: &[u8], limit: usize) -> Result<Vec<(Vec<u8>, T::Value)>, Error> {
+pub fn scan<T: Table>(store: &dyn Store, prefix: &[u8], limit: usize) -> Result<Rows<T::Value>, Error> {
     Overlay::new(store).scan::<T>(prefix, limit)
 }
 
