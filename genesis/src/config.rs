@@ -107,3 +107,42 @@ impl NodeConfig {
         write_atomic(path.as_ref(), json.as_bytes(), None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::peer_id_from_secret;
+
+    fn config() -> NodeConfig {
+        NodeConfig {
+            name: "validator-0".into(),
+            role: NodeRole::Validator,
+            chain_id: "loanchain-test".into(),
+            genesis_file: "../genesis.json".into(),
+            genesis_hash: Hash::ZERO,
+            node_key_file: "node.json".into(),
+            consensus_key_file: Some("consensus.json".into()),
+            data_dir: "data".into(),
+            p2p_listen: "/ip4/127.0.0.1/tcp/26600".into(),
+            api_listen: "127.0.0.1:26601".parse().unwrap(),
+            peers: vec![format!("/ip4/127.0.0.1/tcp/26602/p2p/{}", peer_id_from_secret([1; 32]))],
+        }
+    }
+
+    #[test]
+    fn configs_are_checked() {
+        config().validate().unwrap();
+        let cases = [
+            NodeConfig { consensus_key_file: None, ..config() },
+            NodeConfig { role: NodeRole::Observer, ..config() },
+            NodeConfig { p2p_listen: "127.0.0.1:26600".into(), ..config() },
+            NodeConfig { peers: vec!["/ip4/127.0.0.1/tcp/26602".into()], ..config() },
+            NodeConfig { name: "a/b".into(), ..config() },
+        ];
+        for bad in cases {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        let json = serde_json::to_string(&config()).unwrap();
+        assert_eq!(serde_json::from_str::<NodeConfig>(&json).unwrap(), config());
+    }
+}

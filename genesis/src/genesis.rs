@@ -159,7 +159,11 @@ impl Genesis {
     }
 
     /// Parses JSON without validating it (see [`Genesis::validate`]).
-    pub fn from_json(path: &Path, bytes: &[u8]) -> Result<Genesis, GenesisError> {
+    pub fn from_json(bytes: &[u8]) -> Result<Genesis, GenesisError> {
+        Genesis::parse(Path::new("<memory>"), bytes)
+    }
+
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Genesis, GenesisError> {
         serde_json::from_slice(bytes).map_err(|source| GenesisError::Json { path: path.into(), what: "genesis file", source })
     }
 
@@ -167,7 +171,7 @@ impl Genesis {
     pub fn load(path: impl AsRef<Path>) -> Result<Genesis, GenesisError> {
         let path = path.as_ref();
         let bytes = read_limited(path, "genesis file", MAX_GENESIS_BYTES)?;
-        let genesis = Genesis::from_json(path, &bytes)?;
+        let genesis = Genesis::parse(path, &bytes)?;
         genesis.validate()?;
         Ok(genesis)
     }
@@ -244,4 +248,26 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Resu
         let _ = fs::remove_file(&tmp);
         GenesisError::io(path, e)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_grow_per_round_and_saturate() {
+        let c = ConsensusParams::devnet();
+        assert_eq!(c.propose_timeout_ms(0), 1_000);
+        assert_eq!(c.propose_timeout_ms(3), 2_500);
+        assert_eq!(c.prevote_timeout_ms(1), 500);
+        assert_eq!(c.precommit_timeout_ms(2), 700);
+        let huge = ConsensusParams { timeout_propose_delta_ms: u64::MAX, ..c };
+        assert_eq!(huge.propose_timeout_ms(u32::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn consensus_params_round_trip_through_bcs() {
+        let c = ConsensusParams::devnet();
+        assert_eq!(bcs::from_bytes::<ConsensusParams>(&bcs::to_bytes(&c).unwrap()).unwrap(), c);
+    }
 }
