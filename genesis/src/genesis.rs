@@ -22,6 +22,7 @@ pub const MAX_GENESIS_BYTES: u64 = 16 << 20;
 
 /// The genesis file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Genesis {
     /// Format version, [`GENESIS_VERSION`].
     pub version: u32,
@@ -46,6 +47,7 @@ pub struct Genesis {
 /// Consensus parameters (DESIGN §8). Timeouts are in milliseconds; round `r` (from 0) waits
 /// `base + r × delta`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConsensusParams {
     /// How long to wait for the proposal in round 0.
     pub timeout_propose_ms: u64,
@@ -108,6 +110,7 @@ fn grow(base: u64, delta: u64, round: u32) -> u64 {
 
 /// A validator: a member institution's node that votes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValidatorEntry {
     /// Node name, 1 to 64 characters of `[A-Za-z0-9._-]` (also its directory name in a devnet).
     pub name: String,
@@ -125,6 +128,7 @@ pub struct ValidatorEntry {
 
 /// An observer (a regulator's read-only node): allowed to connect and sync, never to vote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ObserverEntry {
     /// Node name, as for validators.
     pub name: String,
@@ -269,5 +273,13 @@ mod tests {
     fn consensus_params_round_trip_through_bcs() {
         let c = ConsensusParams::devnet();
         assert_eq!(bcs::from_bytes::<ConsensusParams>(&bcs::to_bytes(&c).unwrap()).unwrap(), c);
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_so_typos_do_not_pass_silently() {
+        let mut json: serde_json::Value = serde_json::to_value(ConsensusParams::devnet()).unwrap();
+        json["timeout_propsoe_ms"] = 5.into();
+        let err = serde_json::from_value::<ConsensusParams>(json).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{err}");
     }
 }
