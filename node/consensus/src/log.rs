@@ -11,21 +11,33 @@ use loanchain_types::{Evidence, Hash, Round, SignedProposal, SignedVote, Validat
 /// rest as evidence.
 const MAX_PROPOSALS_PER_ROUND: usize = 4;
 
+/// Most distinct values counted per validator in one vote set. A correct validator votes once; an
+/// equivocator's conflicting votes are still counted toward each value they name (up to this bound),
+/// because a correct validator that happened to receive the "wrong" one first must still be able to
+/// see a quorum that others saw (the liveness role of CometBFT's VoteSetMaj23). Safety is unaffected:
+/// two quorums for different values intersect in more than f power, so in a correct validator.
+const MAX_VALUES_PER_VOTER: usize = 4;
+
 /// Votes of one kind in one round.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct VoteSet {
-    votes: BTreeMap<ValidatorIndex, SignedVote>,
+    /// The first vote of each validator: counts toward the total.
+    first: BTreeMap<ValidatorIndex, SignedVote>,
+    /// Every counted vote, by value then validator.
+    by_value: BTreeMap<Option<Hash>, BTreeMap<ValidatorIndex, SignedVote>>,
+    /// Values counted per validator.
+    values_of: BTreeMap<ValidatorIndex, usize>,
     power_by_value: BTreeMap<Option<Hash>, u64>,
     total: u64,
 }
 
 impl VoteSet {
-    /// Power of the votes for `value`.
+    /// Power of the validators that voted for `value`.
     pub(crate) fn power_for(&self, value: Option<Hash>) -> u64 {
         self.power_by_value.get(&value).copied().unwrap_or(0)
     }
 
-    /// Power of all votes, whatever their value.
+    /// Power of the validators that voted, each counted once whatever its votes.
     pub(crate) fn total(&self) -> u64 {
         self.total
     }
@@ -37,11 +49,37 @@ impl VoteSet {
 
     /// The votes for `value`.
     pub(crate) fn votes_for(&self, value: Option<Hash>) -> impl Iterator<Item = &SignedVote> {
-        self.votes.values().filter(move |v| v.vote.block_hash == value)
+        self.by_value.get(&value).into_iter().flat_map(|m| m.values())
     }
 
+    /// Every counted vote.
     pub(crate) fn all(&self) -> impl Iterator<Item = &SignedVote> {
-        self.votes.values()
+        self.by_value.values().flat_map(|m| m.values())
+    }
+
+    fn add(&mut self, vote: SignedVote, power: u64) -> Added {
+        let who = vote.vote.validator;
+        let value = vote.vote.block_hash;
+        if self.by_value.get(&value).is_some_and(|m| m.contains_key(&who)) {
+            // Seen (ed25519 is deterministic: another signature on the same vote is a malleated
+            // copy and proves nothing more).
+            return Added::Duplicate;
+        }
+        let conflict = self.first.get(&who).map(|first| Evidence::ConflictingVotes { first: first.clone(), second: vote.clone() });
+        let counted = self.values_of.entry(who).or_insert(0);
+        if *counted < MAX_VALUES_PER_VOTER {
+            *counted += 1;
+            *self.power_by_value.entry(value).or_insert(0) += power;
+            self.by_value.entry(value).or_default().insert(who, vote.clone());
+        }
+        match conflict {
+            Some(evidence) => Added::Conflict(Box::new(evidence)),
+            None => {
+                self.total += power;
+                self.first.insert(who, vote);
+                Added::New
+            }
+        }
     }
 }
 
@@ -99,27 +137,15 @@ impl HeightLog {
     /// Adds a vote of `power`, already checked to be of this height and from a validator.
     pub(crate) fn add_vote(&mut self, vote: SignedVote, power: u64) -> Added {
         let r = self.rounds.entry(vote.vote.round).or_default();
-        let set = match vote.vote.kind {
-            VoteKind::Prevote => &mut r.prevotes,
-            VoteKind::Precommit => &mut r.precommits,
-        };
-        if let Some(existing) = set.votes.get(&vote.vote.validator) {
-            if *existing == vote {
-                return Added::Duplicate;
-            }
-            if existing.vote == vote.vote {
-                // Same vote, different signature bytes: ed25519 is deterministic, so only a
-                // malleated copy can do this; it proves nothing and counts nothing.
-                return Added::Duplicate;
-            }
-            return Added::Conflict(Box::new(Evidence::ConflictingVotes { first: existing.clone(), second: vote }));
-        }
         let who = vote.vote.validator;
-        *set.power_by_value.entry(vote.vote.block_hash).or_insert(0) += power;
-        set.total += power;
-        set.votes.insert(who, vote);
-        r.note_sender(who, power);
-        Added::New
+        let added = match vote.vote.kind {
+            VoteKind::Prevote => r.prevotes.add(vote, power),
+            VoteKind::Precommit => r.precommits.add(vote, power),
+        };
+        if added == Added::New {
+            r.note_sender(who, power);
+        }
+        added
     }
 
     /// Adds a proposal of `power`'s proposer, already checked to come from the round's proposer.

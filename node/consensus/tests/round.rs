@@ -530,7 +530,7 @@ fn proposals_from_the_wrong_proposer_and_bad_signatures_are_dropped() {
 }
 
 #[test]
-fn equivocation_is_reported_once_and_not_counted() {
+fn equivocation_is_reported_once() {
     let (v, w) = (block("v"), block("w"));
     let mut c = core(0);
     c.handle(Input::Start);
@@ -683,4 +683,26 @@ fn a_recovered_proposer_re_proposes_the_same_block() {
     let proposals: Vec<E> = summarize(&resumed).into_iter().filter(|e| matches!(e, E::Propose(..))).collect();
     assert_eq!(proposals, vec![E::Propose(0, v, None)]);
     assert!(!summarize(&resumed).contains(&E::RequestProposal(0)), "no new block for a round already proposed in");
+}
+
+#[test]
+fn an_equivocators_second_vote_still_counts_toward_its_value() {
+    // v1 sends us a prevote for w first, and (to others) one for v. Others may see a quorum for v
+    // with v1's v-prevote; we must be able to see it too once we get that vote, or a validator
+    // locked elsewhere could never be convinced (liveness). Safety is unaffected: two quorums for
+    // different values still share a correct validator.
+    let (v, w) = (block("v"), block("w"));
+    let mut c = core(0);
+    c.handle(Input::Start);
+    c.handle(proposal(1, 0, v, None));
+    c.handle(valid(0, v, true));
+    assert!(c.handle(prevote(1, 0, Some(w))).is_empty());
+    assert_eq!(summarize(&c.handle(prevote(1, 0, Some(v)))), vec![E::Evidence]);
+    // Ours + v1's (second) + v2's = 3 for v: L36 locks. The any-value total counts v1 once.
+    let actions = c.handle(prevote(2, 0, Some(v)));
+    assert_eq!(
+        summarize(&actions),
+        vec![E::Schedule(Step::Prevote, 0), E::PersistState, E::PersistSigned, E::Precommit(0, Some(v))]
+    );
+    assert_eq!(c.state().locked, Some(RoundValue { round: 0, value: v }));
 }
