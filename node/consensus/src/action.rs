@@ -52,6 +52,11 @@ pub enum WalEntry {
     /// The validator signed this message: it must never sign a different one for the same
     /// (height, round, step).
     Signed(ConsensusMessage),
+    /// Messages of others that justify a lock or valid value (the quorum of prevotes, Tendermint
+    /// L36): kept so that after a restart the validator can still show peers why it is locked.
+    /// Without them a restarted validator could stay locked on a block no one else can be
+    /// convinced of, and a height could stall forever.
+    Justification(Vec<ConsensusMessage>),
 }
 
 impl WalEntry {
@@ -60,6 +65,7 @@ impl WalEntry {
         match self {
             WalEntry::State(s) => s.height,
             WalEntry::Signed(m) => m.height(),
+            WalEntry::Justification(ms) => ms.first().map_or(0, ConsensusMessage::height),
         }
     }
 }

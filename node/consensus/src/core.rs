@@ -156,6 +156,16 @@ impl Core {
                     core.locked = s.locked;
                     core.valid = s.valid;
                 }
+                WalEntry::Justification(ms) => {
+                    for m in ms.iter().filter(|m| m.height() == next_height) {
+                        let power = core.validators.power(m.signer());
+                        if let ConsensusMessage::Vote(v) = m {
+                            if Some(v.vote.validator) != core.me && power > 0 {
+                                core.log.add_vote(v.clone(), power);
+                            }
+                        }
+                    }
+                }
                 WalEntry::Signed(m) => {
                     if Some(m.signer()) != core.me {
                         let signer = core.validators.get(m.signer()).ok().map(|v| v.public_key);
@@ -703,7 +713,15 @@ impl Core {
             _ => None,
         });
         let Some(value) = found else { return false };
+        let justification: Vec<ConsensusMessage> = if self.me.is_some() {
+            r.prevotes.votes_for(Some(value)).filter(|v| Some(v.vote.validator) != self.me).cloned().map(ConsensusMessage::Vote).collect()
+        } else {
+            Vec::new()
+        };
         self.once.insert((self.round, Once::PrevoteQuorumForValue));
+        if self.me.is_some() {
+            out.push(Action::Persist(WalEntry::Justification(justification)));
+        }
         let here = RoundValue { round: self.round, value };
         // L42: validValue ← v, validRound ← round (also when step = precommit).
         self.valid = Some(here);

@@ -84,6 +84,7 @@ fn valid(round: Round, value: Hash, ok: bool) -> Input {
 enum E {
     PersistState,
     PersistSigned,
+    PersistJustification,
     Propose(Round, Hash, Option<Round>),
     Prevote(Round, Option<Hash>),
     Precommit(Round, Option<Hash>),
@@ -100,6 +101,7 @@ fn summarize(actions: &[Action]) -> Vec<E> {
         .map(|a| match a {
             Action::Persist(WalEntry::State(_)) => E::PersistState,
             Action::Persist(WalEntry::Signed(_)) => E::PersistSigned,
+            Action::Persist(WalEntry::Justification(_)) => E::PersistJustification,
             Action::Send(ConsensusMessage::Proposal(p)) => {
                 E::Propose(p.proposal.round, p.proposal.block_hash, p.proposal.valid_round)
             }
@@ -189,6 +191,7 @@ fn happy_path_steps() -> Vec<TestStep> {
             input: prevote(2, 0, Some(v)),
             expected_actions: vec![
                 E::Schedule(Step::Prevote, 0),
+                E::PersistJustification,
                 E::PersistState,
                 E::PersistSigned,
                 E::Precommit(0, Some(v)),
@@ -388,7 +391,7 @@ fn a_locked_validator_prevotes_nil_for_another_block_and_unlocks_on_a_newer_pol(
             TestStep {
                 desc: "L36: quorum for w in round 1 (v3 too): relock on w, precommit w, valid w",
                 input: prevote(3, 1, Some(w)),
-                expected_actions: vec![E::PersistState, E::PersistSigned, E::Precommit(1, Some(w))],
+                expected_actions: vec![E::PersistJustification, E::PersistState, E::PersistSigned, E::Precommit(1, Some(w))],
                 new_state: state(1, Step::Precommit, Some((1, w)), Some((1, w))),
             },
         ],
@@ -702,7 +705,28 @@ fn an_equivocators_second_vote_still_counts_toward_its_value() {
     let actions = c.handle(prevote(2, 0, Some(v)));
     assert_eq!(
         summarize(&actions),
-        vec![E::Schedule(Step::Prevote, 0), E::PersistState, E::PersistSigned, E::Precommit(0, Some(v))]
+        vec![E::Schedule(Step::Prevote, 0), E::PersistJustification, E::PersistState, E::PersistSigned, E::Precommit(0, Some(v))]
     );
     assert_eq!(c.state().locked, Some(RoundValue { round: 0, value: v }));
+}
+
+#[test]
+fn a_restarted_validator_can_still_justify_its_lock() {
+    // The quorum of prevotes behind a lock is persisted with it: after a restart the validator
+    // still holds it and can hand it to peers (catch-up gossip), who need it to follow a
+    // re-proposal of the locked block (L28). Without it a height can stall forever.
+    let v = block("v");
+    let mut c = core(0);
+    let mut actions = Vec::new();
+    for input in [Input::Start, proposal(1, 0, v, None), valid(0, v, true), prevote(1, 0, Some(v)), prevote(2, 0, Some(v))] {
+        actions.extend(c.handle(input));
+    }
+    let wal = wal_of(&actions);
+    let r = Core::recover(config(), set(), Some(keys()[0].clone()), 1, &wal).unwrap();
+    let prevotes_for_v = r
+        .messages()
+        .into_iter()
+        .filter(|m| matches!(m, ConsensusMessage::Vote(x) if x.vote.kind == VoteKind::Prevote && x.vote.block_hash == Some(v)))
+        .count();
+    assert_eq!(prevotes_for_v, 3, "ours and the two that made the quorum");
 }
