@@ -50,6 +50,8 @@ pub struct Checker {
     pub violations: Violations,
     /// A description of the first violation.
     pub first: Option<String>,
+    /// A description of the first agreement violation.
+    pub first_agreement: Option<String>,
 }
 
 impl Checker {
@@ -63,6 +65,7 @@ impl Checker {
             signed: BTreeMap::new(),
             violations: Violations::default(),
             first: None,
+            first_agreement: None,
         }
     }
 
@@ -107,7 +110,9 @@ impl Checker {
         let first_at_height = match self.decided.get(&height) {
             Some(h) if *h != hash => {
                 self.violations.agreement += 1;
-                self.note(format!("t={now}: node {node} committed {hash:?} at height {height}, another node {h:?}"));
+                let what = format!("t={now}: node {node} committed {hash:?} at height {height}, another node {h:?}");
+                self.first_agreement.get_or_insert_with(|| what.clone());
+                self.note(what);
                 false
             }
             Some(_) => false,

@@ -60,6 +60,8 @@ pub struct Outcome {
     pub violations: Violations,
     /// The first violation, described.
     pub first_violation: Option<String>,
+    /// The first agreement violation, described.
+    pub first_agreement_violation: Option<String>,
     /// Every honest validator committed the required new heights in time after the heal.
     pub progress_ok: bool,
     /// Heights decided.
@@ -858,6 +860,7 @@ impl Sim {
             mix: self.sc.mix,
             violations: self.checker.violations.clone(),
             first_violation: self.checker.first.clone(),
+            first_agreement_violation: self.checker.first_agreement.clone(),
             progress_ok: self.progress_ok,
             heights,
             virtual_ms: self.now,
