@@ -3,7 +3,7 @@
 # Add each new pure crate to PURE_CRATES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PURE_CRATES="loanchain-contracts"
+PURE_CRATES="loanchain-contracts loanchain-types loanchain-consensus loanchain-sim"
 status=0
 for crate in $PURE_CRATES; do
   tree=$(cargo tree -p "$crate" --edges normal,build --prefix none --locked)

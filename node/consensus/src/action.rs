@@ -1,0 +1,167 @@
+//! What the core asks the host to do, and what it asks the host to persist.
+
+use loanchain_types::{CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Round};
+
+/// Re-exported so hosts can name the message type without depending on loanchain-types directly.
+pub use loanchain_types::ConsensusMessage as Message;
+
+
+/// The step of a round (the paper's `step_p`), also the kind of a timeout and of a signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    /// Waiting for (or making) the round's proposal.
+    Propose,
+    /// Prevoted; collecting prevotes.
+    Prevote,
+    /// Precommitted; collecting precommits.
+    Precommit,
+}
+
+/// A round and the block decided on in it: the paper's (lockedRound, lockedValue) and
+/// (validRound, validValue) pairs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RoundValue {
+    /// The round.
+    pub round: Round,
+    /// The block hash.
+    pub value: Hash,
+}
+
+/// The part of the state a validator must not forget across a restart: where it is, what it is
+/// locked on. Persisted with every change, before any signature that depends on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SafetyRecord {
+    /// Current height.
+    pub height: Height,
+    /// Current round.
+    pub round: Round,
+    /// Current step.
+    pub step: Step,
+    /// lockedRound / lockedValue (Tendermint L38).
+    pub locked: Option<RoundValue>,
+    /// validRound / validValue (Tendermint L42).
+    pub valid: Option<RoundValue>,
+}
+
+/// One record of the consensus write-ahead log. The host appends these, durably, in order;
+/// [`crate::Core::recover`] rebuilds the core from them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalEntry {
+    /// The safety state changed (new round, new lock, new valid value).
+    State(SafetyRecord),
+    /// The validator signed this message: it must never sign a different one for the same
+    /// (height, round, step).
+    Signed(ConsensusMessage),
+    /// Messages of others that justify a lock or valid value (the quorum of prevotes, Tendermint
+    /// L36): kept so that after a restart the validator can still show peers why it is locked.
+    /// Without them a restarted validator could stay locked on a block no one else can be
+    /// convinced of, and a height could stall forever.
+    Justification(Vec<ConsensusMessage>),
+}
+
+impl WalEntry {
+    /// The height the entry belongs to.
+    pub fn height(&self) -> Height {
+        match self {
+            WalEntry::State(s) => s.height,
+            WalEntry::Signed(m) => m.height(),
+            WalEntry::Justification(ms) => ms.first().map_or(0, ConsensusMessage::height),
+        }
+    }
+}
+
+/// One thing for the host to do. [`crate::drive`] executes a batch: every `Persist` first, made
+/// durable (fsync), then the rest in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Append to the consensus WAL, durably, before any `Send` of the same batch leaves.
+    Persist(WalEntry),
+    /// Broadcast a message this validator signed to every validator.
+    Send(ConsensusMessage),
+    /// Feed `Input::Tick { now }` with `now >= at` (or `Input::Timeout`) at time `at`.
+    ScheduleTimeout {
+        /// Height.
+        height: Height,
+        /// Round.
+        round: Round,
+        /// Step.
+        step: Step,
+        /// Host time (ms) at which it fires.
+        at: u64,
+    },
+    /// This validator proposes: build a block for (height, round) and answer with
+    /// `Input::ProposalPayload` (the paper's `getValue()`).
+    RequestProposal {
+        /// Height.
+        height: Height,
+        /// Round.
+        round: Round,
+    },
+    /// Check the block a proposal names and answer with `Input::BlockValidated` (`valid(v)`).
+    ValidateBlock {
+        /// Height.
+        height: Height,
+        /// Round of the proposal that named it.
+        round: Round,
+        /// The block.
+        block_hash: Hash,
+    },
+    /// The block is final: store it with its certificate, execute it, then feed
+    /// `Input::StartHeight { height: height + 1 }`. If the host lacks the block body (the node
+    /// missed the proposal), it fetches it by hash: the certificate proves it.
+    Commit {
+        /// Height decided.
+        height: Height,
+        /// The block.
+        block_hash: Hash,
+        /// A quorum of precommits for it.
+        certificate: CommitCertificate,
+    },
+    /// A validator equivocated: store and gossip the evidence.
+    ReportEvidence(Evidence),
+}
+
+impl Action {
+    /// Short name, for traces.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Persist(_) => "persist",
+            Action::Send(_) => "send",
+            Action::ScheduleTimeout { .. } => "schedule-timeout",
+            Action::RequestProposal { .. } => "request-proposal",
+            Action::ValidateBlock { .. } => "validate-block",
+            Action::Commit { .. } => "commit",
+            Action::ReportEvidence(_) => "report-evidence",
+        }
+    }
+}
+
+/// Checks the double-sign discipline of one batch: every `Send` is preceded, in the batch, by a
+/// `Persist(Signed)` of the same message. The core guarantees it; hosts and tests may assert it.
+pub fn check_persist_before_send(actions: &[Action]) -> Result<(), String> {
+    for (i, a) in actions.iter().enumerate() {
+        if let Action::Send(m) = a {
+            let persisted =
+                actions[..i].iter().any(|p| matches!(p, Action::Persist(WalEntry::Signed(s)) if s == m));
+            if !persisted {
+                return Err(format!("action {i} sends {m:?} before persisting it"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_and_steps_order() {
+        assert!(Step::Propose < Step::Prevote && Step::Prevote < Step::Precommit);
+    }
+
+    #[test]
+    fn action_names() {
+        assert_eq!(Action::RequestProposal { height: 1, round: 0 }.name(), "request-proposal");
+    }
+}

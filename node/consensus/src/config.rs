@@ -1,0 +1,72 @@
+//! Configuration of the core: chain id, timeouts, signature checking.
+
+use loanchain_types::Round;
+
+use crate::action::Step;
+
+/// Timeouts in milliseconds: `base + delta * round`, so they grow per round until the network's
+/// real delay fits (the paper's partial-synchrony argument, §4 of Buchman et al.).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Wait for a proposal, round 0.
+    pub propose_ms: u64,
+    /// Added per round.
+    pub propose_delta_ms: u64,
+    /// Wait for more prevotes after a quorum of mixed prevotes, round 0.
+    pub prevote_ms: u64,
+    /// Added per round.
+    pub prevote_delta_ms: u64,
+    /// Wait for more precommits after a quorum of mixed precommits, round 0.
+    pub precommit_ms: u64,
+    /// Added per round.
+    pub precommit_delta_ms: u64,
+}
+
+impl Timeouts {
+    /// The timeout of `step` in `round`.
+    pub fn duration(&self, step: Step, round: Round) -> u64 {
+        let (base, delta) = match step {
+            Step::Propose => (self.propose_ms, self.propose_delta_ms),
+            Step::Prevote => (self.prevote_ms, self.prevote_delta_ms),
+            Step::Precommit => (self.precommit_ms, self.precommit_delta_ms),
+        };
+        base.saturating_add(delta.saturating_mul(u64::from(round)))
+    }
+}
+
+impl Default for Timeouts {
+    /// Values for a LAN of validators (CometBFT's defaults, scaled to loanchain's latency budget).
+    fn default() -> Self {
+        Timeouts {
+            propose_ms: 1_000,
+            propose_delta_ms: 500,
+            prevote_ms: 500,
+            prevote_delta_ms: 250,
+            precommit_ms: 500,
+            precommit_delta_ms: 250,
+        }
+    }
+}
+
+/// How a [`crate::Core`] runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The chain id, bound into every signature.
+    pub chain_id: String,
+    /// The timeouts.
+    pub timeouts: Timeouts,
+    /// Whether the core checks the signature of each proposal, vote and certificate it receives.
+    /// A node that verifies consensus messages in batches before they reach the core (DESIGN §12)
+    /// sets this to `false`; so may a simulator whose network only carries correctly signed
+    /// messages. Structural checks (signer in the set, right proposer) are always made.
+    pub verify_signatures: bool,
+    /// How many messages of the next height to keep while this height is not decided.
+    pub max_future_messages: usize,
+}
+
+impl Config {
+    /// A configuration with default timeouts and signature checking on.
+    pub fn new(chain_id: impl Into<String>) -> Config {
+        Config { chain_id: chain_id.into(), timeouts: Timeouts::default(), verify_signatures: true, max_future_messages: 4096 }
+    }
+}

@@ -1,0 +1,775 @@
+//! The Tendermint state machine (Buchman, Kwon, Milosevic 2018, Algorithm 1), one height at a time.
+//!
+//! Comments `// Tendermint Lnn` name the line of Algorithm 1 a branch implements. Values are block
+//! hashes; `valid(v)` is asked of the host ([`Action::ValidateBlock`]) and answered asynchronously
+//! ([`Input::BlockValidated`]); until the answer arrives, the rules that need `valid(v)` wait.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use loanchain_types::{
+    CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round, SignedProposal,
+    SignedVote, ValidatorIndex, ValidatorSet, Vote, VoteKind,
+};
+
+use crate::action::{Action, RoundValue, SafetyRecord, Step, WalEntry};
+use crate::config::Config;
+use crate::error::Error;
+use crate::input::Input;
+use crate::log::{Added, HeightLog};
+use crate::proposer::ProposerSchedule;
+
+/// Most evidence records kept in memory (the host stores them all as they are reported).
+const MAX_EVIDENCE_KEPT: usize = 1024;
+
+/// What the host said about a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Validity {
+    Pending,
+    Valid,
+    Invalid,
+}
+
+/// The "for the first time" guards of Algorithm 1, per round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Once {
+    /// L34: prevote timeout scheduled.
+    PrevoteTimeout,
+    /// L36: quorum of prevotes for the proposal acted on.
+    PrevoteQuorumForValue,
+    /// L47: precommit timeout scheduled.
+    PrecommitTimeout,
+}
+
+/// A summary of the round state, for tests, logs and metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundState {
+    /// Height.
+    pub height: Height,
+    /// Round.
+    pub round: Round,
+    /// Step.
+    pub step: Step,
+    /// lockedRound / lockedValue.
+    pub locked: Option<RoundValue>,
+    /// validRound / validValue.
+    pub valid: Option<RoundValue>,
+    /// The block decided at this height, if any (waiting for `Input::StartHeight`).
+    pub decided: Option<Hash>,
+}
+
+/// The consensus core of one validator (or of an observer, which has no key and never signs).
+#[derive(Debug)]
+pub struct Core {
+    config: Config,
+    validators: ValidatorSet,
+    schedule: ProposerSchedule,
+    keypair: Option<Keypair>,
+    me: Option<ValidatorIndex>,
+    now: u64,
+    started: bool,
+    recovered: bool,
+
+    height: Height,
+    round: Round,
+    step: Step,
+    locked: Option<RoundValue>,
+    valid: Option<RoundValue>,
+    decided: Option<Hash>,
+
+    log: HeightLog,
+    validity: BTreeMap<Hash, Validity>,
+    /// What this validator signed at this height, by (round, step): the double-sign guard.
+    signed: BTreeMap<(Round, Step), ConsensusMessage>,
+    awaiting_payload: Option<Round>,
+    timers: BTreeSet<(u64, Round, Step)>,
+    once: BTreeSet<(Round, Once)>,
+    future: Vec<ConsensusMessage>,
+    evidence: Vec<Evidence>,
+    evidence_seen: BTreeSet<(ValidatorIndex, Height, Round, u8)>,
+}
+
+impl Core {
+    /// A core about to begin `height` (call `handle(Input::Start)` next). `keypair` is the
+    /// validator's consensus key; `None` makes an observer that follows but never signs.
+    pub fn new(
+        config: Config,
+        validators: ValidatorSet,
+        keypair: Option<Keypair>,
+        height: Height,
+    ) -> Result<Core, Error> {
+        let schedule = ProposerSchedule::new(&validators)?;
+        let me = match &keypair {
+            Some(k) => Some(validators.index_of(&k.public()).ok_or(Error::NotAValidator { key: k.public().short() })?),
+            None => None,
+        };
+        Ok(Core {
+            config,
+            validators,
+            schedule,
+            keypair,
+            me,
+            now: 0,
+            started: false,
+            recovered: false,
+            height,
+            round: 0,
+            step: Step::Propose,
+            locked: None,
+            valid: None,
+            decided: None,
+            log: HeightLog::default(),
+            validity: BTreeMap::new(),
+            signed: BTreeMap::new(),
+            awaiting_payload: None,
+            timers: BTreeSet::new(),
+            once: BTreeSet::new(),
+            future: Vec::new(),
+            evidence: Vec::new(),
+            evidence_seen: BTreeSet::new(),
+        })
+    }
+
+    /// Rebuilds a validator from what it persisted: `next_height` is the height after the last
+    /// block in the host's block store, `wal` the consensus WAL in append order (entries of lower
+    /// heights are ignored). The recovered core knows its round, step, lock and valid value, and
+    /// every message it signed at this height, so it never signs a different one for the same
+    /// (height, round, step); `Input::Start` resumes it.
+    pub fn recover(
+        config: Config,
+        validators: ValidatorSet,
+        keypair: Option<Keypair>,
+        next_height: Height,
+        wal: &[WalEntry],
+    ) -> Result<Core, Error> {
+        let mut core = Core::new(config, validators, keypair, next_height)?;
+        core.recovered = true;
+        if let Some(max) = wal.iter().map(WalEntry::height).max() {
+            if max > next_height {
+                return Err(Error::WalAhead { wal_height: max, next_height });
+            }
+        }
+        for entry in wal.iter().filter(|e| e.height() == next_height) {
+            match entry {
+                WalEntry::State(s) => {
+                    core.round = s.round;
+                    core.step = s.step;
+                    core.locked = s.locked;
+                    core.valid = s.valid;
+                }
+                WalEntry::Justification(ms) => {
+                    for m in ms.iter().filter(|m| m.height() == next_height) {
+                        let power = core.validators.power(m.signer());
+                        if let ConsensusMessage::Vote(v) = m {
+                            if Some(v.vote.validator) != core.me && power > 0 {
+                                core.log.add_vote(v.clone(), power);
+                            }
+                        }
+                    }
+                }
+                WalEntry::Signed(m) => {
+                    if Some(m.signer()) != core.me {
+                        let signer = core.validators.get(m.signer()).ok().map(|v| v.public_key);
+                        return Err(Error::ForeignWal { signer });
+                    }
+                    let step = match m {
+                        ConsensusMessage::Proposal(_) => Step::Propose,
+                        ConsensusMessage::Vote(v) => step_of(v.vote.kind),
+                    };
+                    core.signed.insert((m.round(), step), m.clone());
+                    let power = core.validators.power(m.signer());
+                    match m.clone() {
+                        ConsensusMessage::Proposal(p) => {
+                            core.validity.insert(p.proposal.block_hash, Validity::Valid);
+                            core.log.add_proposal(p, power);
+                        }
+                        ConsensusMessage::Vote(v) => {
+                            core.log.add_vote(v, power);
+                        }
+                    }
+                }
+            }
+        }
+        // A vote signed in the current round means the step moved past it, even if the crash
+        // came before the next State record.
+        let latest = core
+            .signed
+            .range((core.round, Step::Prevote)..=(core.round, Step::Precommit))
+            .map(|((_, step), _)| *step)
+            .max();
+        if let Some(step) = latest {
+            core.step = core.step.max(step);
+        }
+        Ok(core)
+    }
+
+    /// The validator set of the current height.
+    pub fn validators(&self) -> &ValidatorSet {
+        &self.validators
+    }
+
+    /// This validator's index, `None` for an observer.
+    pub fn me(&self) -> Option<ValidatorIndex> {
+        self.me
+    }
+
+    /// The proposer rotation.
+    pub fn schedule(&self) -> &ProposerSchedule {
+        &self.schedule
+    }
+
+    /// The proposer of (`height`, `round`).
+    pub fn proposer(&self, height: Height, round: Round) -> ValidatorIndex {
+        self.schedule.proposer(height, round)
+    }
+
+    /// The current height.
+    pub fn height(&self) -> Height {
+        self.height
+    }
+
+    /// The current round.
+    pub fn round(&self) -> Round {
+        self.round
+    }
+
+    /// The host time last seen.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The round state.
+    pub fn state(&self) -> RoundState {
+        RoundState {
+            height: self.height,
+            round: self.round,
+            step: self.step,
+            locked: self.locked,
+            valid: self.valid,
+            decided: self.decided,
+        }
+    }
+
+    /// The evidence of equivocation seen so far (most recent [`MAX_EVIDENCE_KEPT`]).
+    pub fn evidence(&self) -> &[Evidence] {
+        &self.evidence
+    }
+
+    /// Every proposal and vote held for the current height, for a host that helps a lagging peer
+    /// (catch-up gossip): what a peer needs to reach the same conclusions.
+    pub fn messages(&self) -> Vec<ConsensusMessage> {
+        let mut out = Vec::new();
+        for r in self.log.rounds.values() {
+            out.extend(r.proposals.iter().cloned().map(ConsensusMessage::Proposal));
+            out.extend(r.prevotes.all().cloned().map(ConsensusMessage::Vote));
+            out.extend(r.precommits.all().cloned().map(ConsensusMessage::Vote));
+        }
+        out
+    }
+
+    /// The quorum threshold. The `broken-quorum` test feature lowers it to 2f on purpose.
+    fn quorum(&self) -> u64 {
+        #[cfg(not(feature = "broken-quorum"))]
+        {
+            self.validators.quorum_power()
+        }
+        #[cfg(feature = "broken-quorum")]
+        {
+            // Deliberately unsafe (2f for n = 3f+1): only for the simulator's self-test.
+            (self.validators.total_power() * 2 / 3).max(1)
+        }
+    }
+
+    /// Handles one input and returns what the host must do, in order. Run the result through
+    /// [`crate::drive`] (persist, fsync, then the rest).
+    pub fn handle(&mut self, input: Input) -> Vec<Action> {
+        let mut out = Vec::new();
+        match input {
+            Input::Start => {
+                if !self.started {
+                    self.started = true;
+                    if self.recovered {
+                        self.resume(&mut out);
+                    } else {
+                        self.start_round(0, &mut out);
+                    }
+                }
+            }
+            Input::Tick { now } => {
+                self.now = self.now.max(now);
+                while let Some(&(at, round, step)) = self.timers.first() {
+                    if at > self.now {
+                        break;
+                    }
+                    self.timers.pop_first();
+                    self.on_timeout(self.height, round, step, &mut out);
+                }
+            }
+            Input::Timeout { height, round, step } => {
+                self.timers.retain(|(_, r, s)| !(*r == round && *s == step));
+                self.on_timeout(height, round, step, &mut out);
+            }
+            Input::Proposal(p) => self.on_message(ConsensusMessage::Proposal(p), &mut out),
+            Input::Vote(v) => self.on_message(ConsensusMessage::Vote(v), &mut out),
+            Input::ProposalPayload { height, round, block_hash } => {
+                if height == self.height
+                    && round == self.round
+                    && self.step == Step::Propose
+                    && self.decided.is_none()
+                    && self.awaiting_payload == Some(round)
+                {
+                    // Tendermint L18-L19: proposal ← getValue(); broadcast PROPOSAL(h, r, v, -1).
+                    self.awaiting_payload = None;
+                    self.validity.insert(block_hash, Validity::Valid);
+                    self.propose(block_hash, None, &mut out);
+                }
+            }
+            Input::BlockValidated { height, block_hash, valid, .. } => {
+                if height == self.height {
+                    if let Some(v) = self.validity.get_mut(&block_hash) {
+                        if *v == Validity::Pending {
+                            *v = if valid { Validity::Valid } else { Validity::Invalid };
+                        }
+                    }
+                }
+            }
+            Input::Certificate(cert) => self.on_certificate(cert, &mut out),
+            Input::StartHeight { height } => {
+                if self.decided.is_some() && height == self.height + 1 {
+                    self.start_height(height, &mut out);
+                }
+            }
+        }
+        if self.started {
+            self.apply_rules(&mut out);
+        }
+        out
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Heights and rounds
+
+    fn start_height(&mut self, height: Height, out: &mut Vec<Action>) {
+        self.height = height;
+        // Tendermint L53: reset locked/valid and empty the message log.
+        self.locked = None;
+        self.valid = None;
+        self.decided = None;
+        self.log = HeightLog::default();
+        self.validity.clear();
+        self.signed.clear();
+        self.awaiting_payload = None;
+        self.timers.clear();
+        self.once.clear();
+        self.started = true;
+        // Tendermint L54: StartRound(0).
+        self.start_round(0, out);
+        let future = std::mem::take(&mut self.future);
+        for m in future {
+            if m.height() == self.height {
+                self.on_message(m, out);
+            }
+        }
+    }
+
+    /// Tendermint L11: StartRound(round).
+    fn start_round(&mut self, round: Round, out: &mut Vec<Action>) {
+        // L12-L13
+        self.round = round;
+        self.step = Step::Propose;
+        self.awaiting_payload = None;
+        self.persist_state(out);
+        let proposer = self.schedule.proposer(self.height, round);
+        if Some(proposer) == self.me {
+            if let Some(ConsensusMessage::Proposal(p)) = self.signed.get(&(round, Step::Propose)).cloned() {
+                // Already proposed in this round before a restart: the same proposal again.
+                self.resend(ConsensusMessage::Proposal(p), out);
+            } else if let Some(valid) = self.valid {
+                // L14-L15: proposal ← validValue, with validRound.
+                self.propose(valid.value, Some(valid.round), out);
+            } else {
+                // L16-L17: proposal ← getValue(), answered by Input::ProposalPayload.
+                self.awaiting_payload = Some(round);
+                out.push(Action::RequestProposal { height: self.height, round });
+            }
+        }
+        // L20 (for every validator: a proposer whose host is slow to build a block must not stall
+        // the round either).
+        self.schedule_timeout(Step::Propose, out);
+    }
+
+    /// Resumes a recovered core in its persisted round and step.
+    fn resume(&mut self, out: &mut Vec<Action>) {
+        match self.step {
+            Step::Propose => {
+                let round = self.round;
+                // Re-enter the round; a proposal signed before the crash is re-sent as is.
+                self.start_round(round, out);
+            }
+            step => {
+                let mine: Vec<ConsensusMessage> =
+                    self.signed.range((self.round, Step::Propose)..=(self.round, Step::Precommit)).map(|(_, m)| m.clone()).collect();
+                for m in mine {
+                    self.resend(m, out);
+                }
+                self.schedule_timeout(step, out);
+            }
+        }
+    }
+
+    fn schedule_timeout(&mut self, step: Step, out: &mut Vec<Action>) {
+        let at = self.now.saturating_add(self.config.timeouts.duration(step, self.round));
+        self.timers.insert((at, self.round, step));
+        out.push(Action::ScheduleTimeout { height: self.height, round: self.round, step, at });
+    }
+
+    fn on_timeout(&mut self, height: Height, round: Round, step: Step, out: &mut Vec<Action>) {
+        if height != self.height || round != self.round || self.decided.is_some() || !self.started {
+            return;
+        }
+        match step {
+            // Tendermint L57-L60: OnTimeoutPropose.
+            Step::Propose if self.step == Step::Propose => {
+                self.vote(VoteKind::Prevote, None, out);
+                self.step = Step::Prevote;
+            }
+            // Tendermint L61-L64: OnTimeoutPrevote.
+            Step::Prevote if self.step == Step::Prevote => {
+                self.vote(VoteKind::Precommit, None, out);
+                self.step = Step::Precommit;
+            }
+            // Tendermint L65-L67: OnTimeoutPrecommit.
+            Step::Precommit => self.start_round(round + 1, out),
+            _ => {}
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Messages
+
+    fn on_message(&mut self, m: ConsensusMessage, out: &mut Vec<Action>) {
+        if m.height() != self.height {
+            if m.height() == self.height + 1 && self.future.len() < self.config.max_future_messages {
+                self.future.push(m);
+            }
+            return;
+        }
+        let signer = m.signer();
+        let Ok(v) = self.validators.get(signer) else { return };
+        let power = v.voting_power;
+        if Some(signer) == self.me && !self.signed.values().any(|s| *s == m) {
+            // A message "from us" that we did not sign in this life or the last: a replay of an
+            // older life's message or a forgery. Our own messages enter the log when we sign them.
+            return;
+        }
+        if self.config.verify_signatures && m.verify(&self.validators, &self.config.chain_id).is_err() {
+            return;
+        }
+        let added = match m {
+            ConsensusMessage::Proposal(p) => {
+                if p.proposal.proposer != self.schedule.proposer(p.proposal.height, p.proposal.round) {
+                    return;
+                }
+                let (round, hash) = (p.proposal.round, p.proposal.block_hash);
+                let added = self.log.add_proposal(p, power);
+                if self.log.round(round).is_some_and(|r| r.proposal_for(hash).is_some()) {
+                    self.request_validation(round, hash, out);
+                }
+                added
+            }
+            ConsensusMessage::Vote(v) => self.log.add_vote(v, power),
+        };
+        if let Added::Conflict(evidence) = added {
+            self.report(*evidence, out);
+        }
+    }
+
+    fn request_validation(&mut self, round: Round, block_hash: Hash, out: &mut Vec<Action>) {
+        if !self.validity.contains_key(&block_hash) {
+            self.validity.insert(block_hash, Validity::Pending);
+            out.push(Action::ValidateBlock { height: self.height, round, block_hash });
+        }
+    }
+
+    fn report(&mut self, evidence: Evidence, out: &mut Vec<Action>) {
+        let kind = match &evidence {
+            Evidence::ConflictingProposals { .. } => 0,
+            Evidence::ConflictingVotes { first, .. } => 1 + first.vote.kind as u8,
+        };
+        if self.evidence_seen.insert((evidence.validator(), evidence.height(), evidence.round(), kind)) {
+            if self.evidence.len() == MAX_EVIDENCE_KEPT {
+                self.evidence.remove(0);
+            }
+            self.evidence.push(evidence.clone());
+            out.push(Action::ReportEvidence(evidence));
+        }
+    }
+
+    fn on_certificate(&mut self, cert: CommitCertificate, out: &mut Vec<Action>) {
+        if cert.height != self.height || self.decided.is_some() {
+            return;
+        }
+        let Ok(power) = cert.signed_power(&self.validators) else { return };
+        if power < self.quorum() {
+            return;
+        }
+        if self.config.verify_signatures && cert.verify_signatures(&self.validators, &self.config.chain_id).is_err() {
+            return;
+        }
+        self.decide(cert.block_hash, cert, out);
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Signing (persist before send)
+
+    fn persist_state(&mut self, out: &mut Vec<Action>) {
+        if self.me.is_some() {
+            out.push(Action::Persist(WalEntry::State(SafetyRecord {
+                height: self.height,
+                round: self.round,
+                step: self.step,
+                locked: self.locked,
+                valid: self.valid,
+            })));
+        }
+    }
+
+    /// Re-sends a message signed earlier; it is persisted again (idempotent) so that every `Send`
+    /// of a batch follows its `Persist`.
+    fn resend(&mut self, m: ConsensusMessage, out: &mut Vec<Action>) {
+        out.push(Action::Persist(WalEntry::Signed(m.clone())));
+        out.push(Action::Send(m));
+    }
+
+    /// Signs `m` unless a different message was signed for the same (round, step) at this height;
+    /// persists it, sends it, and delivers it to ourselves.
+    fn sign_and_send(&mut self, step: Step, m: ConsensusMessage, out: &mut Vec<Action>) {
+        let key = (m.round(), step);
+        if let Some(existing) = self.signed.get(&key) {
+            if *existing == m {
+                let m = existing.clone();
+                self.resend(m, out);
+            }
+            // A different message for a (height, round, step) already signed: never.
+            return;
+        }
+        self.signed.insert(key, m.clone());
+        out.push(Action::Persist(WalEntry::Signed(m.clone())));
+        out.push(Action::Send(m.clone()));
+        let power = self.validators.power(m.signer());
+        match m {
+            ConsensusMessage::Proposal(p) => {
+                self.log.add_proposal(p, power);
+            }
+            ConsensusMessage::Vote(v) => {
+                self.log.add_vote(v, power);
+            }
+        }
+    }
+
+    fn propose(&mut self, value: Hash, valid_round: Option<Round>, out: &mut Vec<Action>) {
+        let (Some(me), Some(key)) = (self.me, self.keypair.as_ref()) else { return };
+        let proposal = Proposal { height: self.height, round: self.round, block_hash: value, valid_round, proposer: me };
+        let signed = SignedProposal::sign(key, &self.config.chain_id, proposal);
+        self.sign_and_send(Step::Propose, ConsensusMessage::Proposal(signed), out);
+    }
+
+    fn vote(&mut self, kind: VoteKind, value: Option<Hash>, out: &mut Vec<Action>) {
+        let (Some(me), Some(key)) = (self.me, self.keypair.as_ref()) else { return };
+        let vote = Vote { height: self.height, round: self.round, kind, block_hash: value, validator: me };
+        let signed = SignedVote::sign(key, &self.config.chain_id, vote);
+        self.sign_and_send(step_of(kind), ConsensusMessage::Vote(signed), out);
+    }
+
+    fn decide(&mut self, value: Hash, certificate: CommitCertificate, out: &mut Vec<Action>) {
+        self.decided = Some(value);
+        self.timers.clear();
+        self.awaiting_payload = None;
+        out.push(Action::Commit { height: self.height, block_hash: value, certificate });
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // The upon-rules of Algorithm 1, applied until none fires.
+
+    fn apply_rules(&mut self, out: &mut Vec<Action>) {
+        loop {
+            if self.decided.is_some() {
+                return;
+            }
+            if self.rule_decide(out) || self.rule_round_skip(out) {
+                continue;
+            }
+            let fired = self.rule_prevote_on_proposal(out)
+                || self.rule_prevote_timeout(out)
+                || self.rule_prevote_quorum_for_value(out)
+                || self.rule_prevote_quorum_for_nil(out)
+                || self.rule_precommit_timeout(out);
+            if !fired {
+                return;
+            }
+        }
+    }
+
+    /// Tendermint L49-L54: 2f+1 ⟨PRECOMMIT, h, r, id(v)⟩ for any round r decides v.
+    ///
+    /// The paper also asks for the proposal and valid(v). We decide on the precommit quorum alone,
+    /// as CometBFT does: 2f+1 precommits hold f+1 correct ones, each of which validated v; a node
+    /// that missed the proposal fetches the block by hash, proved by the certificate.
+    fn rule_decide(&mut self, out: &mut Vec<Action>) -> bool {
+        let quorum = self.quorum();
+        let found = self.log.rounds.iter().find_map(|(round, r)| {
+            r.precommits.tallies().find_map(|(v, p)| v.filter(|_| p >= quorum)).map(|v| (*round, v))
+        });
+        let Some((round, value)) = found else { return false };
+        let r = self.log.round(round).expect("round with a quorum is in the log");
+        let cert = CommitCertificate::from_precommits(self.height, round, value, r.precommits.votes_for(Some(value)));
+        self.decide(value, cert, out);
+        true
+    }
+
+    /// Tendermint L55-L56: f+1 messages of a round above ours: StartRound(that round).
+    fn rule_round_skip(&mut self, out: &mut Vec<Action>) -> bool {
+        let threshold = self.validators.f_plus_one_power();
+        match self.log.rounds_above_with_senders(self.round, threshold) {
+            Some(round) => {
+                self.start_round(round, out);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Tendermint L22-L27 and L28-L33: prevote on the round's proposal.
+    fn rule_prevote_on_proposal(&mut self, out: &mut Vec<Action>) -> bool {
+        if self.step != Step::Propose {
+            return false;
+        }
+        let quorum = self.quorum();
+        let Some(r) = self.log.round(self.round) else { return false };
+        let mut choice: Option<Option<Hash>> = None;
+        for p in &r.proposals {
+            let v = p.proposal.block_hash;
+            let validity = self.validity.get(&v).copied().unwrap_or(Validity::Pending);
+            if validity == Validity::Pending {
+                continue;
+            }
+            let valid = validity == Validity::Valid;
+            match p.proposal.valid_round {
+                // Tendermint L22: ⟨PROPOSAL, h, r, v, -1⟩ while step = propose.
+                None => {
+                    // L23-L26: prevote v if valid(v) ∧ (lockedRound = -1 ∨ lockedValue = v), else nil.
+                    let ok = valid && self.locked.is_none_or(|l| l.value == v);
+                    choice = Some(if ok { Some(v) } else { None });
+                    break;
+                }
+                // Tendermint L28: ⟨PROPOSAL, h, r, v, vr⟩ ∧ 2f+1 ⟨PREVOTE, h, vr, id(v)⟩, 0 ≤ vr < r.
+                Some(vr) if vr < self.round => {
+                    let pol = self.log.round(vr).map_or(0, |x| x.prevotes.power_for(Some(v)));
+                    if pol >= quorum {
+                        // L29-L32: prevote v if valid(v) ∧ (lockedRound ≤ vr ∨ lockedValue = v), else nil.
+                        let ok = valid && self.locked.is_none_or(|l| l.round <= vr || l.value == v);
+                        choice = Some(if ok { Some(v) } else { None });
+                        break;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        let Some(value) = choice else { return false };
+        self.vote(VoteKind::Prevote, value, out);
+        // L27 / L33: step ← prevote.
+        self.step = Step::Prevote;
+        true
+    }
+
+    /// Tendermint L34-L35: 2f+1 prevotes of any values, for the first time: schedule OnTimeoutPrevote.
+    fn rule_prevote_timeout(&mut self, out: &mut Vec<Action>) -> bool {
+        if self.step != Step::Prevote || self.once.contains(&(self.round, Once::PrevoteTimeout)) {
+            return false;
+        }
+        let total = self.log.round(self.round).map_or(0, |r| r.prevotes.total());
+        if total < self.quorum() {
+            return false;
+        }
+        self.once.insert((self.round, Once::PrevoteTimeout));
+        self.schedule_timeout(Step::Prevote, out);
+        true
+    }
+
+    /// Tendermint L36-L43: proposal v ∧ 2f+1 prevotes for v ∧ valid(v), step ≥ prevote, first time.
+    fn rule_prevote_quorum_for_value(&mut self, out: &mut Vec<Action>) -> bool {
+        if self.step < Step::Prevote || self.once.contains(&(self.round, Once::PrevoteQuorumForValue)) {
+            return false;
+        }
+        let quorum = self.quorum();
+        let Some(r) = self.log.round(self.round) else { return false };
+        let found = r.prevotes.tallies().find_map(|(v, p)| match v {
+            Some(v)
+                if p >= quorum
+                    && r.proposal_for(v).is_some()
+                    && self.validity.get(&v) == Some(&Validity::Valid) =>
+            {
+                Some(v)
+            }
+            _ => None,
+        });
+        let Some(value) = found else { return false };
+        let justification: Vec<ConsensusMessage> = if self.me.is_some() {
+            r.prevotes.votes_for(Some(value)).filter(|v| Some(v.vote.validator) != self.me).cloned().map(ConsensusMessage::Vote).collect()
+        } else {
+            Vec::new()
+        };
+        self.once.insert((self.round, Once::PrevoteQuorumForValue));
+        if self.me.is_some() {
+            out.push(Action::Persist(WalEntry::Justification(justification)));
+        }
+        let here = RoundValue { round: self.round, value };
+        // L42: validValue ← v, validRound ← round (also when step = precommit).
+        self.valid = Some(here);
+        if self.step == Step::Prevote {
+            // L38-L39: lockedValue ← v, lockedRound ← round; persisted before the precommit.
+            self.locked = Some(here);
+            self.persist_state(out);
+            // L40-L41: broadcast PRECOMMIT(id(v)); step ← precommit.
+            self.vote(VoteKind::Precommit, Some(value), out);
+            self.step = Step::Precommit;
+        } else {
+            self.persist_state(out);
+        }
+        true
+    }
+
+    /// Tendermint L44-L46: 2f+1 prevotes for nil while step = prevote: precommit nil.
+    fn rule_prevote_quorum_for_nil(&mut self, out: &mut Vec<Action>) -> bool {
+        if self.step != Step::Prevote {
+            return false;
+        }
+        let nil = self.log.round(self.round).map_or(0, |r| r.prevotes.power_for(None));
+        if nil < self.quorum() {
+            return false;
+        }
+        self.vote(VoteKind::Precommit, None, out);
+        self.step = Step::Precommit;
+        true
+    }
+
+    /// Tendermint L47-L48: 2f+1 precommits of any values, for the first time: schedule OnTimeoutPrecommit.
+    fn rule_precommit_timeout(&mut self, out: &mut Vec<Action>) -> bool {
+        if self.once.contains(&(self.round, Once::PrecommitTimeout)) {
+            return false;
+        }
+        let total = self.log.round(self.round).map_or(0, |r| r.precommits.total());
+        if total < self.quorum() {
+            return false;
+        }
+        self.once.insert((self.round, Once::PrecommitTimeout));
+        self.schedule_timeout(Step::Precommit, out);
+        true
+    }
+}
+
+fn step_of(kind: VoteKind) -> Step {
+    match kind {
+        VoteKind::Prevote => Step::Prevote,
+        VoteKind::Precommit => Step::Precommit,
+    }
+}

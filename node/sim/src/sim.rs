@@ -1,0 +1,886 @@
+//! The discrete-event loop (STYLE's mysticeti model): a binary heap of timed events, virtual
+//! milliseconds, one seeded generator for the network; validators are the real consensus core
+//! behind the same driver as the node ([`loanchain_consensus::drive`]), or Byzantine mocks.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+
+use loanchain_consensus::{Config, Core, Host, Input, ProposerSchedule, Step, Timeouts, WalEntry, drive};
+use loanchain_types::{
+    BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round,
+    SignedProposal, SignedVote, Validator, ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
+};
+use sha2::{Digest, Sha256};
+
+use crate::checker::{BlockInfo, Checker, Violations};
+use crate::rng::Rng;
+use crate::scenario::{ByzantineKind, FaultMix, Scenario};
+
+/// The chain id of simulated chains.
+pub const CHAIN_ID: &str = "loanchain-sim";
+/// How often a validator checks whether it is stuck (ms).
+const GOSSIP_MS: u64 = 250;
+/// A validator that has not changed height for this long asks its peers for help (ms).
+const STALL_MS: u64 = 500;
+/// How often a stale replayer replays (ms).
+const REPLAY_MS: u64 = 150;
+/// Messages a stale replayer remembers.
+const REPLAY_MEMORY: usize = 512;
+/// A run that processes more events than this counts as a progress failure.
+const MAX_EVENTS: u64 = 20_000_000;
+
+/// Options of a run that are not part of the scenario.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// The core checks every signature it receives (the node does this in batches before the
+    /// core; here it is optional because honest and mock validators only send well-signed messages).
+    pub verify_signatures: bool,
+    /// The checker verifies the signatures of the first certificate of each height.
+    pub check_certificate_signatures: bool,
+    /// Print every event.
+    pub trace: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions { verify_signatures: false, check_certificate_signatures: true, trace: false }
+    }
+}
+
+/// The result of one run.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The scenario's seed.
+    pub seed: u64,
+    /// Number of validators.
+    pub n: usize,
+    /// The fault mix.
+    pub mix: FaultMix,
+    /// Safety violations.
+    pub violations: Violations,
+    /// The first violation, described.
+    pub first_violation: Option<String>,
+    /// The first agreement violation, described.
+    pub first_agreement_violation: Option<String>,
+    /// Every honest validator committed the required new heights in time after the heal.
+    pub progress_ok: bool,
+    /// Heights decided.
+    pub heights: u64,
+    /// Virtual time at the end (ms).
+    pub virtual_ms: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Sum of commit latencies, proposal broadcast to commit, of the fault-free mix (ms).
+    pub latency_sum_ms: u64,
+    /// Number of latencies summed.
+    pub latency_count: u64,
+    /// Largest latency (ms).
+    pub latency_max_ms: u64,
+    /// Evidence reports by honest validators.
+    pub evidence: u64,
+    /// SHA-256 over every event: equal for equal runs.
+    pub trace_hash: [u8; 32],
+}
+
+enum Net {
+    Msg(ConsensusMessage),
+    Batch(Vec<ConsensusMessage>),
+    Status { height: Height },
+    Certs(Vec<CommitCertificate>),
+}
+
+enum Ev {
+    Deliver { to: usize, from: usize, net: Net },
+    Wake { node: usize, epoch: u64 },
+    Gossip { node: usize },
+    Crash { idx: usize },
+    Restart { idx: usize },
+    Heal,
+    Deadline,
+    Replay { node: usize },
+}
+
+struct Scheduled {
+    at: u64,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Min-heap on (time, sequence number): ties run in the order they were scheduled.
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+struct Honest {
+    core: Option<Core>,
+    epoch: u64,
+    /// The durable consensus WAL (survives crashes).
+    wal: Vec<WalEntry>,
+    /// The durable block store: hash and certificate per height (survives crashes).
+    blocks: BTreeMap<Height, (Hash, CommitCertificate)>,
+    last_progress: u64,
+    crash_in_write: bool,
+}
+
+impl Honest {
+    fn committed(&self) -> Height {
+        self.blocks.last_key_value().map_or(0, |(h, _)| *h)
+    }
+    fn parent(&self, height: Height) -> Hash {
+        if height <= 1 { Hash::ZERO } else { self.blocks.get(&(height - 1)).map_or(Hash::ZERO, |b| b.0) }
+    }
+}
+
+struct Byzantine {
+    kind: ByzantineKind,
+    proposed: BTreeSet<(Height, Round)>,
+    voted: BTreeSet<(Height, Round)>,
+    history: Vec<ConsensusMessage>,
+}
+
+enum Node {
+    Honest(Honest),
+    Byzantine(Byzantine),
+}
+
+/// What one `drive` call asked of the simulated host.
+enum Effect {
+    Send(ConsensusMessage),
+    Wake(u64),
+    Request(Height, Round),
+    Validate(Height, Round, Hash),
+    Commit(Height, Hash, CommitCertificate),
+    Evidence,
+}
+
+/// The simulated host of one validator for one `drive` call: the disk is the validator's WAL,
+/// everything else is recorded and carried out by the event loop afterwards.
+struct SimHost<'a> {
+    now: u64,
+    wal: &'a mut Vec<WalEntry>,
+    crash_in_write: bool,
+    checker: &'a mut Checker,
+    effects: Vec<Effect>,
+}
+
+/// A crash inside a write: the WAL append happened, nothing after it did.
+struct Crashed;
+
+impl Host for SimHost<'_> {
+    type Error = Crashed;
+
+    fn persist(&mut self, entries: &[WalEntry]) -> Result<(), Crashed> {
+        self.wal.extend_from_slice(entries);
+        for e in entries {
+            if let WalEntry::Signed(m) = e {
+                self.checker.on_signed(self.now, m);
+            }
+        }
+        if self.crash_in_write { Err(Crashed) } else { Ok(()) }
+    }
+    fn send(&mut self, message: ConsensusMessage) {
+        self.effects.push(Effect::Send(message));
+    }
+    fn schedule_timeout(&mut self, _height: Height, _round: Round, _step: Step, at: u64) {
+        self.effects.push(Effect::Wake(at));
+    }
+    fn request_proposal(&mut self, height: Height, round: Round) {
+        self.effects.push(Effect::Request(height, round));
+    }
+    fn validate_block(&mut self, height: Height, round: Round, block_hash: Hash) {
+        self.effects.push(Effect::Validate(height, round, block_hash));
+    }
+    fn commit(&mut self, height: Height, block_hash: Hash, certificate: CommitCertificate) {
+        self.effects.push(Effect::Commit(height, block_hash, certificate));
+    }
+    fn report_evidence(&mut self, _evidence: Evidence) {
+        self.effects.push(Effect::Evidence);
+    }
+}
+
+/// One simulation run.
+pub struct Sim {
+    sc: Scenario,
+    opts: SimOptions,
+    validators: ValidatorSet,
+    schedule: ProposerSchedule,
+    keys: Vec<Keypair>,
+    core_config: Config,
+    rng: Rng,
+    now: u64,
+    seq: u64,
+    queue: BinaryHeap<Scheduled>,
+    nodes: Vec<Node>,
+    down: Vec<bool>,
+    checker: Checker,
+    app: BTreeMap<Hash, BlockInfo>,
+    proposal_sent: BTreeMap<(Height, Round), u64>,
+    target: Option<Height>,
+    done: bool,
+    progress_ok: bool,
+    events: u64,
+    latency: (u64, u64, u64),
+    evidence: u64,
+    trace: Sha256,
+}
+
+/// The consensus key of simulated validator `i` (fixed, so traces are comparable across seeds).
+pub fn validator_key(i: usize) -> Keypair {
+    Keypair::from_secret(Hash::digest_parts(&[b"loanchain-sim/validator", &(i as u64).to_le_bytes()]).0)
+}
+
+/// The core timeouts used in simulation (ms).
+pub fn sim_timeouts() -> Timeouts {
+    Timeouts {
+        propose_ms: 200,
+        propose_delta_ms: 100,
+        prevote_ms: 100,
+        prevote_delta_ms: 50,
+        precommit_ms: 100,
+        precommit_delta_ms: 50,
+    }
+}
+
+/// Runs `scenario` to its end and checks it.
+pub fn run(scenario: Scenario, opts: SimOptions) -> Outcome {
+    let mut sim = Sim::new(scenario, opts);
+    sim.start();
+    while !sim.done {
+        let Some(Scheduled { at, seq: _, ev }) = sim.queue.pop() else { break };
+        sim.now = at;
+        sim.events += 1;
+        if sim.events > MAX_EVENTS {
+            sim.progress_ok = false;
+            break;
+        }
+        sim.handle(ev);
+    }
+    sim.outcome()
+}
+
+impl Sim {
+    fn new(sc: Scenario, opts: SimOptions) -> Sim {
+        let keys: Vec<Keypair> = (0..sc.n).map(validator_key).collect();
+        let validators = ValidatorSet::new(
+            keys.iter()
+                .zip(&sc.powers)
+                .enumerate()
+                .map(|(i, (k, p))| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: *p })
+                .collect(),
+        )
+        .expect("the scenario's validator set is valid");
+        let schedule = ProposerSchedule::new(&validators).expect("small powers");
+        let core_config = Config {
+            timeouts: sim_timeouts(),
+            verify_signatures: opts.verify_signatures,
+            ..Config::new(CHAIN_ID)
+        };
+        let nodes = (0..sc.n)
+            .map(|i| match sc.byzantine_kind(i) {
+                Some(kind) => Node::Byzantine(Byzantine {
+                    kind,
+                    proposed: BTreeSet::new(),
+                    voted: BTreeSet::new(),
+                    history: Vec::new(),
+                }),
+                None => Node::Honest(Honest {
+                    core: Some(
+                        Core::new(core_config.clone(), validators.clone(), Some(keys[i].clone()), 1)
+                            .expect("validator key is in the set"),
+                    ),
+                    epoch: 0,
+                    wal: Vec::new(),
+                    blocks: BTreeMap::new(),
+                    last_progress: 0,
+                    crash_in_write: false,
+                }),
+            })
+            .collect();
+        let checker = Checker::new(validators.clone(), CHAIN_ID.to_string(), opts.check_certificate_signatures);
+        let rng = Rng::new(sc.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ sc.n as u64 ^ ((sc.mix as u64) << 32));
+        Sim {
+            down: vec![false; sc.n],
+            sc,
+            opts,
+            validators,
+            schedule,
+            keys,
+            core_config,
+            rng,
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            nodes,
+            checker,
+            app: BTreeMap::new(),
+            proposal_sent: BTreeMap::new(),
+            target: None,
+            done: false,
+            progress_ok: false,
+            events: 0,
+            latency: (0, 0, 0),
+            evidence: 0,
+            trace: Sha256::new(),
+        }
+    }
+
+    fn push(&mut self, at: u64, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Scheduled { at, seq: self.seq, ev });
+    }
+
+    fn start(&mut self) {
+        for i in 0..self.sc.n {
+            match &self.nodes[i] {
+                Node::Honest(_) => {
+                    self.feed(i, Input::Start);
+                    self.push(GOSSIP_MS + i as u64, Ev::Gossip { node: i });
+                }
+                Node::Byzantine(b) if b.kind == ByzantineKind::Stale => self.push(REPLAY_MS, Ev::Replay { node: i }),
+                Node::Byzantine(_) => {}
+            }
+        }
+        for idx in 0..self.sc.crashes.len() {
+            let c = &self.sc.crashes[idx];
+            let (at, restart_at) = (c.at, c.restart_at);
+            self.push(at, Ev::Crash { idx });
+            self.push(restart_at, Ev::Restart { idx });
+        }
+        self.push(self.sc.heal_at, Ev::Heal);
+        self.push(self.sc.heal_at + self.sc.progress_bound, Ev::Deadline);
+    }
+
+    fn log(&mut self, kind: u8, a: usize, b: usize, detail: &[u8]) {
+        self.trace.update(self.now.to_le_bytes());
+        self.trace.update([kind, a as u8, b as u8]);
+        self.trace.update(detail);
+        if self.opts.trace {
+            println!("t={:>7} ev={kind} {a}->{b} {}", self.now, hex_short(detail));
+        }
+    }
+
+    fn handle(&mut self, ev: Ev) {
+        match ev {
+            Ev::Deliver { to, from, net } => {
+                let detail: Vec<u8> = match &net {
+                    Net::Msg(m) => m.signature().0.to_vec(),
+                    Net::Batch(ms) => (ms.len() as u64).to_le_bytes().to_vec(),
+                    Net::Status { height } => height.to_le_bytes().to_vec(),
+                    Net::Certs(cs) => cs.first().map_or(0, |c| c.height).to_le_bytes().to_vec(),
+                };
+                self.log(1, from, to, &detail);
+                if self.down[to] {
+                    return;
+                }
+                match &self.nodes[to] {
+                    Node::Honest(_) => self.honest_receive(to, from, net),
+                    Node::Byzantine(_) => self.byzantine_receive(to, net),
+                }
+            }
+            Ev::Wake { node, epoch } => {
+                if let Node::Honest(h) = &self.nodes[node] {
+                    if h.epoch == epoch && !self.down[node] {
+                        self.log(2, node, node, &[]);
+                        self.feed(node, Input::Tick { now: self.now });
+                    }
+                }
+            }
+            Ev::Gossip { node } => {
+                self.push(self.now + GOSSIP_MS, Ev::Gossip { node });
+                let Node::Honest(h) = &self.nodes[node] else { return };
+                if self.down[node] || self.now.saturating_sub(h.last_progress) < STALL_MS {
+                    return;
+                }
+                let height = h.core.as_ref().map_or(1, Core::height);
+                self.log(3, node, node, &height.to_le_bytes());
+                self.broadcast(node, |_| Net::Status { height });
+            }
+            Ev::Crash { idx } => {
+                let c = self.sc.crashes[idx].clone();
+                self.log(4, c.node, c.node, &[c.mid_write as u8]);
+                if c.mid_write {
+                    if let Node::Honest(h) = &mut self.nodes[c.node] {
+                        h.crash_in_write = !self.down[c.node];
+                    }
+                } else {
+                    self.crash(c.node);
+                }
+            }
+            Ev::Restart { idx } => {
+                let node = self.sc.crashes[idx].node;
+                self.log(5, node, node, &[]);
+                if self.down[node] {
+                    self.restart(node);
+                } else if let Node::Honest(h) = &mut self.nodes[node] {
+                    h.crash_in_write = false;
+                }
+            }
+            Ev::Heal => {
+                self.log(6, 0, 0, &[]);
+                for i in 0..self.sc.n {
+                    if let Node::Honest(h) = &mut self.nodes[i] {
+                        h.crash_in_write = false;
+                    }
+                    if self.down[i] {
+                        self.restart(i);
+                    }
+                }
+                let best = self.honest().map(|h| h.committed()).max().unwrap_or(0);
+                self.target = Some(best + self.sc.heights_after_heal);
+                self.check_done();
+            }
+            Ev::Deadline => {
+                self.log(7, 0, 0, &[]);
+                if self.opts.trace {
+                    for (i, n) in self.nodes.iter().enumerate() {
+                        if let Node::Honest(h) = n {
+                            println!("node {i}: down {} committed {} state {:?}", self.down[i], h.committed(), h.core.as_ref().map(Core::state));
+                        }
+                    }
+                }
+                self.progress_ok = false;
+                self.done = true;
+            }
+            Ev::Replay { node } => {
+                self.push(self.now + REPLAY_MS, Ev::Replay { node });
+                let Node::Byzantine(b) = &self.nodes[node] else { return };
+                if b.history.is_empty() {
+                    return;
+                }
+                for _ in 0..3 {
+                    let Node::Byzantine(b) = &self.nodes[node] else { return };
+                    let m = b.history[self.rng.index(b.history.len())].clone();
+                    let to = self.rng.index(self.sc.n);
+                    self.send(node, to, Net::Msg(m));
+                }
+            }
+        }
+    }
+
+    fn honest(&self) -> impl Iterator<Item = &Honest> {
+        self.nodes.iter().filter_map(|n| match n {
+            Node::Honest(h) => Some(h),
+            Node::Byzantine(_) => None,
+        })
+    }
+
+    fn check_done(&mut self) {
+        if let Some(target) = self.target {
+            if self.honest().all(|h| h.committed() >= target) {
+                self.progress_ok = true;
+                self.done = true;
+            }
+        }
+    }
+
+    fn crash(&mut self, node: usize) {
+        if let Node::Honest(h) = &mut self.nodes[node] {
+            if h.core.take().is_some() {
+                h.epoch += 1;
+                h.crash_in_write = false;
+                self.down[node] = true;
+            }
+        }
+    }
+
+    fn restart(&mut self, node: usize) {
+        let config = self.core_config.clone();
+        let validators = self.validators.clone();
+        let key = self.keys[node].clone();
+        let Node::Honest(h) = &mut self.nodes[node] else { return };
+        // Only what was persisted: the WAL and the block store.
+        let core = Core::recover(config, validators, Some(key), h.committed() + 1, &h.wal)
+            .expect("a validator's own WAL recovers");
+        h.core = Some(core);
+        h.last_progress = self.now;
+        self.down[node] = false;
+        self.feed(node, Input::Start);
+        let height = self.node_height(node);
+        self.broadcast(node, |_| Net::Status { height });
+    }
+
+    fn node_height(&self, node: usize) -> Height {
+        match &self.nodes[node] {
+            Node::Honest(h) => h.core.as_ref().map_or(h.committed() + 1, Core::height),
+            Node::Byzantine(_) => 0,
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Network
+
+    fn send(&mut self, from: usize, to: usize, net: Net) {
+        if from == to {
+            return;
+        }
+        let now = self.now;
+        if self.sc.partitions.iter().any(|p| p.from <= now && now < p.until && p.side[from] != p.side[to]) {
+            return;
+        }
+        let faulty = now < self.sc.heal_at;
+        if faulty && self.rng.chance(self.sc.loss_ppm) {
+            return;
+        }
+        let base = self.sc.latency[from][to];
+        let mut delay = base + self.rng.range(0, self.sc.jitter);
+        if faulty && self.rng.chance(self.sc.reorder_ppm) {
+            delay += self.rng.range(50, 500);
+        }
+        if self.rng.chance(self.sc.dup_ppm) {
+            let again = base + self.rng.range(0, self.sc.jitter + 20);
+            let copy = match &net {
+                Net::Msg(m) => Net::Msg(m.clone()),
+                Net::Batch(ms) => Net::Batch(ms.clone()),
+                Net::Status { height } => Net::Status { height: *height },
+                Net::Certs(cs) => Net::Certs(cs.clone()),
+            };
+            self.push(now + again, Ev::Deliver { to, from, net: copy });
+        }
+        self.push(now + delay, Ev::Deliver { to, from, net });
+    }
+
+    fn broadcast(&mut self, from: usize, make: impl Fn(usize) -> Net) {
+        for to in 0..self.sc.n {
+            if to != from {
+                let net = make(to);
+                self.send(from, to, net);
+            }
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Honest validators: the real core behind the real driver
+
+    fn honest_receive(&mut self, to: usize, from: usize, net: Net) {
+        match net {
+            Net::Msg(m) => self.feed(to, message_input(m)),
+            Net::Batch(ms) => {
+                for m in ms {
+                    self.feed(to, message_input(m));
+                }
+            }
+            Net::Status { height } => {
+                // Catch-up gossip: certificates of heights the peer lacks, or every message of
+                // the height we share.
+                let Node::Honest(h) = &self.nodes[to] else { return };
+                let committed = h.committed();
+                let reply = if height <= committed {
+                    let certs: Vec<CommitCertificate> =
+                        h.blocks.range(height..=committed.min(height + 9)).map(|(_, b)| b.1.clone()).collect();
+                    Some(Net::Certs(certs))
+                } else {
+                    match &h.core {
+                        Some(core) if core.height() == height => {
+                            let ms = core.messages();
+                            (!ms.is_empty()).then_some(Net::Batch(ms))
+                        }
+                        _ => None,
+                    }
+                };
+                if let Some(net) = reply {
+                    self.send(to, from, net);
+                }
+            }
+            Net::Certs(certs) => {
+                for c in certs {
+                    self.feed(to, Input::Certificate(c));
+                }
+            }
+        }
+    }
+
+    /// Feeds `input` (after the clock) to honest validator `node`, then everything its host must
+    /// answer at once (block requests, validations, the next height).
+    fn feed(&mut self, node: usize, input: Input) {
+        let mut inbox = VecDeque::new();
+        if let Node::Honest(h) = &self.nodes[node] {
+            match &h.core {
+                Some(core) if core.now() < self.now => inbox.push_back(Input::Tick { now: self.now }),
+                Some(_) => {}
+                None => return,
+            }
+        }
+        inbox.push_back(input);
+        while let Some(input) = inbox.pop_front() {
+            let Node::Honest(h) = &mut self.nodes[node] else { return };
+            let Some(mut core) = h.core.take() else { return };
+            let mut host = SimHost {
+                now: self.now,
+                wal: &mut h.wal,
+                crash_in_write: h.crash_in_write,
+                checker: &mut self.checker,
+                effects: Vec::new(),
+            };
+            if drive(&mut core, input, &mut host).is_err() {
+                // Power lost inside the write: the core and everything not yet done are gone.
+                drop(core);
+                h.epoch += 1;
+                h.crash_in_write = false;
+                self.down[node] = true;
+                self.log(8, node, node, &[]);
+                return;
+            }
+            let effects = host.effects;
+            h.core = Some(core);
+            for e in effects {
+                self.honest_effect(node, e, &mut inbox);
+            }
+        }
+    }
+
+    fn honest_effect(&mut self, node: usize, effect: Effect, inbox: &mut VecDeque<Input>) {
+        match effect {
+            Effect::Send(m) => {
+                if let ConsensusMessage::Proposal(p) = &m {
+                    self.proposal_sent.entry((p.proposal.height, p.proposal.round)).or_insert(self.now);
+                }
+                self.broadcast(node, |_| Net::Msg(m.clone()));
+            }
+            Effect::Wake(at) => {
+                let Node::Honest(h) = &self.nodes[node] else { return };
+                let epoch = h.epoch;
+                self.push(at.max(self.now), Ev::Wake { node, epoch });
+            }
+            Effect::Request(height, round) => {
+                let Node::Honest(h) = &self.nodes[node] else { return };
+                let parent = h.parent(height);
+                // A correct application proposes only blocks it accepts itself.
+                let mut nonce = 0;
+                let hash = loop {
+                    let hash = self.build_block(node, height, round, parent, nonce);
+                    if self.app[&hash].digest_ok {
+                        break hash;
+                    }
+                    nonce += 1;
+                };
+                inbox.push_back(Input::ProposalPayload { height, round, block_hash: hash });
+            }
+            Effect::Validate(height, round, hash) => {
+                let Node::Honest(h) = &self.nodes[node] else { return };
+                let parent = h.parent(height);
+                let valid =
+                    self.app.get(&hash).is_some_and(|b| b.digest_ok && b.height == height && b.parent == parent);
+                inbox.push_back(Input::BlockValidated { height, round, block_hash: hash, valid });
+            }
+            Effect::Commit(height, hash, cert) => {
+                self.log(9, node, node, hash.as_bytes());
+                let block = self.app.get(&hash).cloned();
+                self.checker.on_commit(self.now, node, height, hash, &cert, block.as_ref());
+                if self.sc.mix == FaultMix::None {
+                    if let Some(t0) = self.proposal_sent.get(&(height, cert.round)) {
+                        let l = self.now - t0;
+                        self.latency.0 += l;
+                        self.latency.1 += 1;
+                        self.latency.2 = self.latency.2.max(l);
+                    }
+                }
+                let Node::Honest(h) = &mut self.nodes[node] else { return };
+                h.blocks.insert(height, (hash, cert));
+                h.wal.retain(|e| e.height() > height);
+                h.last_progress = self.now;
+                inbox.push_front(Input::StartHeight { height: height + 1 });
+                self.check_done();
+            }
+            Effect::Evidence => self.evidence += 1,
+        }
+    }
+
+    /// The application builds a block; `nonce` varies it. Its digest decides whether the
+    /// application will accept it (a deterministic stand-in for transaction checks).
+    fn build_block(&mut self, proposer: usize, height: Height, round: Round, parent: Hash, nonce: u64) -> Hash {
+        let tx = [self.sc.seed.to_le_bytes(), (proposer as u64).to_le_bytes(), u64::from(round).to_le_bytes(), nonce.to_le_bytes()]
+            .concat();
+        let header = BlockHeader {
+            chain_id: CHAIN_ID.to_string(),
+            height,
+            time_ms: self.now,
+            proposer: ValidatorIndex(proposer as u32),
+            previous_block_hash: parent,
+            transactions_root: transactions_root(std::slice::from_ref(&tx)),
+            app_hash: parent,
+            validator_set_hash: Hash::ZERO,
+        };
+        let hash = header.hash();
+        let digest_ok = u32::from(hash.0[0]) * 1000 >= self.sc.invalid_per_mille * 256;
+        self.app.insert(hash, BlockInfo { height, parent, digest_ok });
+        hash
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Byzantine mocks
+
+    fn byzantine_receive(&mut self, node: usize, net: Net) {
+        let ms = match net {
+            Net::Msg(m) => vec![m],
+            Net::Batch(ms) => ms,
+            Net::Status { .. } | Net::Certs(_) => return,
+        };
+        for m in ms {
+            let Node::Byzantine(b) = &mut self.nodes[node] else { return };
+            match b.kind {
+                ByzantineKind::Silent => return,
+                ByzantineKind::Stale => {
+                    if b.history.len() < REPLAY_MEMORY {
+                        b.history.push(m);
+                    } else {
+                        let i = self.rng.index(REPLAY_MEMORY);
+                        b.history[i] = m;
+                    }
+                }
+                ByzantineKind::Equivocator => self.equivocate(node, m),
+            }
+        }
+    }
+
+    /// The equivocator: proposes two blocks when it is the proposer, and votes for the proposal
+    /// to some validators and for nil (or its other block) to the others, at both steps.
+    fn equivocate(&mut self, node: usize, m: ConsensusMessage) {
+        let (h, r) = (m.height(), m.round());
+        self.equivocating_proposal(node, h, r);
+        self.equivocating_proposal(node, h, r + 1);
+        if let ConsensusMessage::Vote(v) = &m {
+            if v.vote.kind == VoteKind::Precommit {
+                self.equivocating_proposal(node, h + 1, 0);
+            }
+        }
+        if let ConsensusMessage::Proposal(p) = m {
+            if p.proposal.proposer.as_usize() != node {
+                self.equivocating_votes(node, h, r, Some(p.proposal.block_hash), None);
+            }
+        }
+    }
+
+    fn split(&mut self, node: usize) -> (Vec<usize>, Vec<usize>) {
+        let others: Vec<usize> = (0..self.sc.n).filter(|i| *i != node).collect();
+        loop {
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            for &i in &others {
+                if self.rng.chance(500_000) { x.push(i) } else { y.push(i) }
+            }
+            if !x.is_empty() && !y.is_empty() {
+                return (x, y);
+            }
+        }
+    }
+
+    fn equivocating_proposal(&mut self, node: usize, h: Height, r: Round) {
+        if self.schedule.proposer(h, r).as_usize() != node {
+            return;
+        }
+        let Node::Byzantine(b) = &mut self.nodes[node] else { return };
+        if !b.proposed.insert((h, r)) {
+            return;
+        }
+        let parent = if h <= 1 { Hash::ZERO } else {
+            match self.checker.decided.get(&(h - 1)) {
+                Some(p) => *p,
+                None => return,
+            }
+        };
+        // Two blocks: both acceptable (a Byzantine proposer can grind digests), or, at times, one
+        // the application rejects, to exercise validation.
+        let want_invalid = self.rng.chance(300_000);
+        let mut blocks = Vec::new();
+        let mut nonce = 1;
+        while blocks.len() < 2 {
+            let hash = self.build_block(node, h, r, parent, nonce);
+            nonce += 1;
+            let ok = self.app[&hash].digest_ok;
+            if (blocks.is_empty() && ok) || (blocks.len() == 1 && ok != want_invalid) {
+                blocks.push(hash);
+            }
+        }
+        let (x, y) = self.split(node);
+        for (group, hash) in [(&x, blocks[0]), (&y, blocks[1])] {
+            let p = SignedProposal::sign(
+                &self.keys[node],
+                CHAIN_ID,
+                Proposal { height: h, round: r, block_hash: hash, valid_round: None, proposer: ValidatorIndex(node as u32) },
+            );
+            for &to in group {
+                self.send(node, to, Net::Msg(ConsensusMessage::Proposal(p.clone())));
+            }
+        }
+        self.equivocating_votes_to(node, h, r, (&x, Some(blocks[0])), (&y, Some(blocks[1])));
+    }
+
+    fn equivocating_votes(&mut self, node: usize, h: Height, r: Round, a: Option<Hash>, b: Option<Hash>) {
+        let (x, y) = self.split(node);
+        self.equivocating_votes_to(node, h, r, (&x, a), (&y, b));
+    }
+
+    fn equivocating_votes_to(
+        &mut self,
+        node: usize,
+        h: Height,
+        r: Round,
+        (x, a): (&[usize], Option<Hash>),
+        (y, b): (&[usize], Option<Hash>),
+    ) {
+        let Node::Byzantine(byz) = &mut self.nodes[node] else { return };
+        if !byz.voted.insert((h, r)) {
+            return;
+        }
+        for kind in [VoteKind::Prevote, VoteKind::Precommit] {
+            for (group, value) in [(x, a), (y, b)] {
+                let v = SignedVote::sign(
+                    &self.keys[node],
+                    CHAIN_ID,
+                    Vote { height: h, round: r, kind, block_hash: value, validator: ValidatorIndex(node as u32) },
+                );
+                for &to in group {
+                    self.send(node, to, Net::Msg(ConsensusMessage::Vote(v.clone())));
+                }
+            }
+        }
+    }
+
+    fn outcome(mut self) -> Outcome {
+        let heights = self.checker.decided.len() as u64;
+        for (h, hash) in &self.checker.decided {
+            self.trace.update(h.to_le_bytes());
+            self.trace.update(hash.as_bytes());
+        }
+        Outcome {
+            seed: self.sc.seed,
+            n: self.sc.n,
+            mix: self.sc.mix,
+            violations: self.checker.violations.clone(),
+            first_violation: self.checker.first.clone(),
+            first_agreement_violation: self.checker.first_agreement.clone(),
+            progress_ok: self.progress_ok,
+            heights,
+            virtual_ms: self.now,
+            events: self.events,
+            latency_sum_ms: self.latency.0,
+            latency_count: self.latency.1,
+            latency_max_ms: self.latency.2,
+            evidence: self.evidence,
+            trace_hash: self.trace.finalize().into(),
+        }
+    }
+}
+
+fn message_input(m: ConsensusMessage) -> Input {
+    match m {
+        ConsensusMessage::Proposal(p) => Input::Proposal(p),
+        ConsensusMessage::Vote(v) => Input::Vote(v),
+    }
+}
+
+fn hex_short(bytes: &[u8]) -> String {
+    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}

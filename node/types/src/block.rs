@@ -1,0 +1,113 @@
+//! Blocks and block headers (DESIGN §8).
+//!
+//! The block hash is SHA-256 of bcs(header); the header commits to the transactions through
+//! [`transactions_root`]. Transactions are opaque bcs bytes to this crate: the contracts crate
+//! defines and checks them, consensus never looks inside.
+
+use loanchain_contracts::codec;
+use loanchain_contracts::crypto::Hash;
+use serde::{Deserialize, Serialize};
+
+use crate::certificate::CommitCertificate;
+use crate::validator::ValidatorIndex;
+use crate::Height;
+
+/// Everything a block commits to, except the transactions themselves (committed by their root).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockHeader {
+    /// The chain this block belongs to.
+    pub chain_id: String,
+    /// Its height (the first block is 1).
+    pub height: Height,
+    /// The proposer's clock, unix milliseconds; validators check it increases and is not too far in
+    /// the future.
+    pub time_ms: u64,
+    /// The validator that proposed it.
+    pub proposer: ValidatorIndex,
+    /// The hash of the block at `height - 1` ([`Hash::ZERO`] for the first block).
+    pub previous_block_hash: Hash,
+    /// [`transactions_root`] of the block's transactions.
+    pub transactions_root: Hash,
+    /// The app hash of the state after the previous block (execution may lag one block: DESIGN §12).
+    pub app_hash: Hash,
+    /// [`crate::ValidatorSet::hash`] of the set that decides this height.
+    pub validator_set_hash: Hash,
+}
+
+impl BlockHeader {
+    /// The block hash: SHA-256 of bcs(header).
+    pub fn hash(&self) -> Hash {
+        Hash::of(self)
+    }
+}
+
+/// A block: header, opaque transactions, and the commit certificate of the previous block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// The header.
+    pub header: BlockHeader,
+    /// The transactions, each the bcs bytes of a signed transaction.
+    pub transactions: Vec<Vec<u8>>,
+    /// The certificate that made the previous block final (`None` for the first block).
+    pub last_commit: Option<CommitCertificate>,
+}
+
+impl Block {
+    /// The block hash (the header's).
+    pub fn hash(&self) -> Hash {
+        self.header.hash()
+    }
+
+    /// Whether the header's transactions root matches the transactions.
+    pub fn transactions_match(&self) -> bool {
+        transactions_root(&self.transactions) == self.header.transactions_root
+    }
+
+    /// Canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        codec::to_bytes(self)
+    }
+}
+
+/// The Merkle root of a list of transactions (RFC 6962 shape): a leaf is
+/// `SHA-256(0x00 || SHA-256(tx))`, an inner node `SHA-256(0x01 || left || right)`, an odd node is
+/// promoted unchanged; the empty list has root `SHA-256("")`. Leaves hash the transaction hash, so
+/// a proof of inclusion can start from the transaction hash of DESIGN §5.
+pub fn transactions_root(transactions: &[Vec<u8>]) -> Hash {
+    if transactions.is_empty() {
+        return Hash::digest(b"");
+    }
+    let mut level: Vec<Hash> = transactions
+        .iter()
+        .map(|tx| Hash::digest_parts(&[&[0u8], Hash::digest(tx).as_bytes()]))
+        .collect();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [l, r] => Hash::digest_parts(&[&[1u8], l.as_bytes(), r.as_bytes()]),
+                [one] => *one,
+                _ => unreachable!("chunks(2) yields one or two"),
+            })
+            .collect();
+    }
+    level[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_depends_on_order_and_content() {
+        let a = vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()];
+        let b = vec![b"b".to_vec(), b"a".to_vec(), b"c".to_vec()];
+        assert_ne!(transactions_root(&a), transactions_root(&b));
+        assert_ne!(transactions_root(&a), transactions_root(&a[..2]));
+        assert_ne!(transactions_root(&[]), transactions_root(&[vec![]]));
+        // An inner node cannot pass for a leaf (domain bytes 0x00 / 0x01).
+        let two = transactions_root(&a[..2]);
+        let leaf = |t: &[u8]| Hash::digest_parts(&[&[0u8], Hash::digest(t).as_bytes()]);
+        assert_eq!(two, Hash::digest_parts(&[&[1u8], leaf(b"a").as_bytes(), leaf(b"b").as_bytes()]));
+    }
+}
