@@ -48,7 +48,7 @@ impl Bench {
         self.height += 1;
         self.time += 100;
         let out = execute_block(&self.store, &self.params, BlockContext { height: self.height, time: self.time }, &self.app_hash, &txs).unwrap();
-        self.store.apply(&out.writes);
+        self.store.apply_owned(out.writes);
         self.app_hash = out.app_hash;
         out.receipts.iter().filter(|r| !r.ok()).count()
     }

@@ -52,6 +52,16 @@ impl MemStore {
         MemStore::default()
     }
 
+    /// Applies a committed block's write set, taking it by value (no copy of keys or values).
+    pub fn apply_owned(&mut self, writes: WriteSet) {
+        for (k, v) in writes {
+            match v {
+                Some(v) => self.map.insert(k, v),
+                None => self.map.remove(&k),
+            };
+        }
+    }
+
     /// Applies a committed block's write set.
     pub fn apply(&mut self, writes: &WriteSet) {
         for (k, v) in writes {
@@ -262,13 +272,28 @@ pub fn scan<T: Table>(store: &dyn Store, prefix: &[u8], limit: usize) -> Result<
 }
 
 /// The state commitment after a block (DESIGN §10): SHA-256 over the previous app hash, the
-/// height and the block's sorted write set. Identical inputs give identical hashes on every node.
+/// height and the block's write set in key order, each entry as `u32 BE key length || key ||
+/// 0 (deleted) | 1 || u32 BE value length || value`. Identical inputs give identical hashes on
+/// every node. The input is streamed into the hasher, never built as one buffer.
 pub fn chain_app_hash(previous: &Hash, height: u64, writes: &WriteSet) -> Hash {
-    let mut parts: Vec<u8> = Vec::with_capacity(64 + writes.len() * 64);
-    parts.extend_from_slice(previous.as_bytes());
-    parts.extend_from_slice(&height.to_be_bytes());
-    parts.extend_from_slice(&codec::to_bytes(writes));
-    Hash::digest(&parts)
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"loanchain/app-hash/v1");
+    h.update(previous.as_bytes());
+    h.update(height.to_be_bytes());
+    for (k, v) in writes {
+        h.update((k.len() as u32).to_be_bytes());
+        h.update(k);
+        match v {
+            None => h.update([0u8]),
+            Some(v) => {
+                h.update([1u8]);
+                h.update((v.len() as u32).to_be_bytes());
+                h.update(v);
+            }
+        }
+    }
+    Hash(h.finalize().into())
 }
 
 #[cfg(test)]
