@@ -13,7 +13,7 @@ echo "==> cargo test (release profile)"
 cargo test --release --workspace --locked
 
 echo "==> consensus simulation: short sweep of every fault mix (the full sweep: node/TESTING.md)"
-cargo run --release --locked -p loanchain-sim -- --seeds 0..200 --validators 4,7 --faults all
+cargo run --release --locked -p loanchain-sim -- --seeds 0..600 --validators 4,7 --faults all
 
 echo "==> consensus simulation self-test: a deliberately broken quorum (2f) must be caught forking"
 cargo test --release --locked -p loanchain-sim --features broken-quorum
