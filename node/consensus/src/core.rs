@@ -143,11 +143,10 @@ impl Core {
     ) -> Result<Core, Error> {
         let mut core = Core::new(config, validators, keypair, next_height)?;
         core.recovered = true;
-        if let Some(max) = wal.iter().map(WalEntry::height).max() {
-            if max > next_height {
+        if let Some(max) = wal.iter().map(WalEntry::height).max()
+            && max > next_height {
                 return Err(Error::WalAhead { wal_height: max, next_height });
             }
-        }
         for entry in wal.iter().filter(|e| e.height() == next_height) {
             match entry {
                 WalEntry::State(s) => {
@@ -159,11 +158,10 @@ impl Core {
                 WalEntry::Justification(ms) => {
                     for m in ms.iter().filter(|m| m.height() == next_height) {
                         let power = core.validators.power(m.signer());
-                        if let ConsensusMessage::Vote(v) = m {
-                            if Some(v.vote.validator) != core.me && power > 0 {
+                        if let ConsensusMessage::Vote(v) = m
+                            && Some(v.vote.validator) != core.me && power > 0 {
                                 core.log.add_vote(v.clone(), power);
                             }
-                        }
                     }
                 }
                 WalEntry::Signed(m) => {
@@ -324,13 +322,11 @@ impl Core {
                 }
             }
             Input::BlockValidated { height, block_hash, valid, .. } => {
-                if height == self.height {
-                    if let Some(v) = self.validity.get_mut(&block_hash) {
-                        if *v == Validity::Pending {
+                if height == self.height
+                    && let Some(v) = self.validity.get_mut(&block_hash)
+                        && *v == Validity::Pending {
                             *v = if valid { Validity::Valid } else { Validity::Invalid };
                         }
-                    }
-                }
             }
             Input::Certificate(cert) => self.on_certificate(cert, &mut out),
             Input::StartHeight { height } => {
@@ -484,8 +480,8 @@ impl Core {
     }
 
     fn request_validation(&mut self, round: Round, block_hash: Hash, out: &mut Vec<Action>) {
-        if !self.validity.contains_key(&block_hash) {
-            self.validity.insert(block_hash, Validity::Pending);
+        if let std::collections::btree_map::Entry::Vacant(e) = self.validity.entry(block_hash) {
+            e.insert(Validity::Pending);
             out.push(Action::ValidateBlock { height: self.height, round, block_hash });
         }
     }

@@ -151,6 +151,8 @@ struct Byzantine {
     history: Vec<ConsensusMessage>,
 }
 
+// A simulation holds at most a few nodes: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Node {
     Honest(Honest),
     Byzantine(Byzantine),
@@ -391,12 +393,11 @@ impl Sim {
                 }
             }
             Ev::Wake { node, epoch } => {
-                if let Node::Honest(h) = &self.nodes[node] {
-                    if h.epoch == epoch && !self.down[node] {
+                if let Node::Honest(h) = &self.nodes[node]
+                    && h.epoch == epoch && !self.down[node] {
                         self.log(2, node, node, &[]);
                         self.feed(node, Input::Tick { now: self.now });
                     }
-                }
             }
             Ev::Gossip { node } => {
                 self.push(self.now + GOSSIP_MS, Ev::Gossip { node });
@@ -478,22 +479,20 @@ impl Sim {
     }
 
     fn check_done(&mut self) {
-        if let Some(target) = self.target {
-            if self.honest().all(|h| h.committed() >= target) {
+        if let Some(target) = self.target
+            && self.honest().all(|h| h.committed() >= target) {
                 self.progress_ok = true;
                 self.done = true;
             }
-        }
     }
 
     fn crash(&mut self, node: usize) {
-        if let Node::Honest(h) = &mut self.nodes[node] {
-            if h.core.take().is_some() {
+        if let Node::Honest(h) = &mut self.nodes[node]
+            && h.core.take().is_some() {
                 h.epoch += 1;
                 h.crash_in_write = false;
                 self.down[node] = true;
             }
-        }
     }
 
     fn restart(&mut self, node: usize) {
@@ -679,14 +678,13 @@ impl Sim {
                 self.log(9, node, node, hash.as_bytes());
                 let block = self.app.get(&hash).cloned();
                 self.checker.on_commit(self.now, node, height, hash, &cert, block.as_ref());
-                if self.sc.mix == FaultMix::None {
-                    if let Some(t0) = self.proposal_sent.get(&(height, cert.round)) {
+                if self.sc.mix == FaultMix::None
+                    && let Some(t0) = self.proposal_sent.get(&(height, cert.round)) {
                         let l = self.now - t0;
                         self.latency.0 += l;
                         self.latency.1 += 1;
                         self.latency.2 = self.latency.2.max(l);
                     }
-                }
                 let Node::Honest(h) = &mut self.nodes[node] else { return };
                 h.blocks.insert(height, (hash, cert));
                 h.wal.retain(|e| e.height() > height);
@@ -751,16 +749,14 @@ impl Sim {
         let (h, r) = (m.height(), m.round());
         self.equivocating_proposal(node, h, r);
         self.equivocating_proposal(node, h, r + 1);
-        if let ConsensusMessage::Vote(v) = &m {
-            if v.vote.kind == VoteKind::Precommit {
+        if let ConsensusMessage::Vote(v) = &m
+            && v.vote.kind == VoteKind::Precommit {
                 self.equivocating_proposal(node, h + 1, 0);
             }
-        }
-        if let ConsensusMessage::Proposal(p) = m {
-            if p.proposal.proposer.as_usize() != node {
+        if let ConsensusMessage::Proposal(p) = m
+            && p.proposal.proposer.as_usize() != node {
                 self.equivocating_votes(node, h, r, Some(p.proposal.block_hash), None);
             }
-        }
     }
 
     fn split(&mut self, node: usize) -> (Vec<usize>, Vec<usize>) {

@@ -74,11 +74,10 @@ impl CommitCertificate {
         let mut power = 0u64;
         let mut previous: Option<ValidatorIndex> = None;
         for s in &self.signatures {
-            if let Some(p) = previous {
-                if s.validator <= p {
+            if let Some(p) = previous
+                && s.validator <= p {
                     return Err(Error::UnsortedSigners { previous: p, index: s.validator });
                 }
-            }
             power += validators.get(s.validator)?.voting_power;
             previous = Some(s.validator);
         }
