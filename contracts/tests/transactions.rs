@@ -198,3 +198,15 @@ fn events_and_receipts_round_trip_through_bcs_and_json() {
     let json = serde_json::to_string(&tx).unwrap();
     assert_eq!(serde_json::from_str::<SignedTransaction>(&json).unwrap(), tx);
 }
+
+#[test]
+fn an_unknown_signer_changes_nothing_not_even_a_nonce() {
+    let mut c = TestChain::new();
+    let stranger = key(200);
+    let before = c.store.clone();
+    let body = TxBody { nonce: 1, valid_until_height: c.height + 5, payload: Payload::Prepay { loan: LoanId::new("L").unwrap() } };
+    let out = c.block(vec![SignedTransaction::sign(CHAIN, body, &stranger)]);
+    assert!(matches!(&out.receipts[0].status, ReceiptStatus::Failed { code, .. } if code == "unknown_account"));
+    assert!(out.writes.is_empty(), "nothing written: {:?}", out.writes.keys().collect::<Vec<_>>());
+    assert_eq!(c.store, before);
+}

@@ -152,8 +152,10 @@ impl Exec<'_, '_> {
         let body = &tx.body;
         let signer = vtx.signer();
         self.tx_hash = Some(vtx.hash());
-        // DESIGN §5 replay window. These failures change nothing at all.
+        // DESIGN §5 replay window. These failures change nothing at all; nor does a signer the
+        // chain does not know (so a stranger's transactions cannot make state grow).
         self.check_window(signer, body.nonce, body.valid_until_height)?;
+        self.account(&signer)?;
         self.remember_nonce(signer, body.nonce, body.valid_until_height);
         self.o.commit_tx();
         let events_before = self.events.len();
