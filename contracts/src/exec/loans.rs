@@ -257,7 +257,7 @@ impl Exec<'_, '_> {
         self.put_totals(&totals);
         let borrower = doc.borrower;
         self.credit(&borrower, loan.funded)?;
-        let first = &installments[0];
+        let first = installments.first().ok_or_else(|| Error::InvalidField { field: "periods", reason: "the schedule has no installment".into() })?;
         self.schedule_deadline(first.due_at, loan_id, deadline::DUE, first.period);
         let first_due_at = first.due_at;
         loan.schedule = installments;
