@@ -1,0 +1,90 @@
+//! `loanctl contract verify`: checks an exported contract offline, given only the genesis file
+//! (DESIGN §7). Seal authorities come from the genesis accounts with the seal-authority role; a
+//! chain timestamp's commit certificate is verified against the genesis validator set.
+
+use anyhow::{Context, Result};
+use loanchain_contracts::export::ExportedContract;
+use loanchain_contracts::ids::Role;
+use loanchain_contracts::seal::ChainTimestamp;
+use loanchain_genesis::Genesis;
+use loanchain_types::{CommitCertificate, Validator, ValidatorSet};
+
+use crate::EXIT_VERIFY_FAILED;
+use crate::cli::ContractCommand;
+use crate::output::table;
+
+/// Largest exported contract read, in bytes.
+const MAX_EXPORT_BYTES: u64 = 16 << 20;
+
+pub fn run(cmd: ContractCommand, json: bool) -> Result<u8> {
+    match cmd {
+        ContractCommand::Verify { file, genesis } => verify(&file, &genesis, json),
+    }
+}
+
+/// Checks a chain timestamp: its certificate decodes, names this block and height, and carries
+/// more than 2/3 of the genesis voting power of valid precommit signatures.
+fn check_timestamp(ts: &ChainTimestamp, validators: &ValidatorSet, chain_id: &str) -> Result<(), String> {
+    let cert: CommitCertificate =
+        bcs::from_bytes(&ts.commit_certificate).map_err(|e| format!("the commit certificate does not decode: {e}"))?;
+    if cert.height != ts.height || cert.block_hash != ts.block_hash {
+        return Err(format!(
+            "the certificate is for height {} block {}, the timestamp names height {} block {}",
+            cert.height,
+            cert.block_hash.short(),
+            ts.height,
+            ts.block_hash.short()
+        ));
+    }
+    cert.verify(validators, chain_id).map_err(|e| e.to_string())
+}
+
+fn verify(file: &std::path::Path, genesis_path: &std::path::Path, json: bool) -> Result<u8> {
+    let genesis = Genesis::load(genesis_path).with_context(|| format!("cannot use genesis {}", genesis_path.display()))?;
+    let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
+    anyhow::ensure!(size <= MAX_EXPORT_BYTES, "{} is {size} bytes, the limit is {MAX_EXPORT_BYTES}", file.display());
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let export = ExportedContract::from_json(&text).with_context(|| format!("{} is not an exported contract", file.display()))?;
+    anyhow::ensure!(
+        export.document.chain_id == genesis.chain_id,
+        "the contract is on chain {:?}, the genesis file is for {:?}",
+        export.document.chain_id,
+        genesis.chain_id
+    );
+    let authorities: Vec<_> = genesis.accounts_with_role(Role::SealAuthority).map(|a| a.public_key).collect();
+    let validators = ValidatorSet::new(
+        genesis
+            .validators
+            .iter()
+            .map(|v| Validator { name: v.name.clone(), public_key: v.consensus_public_key, voting_power: v.voting_power })
+            .collect(),
+    )
+    .context("the genesis validator set is invalid")?;
+    let chain_id = genesis.chain_id.clone();
+    let check = move |ts: &ChainTimestamp| check_timestamp(ts, &validators, &chain_id);
+    let report = export.verify(&authorities, Some(&check));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "ok": report.all_ok(), "report": report }))?);
+    } else {
+        println!("contract {} v{}  document {}", export.document.loan_id, export.document.version, report.document_digest);
+        let rows: Vec<Vec<String>> = report
+            .seals
+            .iter()
+            .map(|s| {
+                vec![
+                    s.party.clone(),
+                    s.account.short(),
+                    s.seal_id.to_string(),
+                    if s.ok { "ok".into() } else { format!("FAIL {}", s.check.clone().unwrap_or_default()) },
+                    s.error.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        table(&["party", "account", "seal", "verdict", "why"], &rows, &[]);
+        match report.first_failure() {
+            None => println!("all {} seals verify", report.seals.len()),
+            Some(f) => println!("the {} seal {} fails: {}", f.party, f.seal_id, f.error.clone().unwrap_or_default()),
+        }
+    }
+    Ok(if report.all_ok() { 0 } else { EXIT_VERIFY_FAILED })
+}
