@@ -31,6 +31,9 @@ use crate::handle::{Command, Shared};
 /// How often due redials are checked.
 const REDIAL_TICK: Duration = Duration::from_millis(100);
 
+/// Where the answer to one outbound request goes.
+type ResponseSender = oneshot::Sender<Result<Vec<u8>, NetworkError>>;
+
 /// A configured peer and when to dial it next.
 struct DialTarget {
     addr: Multiaddr,
@@ -51,7 +54,7 @@ pub(crate) struct Driver {
     /// Peers that completed identify (the "connected" set).
     connected: HashSet<PeerId>,
     topic_peers: HashMap<TopicHash, HashSet<PeerId>>,
-    pending_requests: HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Vec<u8>, NetworkError>>)>,
+    pending_requests: HashMap<OutboundRequestId, ResponseSender>,
     inbound: HashMap<RequestId, ResponseChannel<Vec<u8>>>,
 }
 
@@ -111,8 +114,9 @@ impl Driver {
             tokio::select! {
                 command = commands.recv() => match command {
                     None => break None,
-                    Some(Command::Shutdown { done }) => break Some(done),
-                    Some(command) => self.on_command(command),
+                    Some(command) => if let Some(done) = self.on_command(command) {
+                        break Some(done);
+                    },
                 },
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 _ = tick.tick() => self.redial_due(),
@@ -136,8 +140,11 @@ impl Driver {
         match self.events.try_send(event) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(event)) => {
-                self.shared.dropped_events.fetch_add(1, Ordering::Relaxed);
-                warn!(?event, "event channel full: event dropped");
+                let dropped = self.shared.dropped_events.fetch_add(1, Ordering::Relaxed) + 1;
+                // Logged at 1, 2, 4, 8, … drops: an overloaded node must not also flood its log.
+                if dropped.is_power_of_two() {
+                    warn!(dropped, ?event, "event channel full: the consumer is not keeping up; events dropped");
+                }
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -187,7 +194,8 @@ impl Driver {
         self.shared.lock().topic_peers = counts;
     }
 
-    fn on_command(&mut self, command: Command) {
+    /// Executes a command; returns the acknowledgement channel when it asks the task to stop.
+    fn on_command(&mut self, command: Command) -> Option<oneshot::Sender<()>> {
         match command {
             Command::Publish { topic, data, reply } => {
                 let result = self.swarm.behaviour_mut().gossip.publish(topic.ident(), data).map(|_| ()).map_err(|e| match e {
@@ -199,7 +207,7 @@ impl Driver {
             }
             Command::Request { peer, data, reply } => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, data);
-                self.pending_requests.insert(id, (peer, reply));
+                self.pending_requests.insert(id, reply);
             }
             Command::Respond { id, data, reply } => {
                 let result = match self.inbound.remove(&id) {
@@ -208,8 +216,9 @@ impl Driver {
                 };
                 let _ = reply.send(result);
             }
-            Command::Shutdown { .. } => unreachable!("handled by run"),
+            Command::Shutdown { done } => return Some(done),
         }
+        None
     }
 
     pub fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
@@ -325,7 +334,7 @@ impl Driver {
                     }
                 }
                 request_response::Message::Response { request_id, response } => {
-                    if let Some((_, reply)) = self.pending_requests.remove(&request_id) {
+                    if let Some(reply) = self.pending_requests.remove(&request_id) {
                         let _ = reply.send(Ok(response));
                     }
                 }
@@ -339,7 +348,7 @@ impl Driver {
                     OutboundFailure::Io(e) => RequestFailure::from_io(e),
                 };
                 debug!(%peer, %error, "request failed");
-                if let Some((_, reply)) = self.pending_requests.remove(&request_id) {
+                if let Some(reply) = self.pending_requests.remove(&request_id) {
                     let _ = reply.send(Err(NetworkError::Request { peer, failure }));
                 }
             }

@@ -350,6 +350,68 @@ async fn errors_are_typed_and_classed() {
     clone.shutdown().await; // a second shutdown is harmless
 }
 
+// A consumer that stops reading never stalls the swarm: events beyond the channel's capacity are
+// dropped and counted, and the node keeps serving.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_consumer_loses_counted_events_but_never_stalls_the_swarm() {
+    init_logs();
+    let (a, b) = ([80u8; 32], [81u8; 32]);
+    let allowed = vec![peer_id_from_secret(a), peer_id_from_secret(b)];
+    let mut cramped = config(a, vec![], allowed.clone());
+    cramped.event_capacity = 4;
+    let reader_less = start(cramped).await;
+    let sender = start(config(b, vec![reader_less.addr()], allowed)).await;
+    let (net, sender_net) = (reader_less.net.clone(), sender.net.clone());
+    wait_until("the two nodes to connect", move || net.topic_peers(Topic::Transactions) == 1 && sender_net.topic_peers(Topic::Transactions) == 1).await;
+    for i in 0..50u32 {
+        sender.net.publish(Topic::Transactions, i.to_be_bytes().to_vec()).await.unwrap();
+    }
+    let net = reader_less.net.clone();
+    wait_until("dropped events to be counted", move || net.dropped_events() > 0).await;
+    // The swarm still runs: the unread node still publishes, and the sender receives.
+    let mut sender = sender;
+    reader_less.net.publish(Topic::Consensus, b"still alive".to_vec()).await.unwrap();
+    next_matching(&mut sender.events, "gossip from the unread node", |e| {
+        matches!(e, NetworkEvent::Gossip { topic: Topic::Consensus, ref data, .. } if data == b"still alive").then_some(())
+    })
+    .await;
+    assert!(reader_less.events.len() <= 4);
+}
+
+// DESIGN §4: the allow-list is genesis's validators and observers, and a node key's libp2p
+// identity is the one genesis lists for it, so devnet nodes admit each other.
+#[tokio::test(flavor = "multi_thread")]
+async fn configs_from_a_devnet_genesis_admit_each_other() {
+    init_logs();
+    let spec = loanchain_genesis::DevnetSpec::new(4, 1, 1_700_000_000);
+    let devnet = loanchain_genesis::devnet(&spec, &[9; 32]).unwrap();
+    let configs: Vec<NetworkConfig> = devnet
+        .nodes
+        .iter()
+        .map(|n| NetworkConfig::from_genesis(&n.config, &devnet.genesis, n.node_key.keypair().secret_bytes()).unwrap())
+        .collect();
+    let listed: Vec<PeerId> = devnet.genesis.allowed_peer_ids().iter().map(|p| p.parse().unwrap()).collect();
+    assert_eq!(listed.len(), 5);
+    for (config, node) in configs.iter().zip(&devnet.nodes) {
+        assert_eq!(config.local_peer_id(), node.node_key.peer_id());
+        assert_eq!(config.allowed, listed);
+        assert_eq!(config.peers.len(), 4);
+        assert!(config.peers.iter().all(|p| loanchain_network::peer_of(p).is_some_and(|peer| peer != config.local_peer_id())));
+    }
+    // Run two of them on loopback port 0 (the devnet's fixed ports are not ours to take here).
+    let mut first = configs[0].clone();
+    (first.listen, first.peers) = (loopback(), vec![]);
+    let mut first = start(first).await;
+    let mut observer = configs[4].clone();
+    (observer.listen, observer.peers) = (loopback(), vec![first.addr()]);
+    let observer = start(observer).await;
+    let observer_peer = observer.peer;
+    next_matching(&mut first.events, "the observer", |e| (e == NetworkEvent::PeerConnected(observer_peer)).then_some(())).await;
+    let net = observer.net.clone();
+    wait_until("the observer to see the validator", move || net.connected_peers() == 1).await;
+    assert_eq!(observer.net.peers(), vec![first.peer]);
+}
+
 mod frames {
     use futures::io::Cursor;
     use loanchain_network::codec::{CodecError, read_frame, write_frame};
