@@ -46,6 +46,7 @@ pub(crate) struct Driver {
     events: mpsc::Sender<NetworkEvent>,
     shared: Arc<Shared>,
     request_timeout: Duration,
+    max_message_bytes: usize,
     redial_min: Duration,
     redial_max: Duration,
     targets: HashMap<PeerId, DialTarget>,
@@ -70,6 +71,7 @@ impl Driver {
             events,
             shared,
             request_timeout: config.request_timeout,
+            max_message_bytes: config.max_message_bytes,
             redial_min: config.redial_min,
             redial_max: config.redial_max,
             targets,
@@ -143,7 +145,7 @@ impl Driver {
                 let dropped = self.shared.dropped_events.fetch_add(1, Ordering::Relaxed) + 1;
                 // Logged at 1, 2, 4, 8, … drops: an overloaded node must not also flood its log.
                 if dropped.is_power_of_two() {
-                    warn!(dropped, ?event, "event channel full: the consumer is not keeping up; events dropped");
+                    warn!(dropped, kind = event_kind(&event), "event channel full: the consumer is not keeping up; events dropped");
                 }
                 false
             }
@@ -304,7 +306,10 @@ impl Driver {
     fn on_gossip(&mut self, event: gossipsub::Event) {
         match event {
             gossipsub::Event::Message { propagation_source, message, .. } => {
-                if let Some(topic) = Topic::from_hash(&message.topic) {
+                // The transmit limit leaves room for the envelope; the payload limit is exact.
+                if message.data.len() > self.max_message_bytes {
+                    warn!(peer = %propagation_source, size = message.data.len(), "oversized gossip payload dropped");
+                } else if let Some(topic) = Topic::from_hash(&message.topic) {
                     self.emit(NetworkEvent::Gossip { topic, from: Some(propagation_source), data: message.data });
                 }
             }
@@ -358,5 +363,16 @@ impl Driver {
             }
             request_response::Event::ResponseSent { .. } => {}
         }
+    }
+}
+
+/// The name of an event's variant, for logs (a gossip payload may be megabytes).
+fn event_kind(event: &NetworkEvent) -> &'static str {
+    match event {
+        NetworkEvent::Gossip { .. } => "gossip",
+        NetworkEvent::Request { .. } => "request",
+        NetworkEvent::PeerConnected(_) => "peer connected",
+        NetworkEvent::PeerDisconnected(_) => "peer disconnected",
+        NetworkEvent::Refused { .. } => "refused",
     }
 }
