@@ -1,0 +1,99 @@
+//! The libp2p stack: TCP + noise + yamux, and one behaviour composed of the allow-list,
+//! identify, gossipsub and request-response (DESIGN §9).
+//!
+//! Choices (DESIGN §12):
+//! - **allow-list first**: `allow_block_list::Behaviour<AllowedPeers>` denies any connection whose
+//!   noise-authenticated peer id is not in genesis, before the other behaviours run a protocol on
+//!   it, and denies dialing such a peer;
+//! - **gossipsub, anonymous**: `MessageAuthenticity::Anonymous` with `ValidationMode::Anonymous`,
+//!   so no per-message libp2p signature (our payloads are signed already) and no author or
+//!   sequence number on the wire; inbound messages that carry them are rejected;
+//! - **content-addressed ids**: message id = SHA-256 of the payload, so duplicates are dropped by
+//!   content whoever publishes them;
+//! - **sizes**: `max_transmit_size` = the payload limit plus room for the protobuf envelope;
+//! - **flood publish** (gossipsub's default) sends our own messages to every subscribed peer at
+//!   once, not just the mesh: the lowest latency for a small permissioned network.
+
+use std::time::Duration;
+
+use libp2p::allow_block_list::{self, AllowedPeers};
+use libp2p::gossipsub::{self, MessageAuthenticity, MessageId, ValidationMode};
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::{Swarm, SwarmBuilder, identify, noise, tcp, yamux};
+
+use crate::codec::{FrameCodec, SYNC_PROTOCOL};
+use crate::config::{NetworkConfig, keypair_from_secret};
+use crate::error::NetworkError;
+use crate::event::{Topic, content_id};
+
+/// The identify protocol version: peers announce it, so a mismatch is visible in logs.
+pub const PROTOCOL_VERSION: &str = "/loanchain/1";
+
+/// Room for the gossipsub protobuf envelope (topic, control) around a payload.
+const ENVELOPE_BYTES: usize = 64 << 10;
+
+/// A connection without any open stream is closed after this long; gossipsub keeps connections to
+/// subscribed peers busy, so in practice connections to validators stay up.
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The composed behaviour; field order is the order in which connections are offered, so the
+/// allow-list sees them first.
+#[derive(NetworkBehaviour)]
+pub(crate) struct Behaviour {
+    pub allow: allow_block_list::Behaviour<AllowedPeers>,
+    pub identify: identify::Behaviour,
+    pub gossip: gossipsub::Behaviour,
+    pub sync: request_response::Behaviour<FrameCodec>,
+}
+
+/// The gossipsub configuration for `config` (see the module doc).
+fn gossip_config(config: &NetworkConfig) -> Result<gossipsub::Config, NetworkError> {
+    gossipsub::ConfigBuilder::default()
+        .validation_mode(ValidationMode::Anonymous)
+        .message_id_fn(|m: &gossipsub::Message| MessageId::new(&content_id(&m.data)))
+        .max_transmit_size(config.max_message_bytes + ENVELOPE_BYTES)
+        .heartbeat_interval(config.gossip_heartbeat)
+        .flood_publish(true)
+        .build()
+        .map_err(|e| NetworkError::BadConfig { what: "gossipsub", value: String::new(), reason: e.to_string() })
+}
+
+/// Builds the swarm (not yet listening or dialing).
+pub(crate) fn build_swarm(config: &NetworkConfig) -> Result<Swarm<Behaviour>, NetworkError> {
+    let keypair = keypair_from_secret(config.node_secret);
+    let gossip_config = gossip_config(config)?;
+    let codec = FrameCodec { max_request_bytes: config.max_request_bytes, max_response_bytes: config.max_response_bytes };
+    let sync_config = request_response::Config::default().with_request_timeout(config.request_timeout);
+    let transport_error = |e: &dyn std::fmt::Display| NetworkError::Transport { reason: e.to_string() };
+
+    let mut swarm = SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .map_err(|e| transport_error(&e))?
+        .with_behaviour(|key| {
+            let mut allow = allow_block_list::Behaviour::<AllowedPeers>::default();
+            for peer in &config.allowed {
+                allow.allow_peer(*peer);
+            }
+            let gossip = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, gossip_config)?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Behaviour {
+                allow,
+                identify: identify::Behaviour::new(identify::Config::new(PROTOCOL_VERSION.into(), key.public())),
+                gossip,
+                sync: request_response::Behaviour::with_codec(codec, [(SYNC_PROTOCOL, ProtocolSupport::Full)], sync_config),
+            })
+        })
+        .map_err(|e| transport_error(&e))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
+        .build();
+
+    for topic in Topic::ALL {
+        swarm
+            .behaviour_mut()
+            .gossip
+            .subscribe(&topic.ident())
+            .map_err(|e| NetworkError::BadConfig { what: "topic", value: topic.to_string(), reason: e.to_string() })?;
+    }
+    Ok(swarm)
+}
