@@ -47,3 +47,13 @@ pub use error::StorageError;
 pub use state::StateSnapshot;
 pub use storage::{CommittedBlock, Storage, StorageConfig};
 pub use tables::{ChainMeta, LastCommitted, TxLocation};
+
+#[cfg(test)]
+mod tests {
+    /// The node shares one `Storage` between its tasks.
+    #[test]
+    fn storage_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<crate::Storage>();
+    }
+}

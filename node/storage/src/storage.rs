@@ -54,7 +54,8 @@ pub struct Storage {
     last: Mutex<Option<LastCommitted>>,
     /// The next WAL sequence number; its lock also orders appends.
     pub(crate) wal_seq: Mutex<u64>,
-    commit_opts: WriteOptions,
+    /// fsync block commits ([`StorageConfig::sync_commits`]).
+    sync_commits: bool,
 }
 
 impl std::fmt::Debug for Storage {
@@ -104,17 +105,15 @@ impl Storage {
             ColumnFamilyDescriptor::new(*name, cf)
         });
         let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(StorageError::db("open"))?;
-        let mut commit_opts = WriteOptions::default();
-        commit_opts.set_sync(config.sync_commits);
-        let mut storage = Storage { db, genesis_hash, last: Mutex::new(None), wal_seq: Mutex::new(0), commit_opts };
-        match storage.get::<Meta>(&())? {
+        let mut storage = Storage { db, genesis_hash, last: Mutex::new(None), wal_seq: Mutex::new(0), sync_commits: config.sync_commits };
+        match storage.read::<Meta>(&())? {
             Some(meta) if meta.genesis_hash != genesis_hash => {
                 return Err(StorageError::GenesisMismatch { stored: meta.genesis_hash, given: genesis_hash });
             }
             Some(meta) => *storage.last.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner) = meta.last,
             None => {
                 let mut batch = WriteBatch::default();
-                storage.put::<Meta>(&mut batch, &(), &ChainMeta { genesis_hash, last: None });
+                storage.put_row::<Meta>(&mut batch, &(), &ChainMeta { genesis_hash, last: None });
                 storage.write(batch, true)?;
             }
         }
@@ -139,7 +138,7 @@ impl Storage {
         let mut batch = WriteBatch::default();
         self.put_writes(&mut batch, writes);
         let genesis = LastCommitted { height: 0, block_hash: Hash::ZERO, app_hash };
-        self.put::<Meta>(&mut batch, &(), &ChainMeta { genesis_hash: self.genesis_hash, last: Some(genesis) });
+        self.put_row::<Meta>(&mut batch, &(), &ChainMeta { genesis_hash: self.genesis_hash, last: Some(genesis) });
         self.write(batch, true)?;
         *last = Some(genesis);
         Ok(())
@@ -174,25 +173,34 @@ impl Storage {
         }
 
         let mut batch = WriteBatch::default();
-        self.put::<Blocks>(&mut batch, &height, c.block);
-        self.put::<BlockHashes>(&mut batch, &block_hash, &height);
-        self.put::<Certificates>(&mut batch, &height, c.certificate);
+        self.put_row::<Blocks>(&mut batch, &height, c.block);
+        self.put_row::<BlockHashes>(&mut batch, &block_hash, &height);
+        self.put_row::<Certificates>(&mut batch, &height, c.certificate);
         for r in &c.outcome.receipts {
-            self.put::<Transactions>(&mut batch, &r.tx_hash, &TxLocation { height, index: r.index });
-            self.put::<Receipts>(&mut batch, &(height, r.index), r);
+            self.put_row::<Transactions>(&mut batch, &r.tx_hash, &TxLocation { height, index: r.index });
+            self.put_row::<Receipts>(&mut batch, &(height, r.index), r);
         }
         for (seq, e) in c.outcome.events.iter().enumerate() {
             let seq = u32::try_from(seq).map_err(|_| inconsistent("more than 2^32 events".into()))?;
-            self.put::<Events>(&mut batch, &(height, seq), e);
+            self.put_row::<Events>(&mut batch, &(height, seq), e);
             if let Some(loan) = &e.loan {
-                self.put::<LoanEvents>(&mut batch, &(loan.clone(), height, seq), &());
+                self.put_row::<LoanEvents>(&mut batch, &(loan.clone(), height, seq), &());
             }
         }
         self.put_writes(&mut batch, &c.outcome.writes);
         let now = LastCommitted { height, block_hash, app_hash: c.outcome.app_hash };
-        self.put::<Meta>(&mut batch, &(), &ChainMeta { genesis_hash: self.genesis_hash, last: Some(now) });
-        batch.delete_range_cf(self.cf::<Consensus>(), (0u64, 0u64).key_bytes(), (height + 1, 0u64).key_bytes());
-        self.db.write_opt(batch, &self.commit_opts).map_err(StorageError::db("write"))?;
+        self.put_row::<Meta>(&mut batch, &(), &ChainMeta { genesis_hash: self.genesis_hash, last: Some(now) });
+        // Point deletes of the few WAL keys up to this height (rather than a range tombstone per
+        // block, which RocksDB reads would have to step over until compaction).
+        let wal_end = (height + 1, 0u64).key_bytes();
+        for item in self.raw_iter::<Consensus>(&[], &[], None) {
+            let (k, _) = item.map_err(StorageError::db("iterate"))?;
+            if *k >= *wal_end {
+                break;
+            }
+            batch.delete_cf(self.cf::<Consensus>(), k);
+        }
+        self.write(batch, self.sync_commits)?;
         *last = Some(now);
         tracing::debug!(height, %block_hash, txs = c.outcome.receipts.len(), writes = c.outcome.writes.len(), "block committed");
         Ok(())
@@ -209,12 +217,12 @@ impl Storage {
 
     /// The block at `height`.
     pub fn block(&self, height: u64) -> Result<Option<Block>, StorageError> {
-        self.get::<Blocks>(&height)
+        self.read::<Blocks>(&height)
     }
 
     /// The block with hash `hash`.
     pub fn block_by_hash(&self, hash: &Hash) -> Result<Option<Block>, StorageError> {
-        match self.get::<BlockHashes>(hash)? {
+        match self.read::<BlockHashes>(hash)? {
             None => Ok(None),
             Some(height) => self.block(height),
         }
@@ -222,30 +230,30 @@ impl Storage {
 
     /// The certificate that made the block at `height` final.
     pub fn certificate(&self, height: u64) -> Result<Option<CommitCertificate>, StorageError> {
-        self.get::<Certificates>(&height)
+        self.read::<Certificates>(&height)
     }
 
     /// Where the transaction with hash `tx_hash` was executed.
     pub fn tx_location(&self, tx_hash: &Hash) -> Result<Option<TxLocation>, StorageError> {
-        self.get::<Transactions>(tx_hash)
+        self.read::<Transactions>(tx_hash)
     }
 
     /// The receipt of transaction `index` of block `height`.
     pub fn receipt(&self, height: u64, index: u32) -> Result<Option<Receipt>, StorageError> {
-        self.get::<Receipts>(&(height, index))
+        self.read::<Receipts>(&(height, index))
     }
 
     /// The events of block `height`, in order.
     pub fn events(&self, height: u64) -> Result<Vec<Event>, StorageError> {
-        Ok(self.scan::<Events>(&height.key_bytes(), usize::MAX)?.into_iter().map(|(_, e)| e).collect())
+        Ok(self.scan_table::<Events>(&height.key_bytes(), usize::MAX)?.into_iter().map(|(_, e)| e).collect())
     }
 
     /// The first `limit` events of `loan`, oldest first.
     pub fn loan_events(&self, loan: &LoanId, limit: usize) -> Result<Vec<Event>, StorageError> {
         let mut out = Vec::new();
-        for ((_, height, seq), ()) in self.scan::<LoanEvents>(&loan.key_bytes(), limit)? {
+        for ((_, height, seq), ()) in self.scan_table::<LoanEvents>(&loan.key_bytes(), limit)? {
             let key = (height, seq);
-            let event = self.get::<Events>(&key)?.ok_or_else(|| corrupt::<LoanEvents>(&key.key_bytes(), "indexes an event that is not stored"))?;
+            let event = self.read::<Events>(&key)?.ok_or_else(|| corrupt::<LoanEvents>(&key.key_bytes(), "indexes an event that is not stored"))?;
             out.push(event);
         }
         Ok(out)
@@ -263,7 +271,7 @@ impl Storage {
         self.db.cf_handle(T::NAME).expect("every column family of tables::ALL is created on open")
     }
 
-    pub(crate) fn get<T: Table>(&self, key: &T::Key) -> Result<Option<T::Value>, StorageError> {
+    pub(crate) fn read<T: Table>(&self, key: &T::Key) -> Result<Option<T::Value>, StorageError> {
         let k = key.key_bytes();
         match self.db.get_pinned_cf(self.cf::<T>(), &k).map_err(StorageError::db("read"))? {
             None => Ok(None),
@@ -271,7 +279,7 @@ impl Storage {
         }
     }
 
-    pub(crate) fn put<T: Table>(&self, batch: &mut WriteBatch, key: &T::Key, value: &T::Value) {
+    pub(crate) fn put_row<T: Table>(&self, batch: &mut WriteBatch, key: &T::Key, value: &T::Value) {
         batch.put_cf(self.cf::<T>(), key.key_bytes(), value.encode_value());
     }
 
@@ -307,7 +315,7 @@ impl Storage {
     }
 
     /// Decoded entries of `T` under `prefix`, at most `limit`.
-    pub(crate) fn scan<T: Table>(&self, prefix: &[u8], limit: usize) -> Result<Vec<(T::Key, T::Value)>, StorageError> {
+    pub(crate) fn scan_table<T: Table>(&self, prefix: &[u8], limit: usize) -> Result<Vec<(T::Key, T::Value)>, StorageError> {
         let mut out = Vec::new();
         for item in self.raw_iter::<T>(prefix, prefix, None) {
             if out.len() >= limit {

@@ -195,7 +195,7 @@ impl DbKey for LoanId {
         out.push(0);
     }
     fn decode_key(bytes: &[u8]) -> Result<LoanId, String> {
-        let Some((0, id)) = bytes.split_last() else { return Err("loan id key is not closed by a zero byte".into()) };
+        let Some((&0, id)) = bytes.split_last() else { return Err("loan id key is not closed by a zero byte".into()) };
         let id = std::str::from_utf8(id).map_err(|e| format!("loan id key is not UTF-8: {e}"))?;
         LoanId::new(id).map_err(|e| e.to_string())
     }

@@ -133,7 +133,7 @@ impl crate::Storage {
         let mut batch = rocksdb::WriteBatch::default();
         let mut next = *seq;
         for e in entries {
-            self.put::<crate::tables::Consensus>(&mut batch, &(e.height(), next), &StoredWalEntry::from(e));
+            self.put_row::<crate::tables::Consensus>(&mut batch, &(e.height(), next), &StoredWalEntry::from(e));
             next += 1;
         }
         self.write(batch, true)?;
@@ -144,12 +144,12 @@ impl crate::Storage {
     /// Every WAL entry of the heights not yet committed, in append order within a height and
     /// heights in increasing order: what `Core::recover` takes after a restart.
     pub fn wal_load(&self) -> Result<Vec<WalEntry>, crate::StorageError> {
-        Ok(self.scan::<crate::tables::Consensus>(&[], usize::MAX)?.into_iter().map(|(_, e)| e.into()).collect())
+        Ok(self.scan_table::<crate::tables::Consensus>(&[], usize::MAX)?.into_iter().map(|(_, e)| e.into()).collect())
     }
 
     /// One past the largest sequence number stored.
     pub(crate) fn wal_next_seq(&self) -> Result<u64, crate::StorageError> {
-        let entries = self.scan::<crate::tables::Consensus>(&[], usize::MAX)?;
+        let entries = self.scan_table::<crate::tables::Consensus>(&[], usize::MAX)?;
         Ok(entries.iter().map(|((_, seq), _)| seq + 1).max().unwrap_or(0))
     }
 }

@@ -3,6 +3,7 @@
 
 use loanchain_contracts::ErrorClass;
 use loanchain_contracts::crypto::Hash;
+use loanchain_contracts::state::MemStore;
 use loanchain_storage::{CommittedBlock, Storage, StorageError};
 
 use crate::TempDir;
@@ -48,7 +49,9 @@ fn another_genesis_and_misuse_are_typed_errors() {
         let (writes, app_hash) = genesis();
         let b = block(1, Hash::ZERO, app_hash, &transactions(1), None);
         let cert = certify(&b);
-        let outcome = execute(&storage, &b, &app_hash);
+        let mut mem = MemStore::new();
+        mem.apply(&writes);
+        let outcome = execute(&mem, &b, &app_hash);
         let commit = CommittedBlock { block: &b, certificate: &cert, outcome: &outcome };
         let e = storage.commit_block(&commit).unwrap_err();
         assert!(matches!(e, StorageError::NotInitialised), "{e}");

@@ -13,7 +13,9 @@ use crate::workload::{all_entries, block, certify, execute, genesis, genesis_has
 /// Every prefix scan the contracts could make gives the same entries on both stores: whole
 /// tables, partial keys, starts inside, before and after a prefix, absent prefixes.
 fn assert_same_scans(storage: &dyn Store, mem: &MemStore) {
-    let collect = |s: &dyn Store, prefix: &[u8], start: &[u8]| -> Vec<(Vec<u8>, Vec<u8>)> { s.scan(prefix, start).map(|e| e.expect("scan")).collect() };
+    fn collect(s: &dyn Store, prefix: &[u8], start: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+        s.scan(prefix, start).map(|e| e.expect("scan")).collect()
+    }
     let keys: Vec<Vec<u8>> = mem.entries().map(|(k, _)| k.clone()).collect();
     let mut prefixes: Vec<Vec<u8>> = vec![vec![], vec![0x00], vec![0x50], vec![0xff], vec![0xff, 0xff]];
     let mut tables: Vec<u8> = keys.iter().map(|k| k[0]).collect();
