@@ -1,0 +1,88 @@
+//! A data dir reopens exactly where it stopped (DESIGN §9: a restart resumes from the persisted
+//! state, never by replaying from genesis) and refuses another chain.
+
+use loanchain_contracts::ErrorClass;
+use loanchain_contracts::crypto::Hash;
+use loanchain_contracts::state::MemStore;
+use loanchain_storage::{CommittedBlock, Storage, StorageError};
+
+use crate::TempDir;
+use crate::workload::{all_entries, block, certify, commit_next, execute, genesis, genesis_hash, transactions, wal_batch};
+
+#[test]
+fn reopen_resumes_where_it_stopped() {
+    let dir = TempDir::new("reopen");
+    let (last, entries, wal) = {
+        let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
+        let (writes, app_hash) = genesis();
+        storage.init_genesis(&writes, app_hash).unwrap();
+        for _ in 0..20 {
+            commit_next(&storage);
+        }
+        storage.wal_append(&wal_batch(21, 0)).unwrap();
+        storage.wal_append(&wal_batch(21, 1)).unwrap();
+        let wal = storage.wal_load().unwrap();
+        assert_eq!(wal, [wal_batch(21, 0), wal_batch(21, 1)].concat());
+        (storage.last_committed().unwrap(), all_entries(&storage), wal)
+    };
+    let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
+    assert_eq!(storage.last_committed(), Some(last));
+    assert_eq!(last.height, 20);
+    assert_eq!(all_entries(&storage), entries);
+    assert_eq!(storage.wal_load().unwrap(), wal);
+    assert_eq!(storage.block(20).unwrap().unwrap().hash(), last.block_hash);
+
+    // Appends after a reopen come after the entries already there; committing a height removes
+    // its WAL entries (and those below), not those of the next height.
+    storage.wal_append(&wal_batch(22, 0)).unwrap();
+    assert_eq!(storage.wal_load().unwrap(), [wal.clone(), wal_batch(22, 0)].concat());
+    commit_next(&storage);
+    assert_eq!(storage.wal_load().unwrap(), wal_batch(22, 0));
+    assert_eq!(storage.last_committed().unwrap().height, 21);
+}
+
+#[test]
+fn another_genesis_and_misuse_are_typed_errors() {
+    let dir = TempDir::new("genesis");
+    {
+        let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
+        let (writes, app_hash) = genesis();
+        let b = block(1, Hash::ZERO, app_hash, &transactions(1), None);
+        let cert = certify(&b);
+        let mut mem = MemStore::new();
+        mem.apply(&writes);
+        let outcome = execute(&mem, &b, &app_hash);
+        let commit = CommittedBlock { block: &b, certificate: &cert, outcome: &outcome };
+        let e = storage.commit_block(&commit).unwrap_err();
+        assert!(matches!(e, StorageError::NotInitialised), "{e}");
+
+        storage.init_genesis(&writes, app_hash).unwrap();
+        let e = storage.init_genesis(&writes, app_hash).unwrap_err();
+        assert!(matches!(e, StorageError::AlreadyInitialised { height: 0 }), "{e}");
+
+        let wrong_cert = certify(&block(1, Hash::ZERO, Hash::ZERO, &[], None));
+        let e = storage.commit_block(&CommittedBlock { certificate: &wrong_cert, ..commit }).unwrap_err();
+        assert!(matches!(e, StorageError::Inconsistent { height: 1, .. }), "{e}");
+        let unlinked = block(1, Hash::digest(b"elsewhere"), app_hash, &transactions(1), None);
+        let unlinked_cert = certify(&unlinked);
+        let e = storage.commit_block(&CommittedBlock { block: &unlinked, certificate: &unlinked_cert, outcome: &outcome }).unwrap_err();
+        assert!(matches!(e, StorageError::Inconsistent { height: 1, .. }), "{e}");
+
+        storage.commit_block(&commit).unwrap();
+        let e = storage.commit_block(&commit).unwrap_err();
+        assert!(matches!(e, StorageError::OutOfOrder { expected: 2, got: 1 }), "{e}");
+        assert_eq!(e.class(), ErrorClass::Client);
+        assert_eq!(storage.last_committed().unwrap().height, 1, "failed commits change nothing");
+    }
+    let other = Hash::digest(b"another chain");
+    let e = Storage::open(dir.path(), other).unwrap_err();
+    match &e {
+        StorageError::GenesisMismatch { stored, given } => assert_eq!((*stored, *given), (genesis_hash(), other)),
+        e => panic!("expected GenesisMismatch, got {e}"),
+    }
+    assert_eq!(e.class(), ErrorClass::Client);
+    assert_eq!(e.code(), "genesis_mismatch");
+    // The refused open did not change the data dir.
+    let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
+    assert_eq!(storage.last_committed().unwrap().height, 1);
+}
