@@ -16,18 +16,12 @@ use crate::error::StorageError;
 use crate::tables::{self, BlockHashes, Blocks, Certificates, ChainMeta, Consensus, DbKey, DbValue, Events, LastCommitted, LoanEvents, Meta, Receipts, State, Table, Transactions, TxLocation};
 
 /// How a data dir is opened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StorageConfig {
     /// fsync every block commit. Off by default (DESIGN §12: no fsync per block or transaction;
     /// the consensus WAL is the only per-vote fsync): a power loss may then lose the last blocks
     /// committed, which the node re-fetches and re-executes (see the crate docs).
     pub sync_commits: bool,
-}
-
-impl Default for StorageConfig {
-    fn default() -> StorageConfig {
-        StorageConfig { sync_commits: false }
-    }
 }
 
 /// A final block with its certificate and what executing it produced: everything
