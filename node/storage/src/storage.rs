@@ -15,19 +15,16 @@ use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direc
 use crate::error::StorageError;
 use crate::tables::{self, BlockHashes, Blocks, Certificates, ChainMeta, Consensus, DbKey, DbValue, Events, LastCommitted, LoanEvents, Meta, Receipts, State, Table, Transactions, TxLocation};
 
+/// A decoded row of table `T`.
+pub(crate) type Row<T> = (<T as Table>::Key, <T as Table>::Value);
+
 /// How a data dir is opened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StorageConfig {
     /// fsync every block commit. Off by default (DESIGN §12: no fsync per block or transaction;
     /// the consensus WAL is the only per-vote fsync): a power loss may then lose the last blocks
     /// committed, which the node re-fetches and re-executes (see the crate docs).
     pub sync_commits: bool,
-}
-
-impl Default for StorageConfig {
-    fn default() -> StorageConfig {
-        StorageConfig { sync_commits: false }
-    }
 }
 
 /// A final block with its certificate and what executing it produced: everything
@@ -315,7 +312,7 @@ impl Storage {
     }
 
     /// Decoded entries of `T` under `prefix`, at most `limit`.
-    pub(crate) fn scan_table<T: Table>(&self, prefix: &[u8], limit: usize) -> Result<Vec<(T::Key, T::Value)>, StorageError> {
+    pub(crate) fn scan_table<T: Table>(&self, prefix: &[u8], limit: usize) -> Result<Vec<Row<T>>, StorageError> {
         let mut out = Vec::new();
         for item in self.raw_iter::<T>(prefix, prefix, None) {
             if out.len() >= limit {

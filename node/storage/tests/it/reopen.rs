@@ -4,7 +4,7 @@
 use loanchain_contracts::ErrorClass;
 use loanchain_contracts::crypto::Hash;
 use loanchain_contracts::state::MemStore;
-use loanchain_storage::{CommittedBlock, Storage, StorageError};
+use loanchain_storage::{CommittedBlock, Storage, StorageConfig, StorageError};
 
 use crate::TempDir;
 use crate::workload::{all_entries, block, certify, commit_next, execute, genesis, genesis_hash, transactions, wal_batch};
@@ -25,7 +25,8 @@ fn reopen_resumes_where_it_stopped() {
         assert_eq!(wal, [wal_batch(21, 0), wal_batch(21, 1)].concat());
         (storage.last_committed().unwrap(), all_entries(&storage), wal)
     };
-    let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
+    // Reopened with fsynced commits this time: the format does not depend on the option.
+    let storage = Storage::open_with(dir.path(), genesis_hash(), StorageConfig { sync_commits: true }).unwrap();
     assert_eq!(storage.last_committed(), Some(last));
     assert_eq!(last.height, 20);
     assert_eq!(all_entries(&storage), entries);

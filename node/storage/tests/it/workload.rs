@@ -152,7 +152,7 @@ pub fn transactions(h: u64) -> Vec<SignedTransaction> {
         let s = seal(&investor, &doc, t);
         out.push(sign(&investor, Payload::FundLoan { loan: doc.loan_id.clone(), amount: amount("500"), seal: s }));
     }
-    if h % 7 == 0 {
+    if h.is_multiple_of(7) {
         // Fails (insufficient balance): a failure receipt, only the nonce is kept.
         out.push(sign(&custodian(), Payload::Withdraw { account: person(h - 1).public().account_id(), amount: amount("999999"), reference: "too much".into() }));
     }
