@@ -1,0 +1,272 @@
+//! The JSON shapes of the node's HTTP API (DESIGN §11), shared by the node that serves them and
+//! `loanctl` that reads them, so the two cannot drift apart.
+//!
+//! Routes (all under `/v1` unless noted; errors are [`ErrorBody`] with a 4xx/5xx status):
+//!
+//! | method and path | body → response |
+//! |---|---|
+//! | `GET /v1/status` | → [`NodeStatus`] |
+//! | `POST /v1/transactions` | [`SubmitRequest`] → [`SubmitResponse`] (202) |
+//! | `POST /v1/transactions/batch` | [`BatchSubmitRequest`] → [`BatchSubmitResponse`] (200) |
+//! | `GET /v1/transactions/{hash}` | → [`TxStatus`] |
+//! | `GET /v1/blocks/latest`, `GET /v1/blocks/{height}` | → [`BlockInfo`] |
+//! | `GET /v1/loans?status=&institution=&limit=` | → `[`[`LoanEntry`]`]` |
+//! | `GET /v1/loans/{id}` | → [`LoanDetail`] |
+//! | `GET /v1/loans/{id}/history` | → `[`[`loanchain_contracts::Event`]`]` |
+//! | `GET /v1/loans/{id}/contract` | → [`loanchain_contracts::export::ExportedContract`] |
+//! | `GET /v1/accounts/{id}` | → [`AccountEntry`] |
+//! | `GET /v1/accounts/{id}/claims` | → `[`[`HolderClaim`]`]` |
+//! | `GET /v1/risk-pool` | → [`RiskPool`] |
+//! | `GET /v1/supervision/summary` | → [`loanchain_contracts::views::SupervisionSummary`] |
+//! | `GET /v1/supervision/alerts` | → `[`[`loanchain_contracts::views::Alert`]`]` |
+//! | `GET /v1/events` | server-sent events, one [`CommittedEvent`] per `data:` line |
+//! | `GET /v1/openapi.json` | the OpenAPI 3 description |
+//! | `GET /metrics` | Prometheus text format |
+//! | `GET /dashboard` | the regulator's dashboard (HTML) |
+
+use loanchain_contracts::event::{Event, Receipt};
+use loanchain_contracts::ids::{AccountId, ClaimId, LoanId};
+use loanchain_contracts::state::tables::{Account, Claim, Loan, LoanStatus};
+use loanchain_contracts::{Hash, Money};
+use serde::{Deserialize, Serialize};
+
+use crate::{BlockHeader, CommitCertificate, Height, Round};
+
+/// Largest request body the API accepts, in bytes (a batch of transactions included).
+pub const MAX_BODY_BYTES: usize = 4 << 20;
+/// Most transactions in one batch submission.
+pub const MAX_BATCH_TXS: usize = 5_000;
+
+/// `{ "error": { "code", "message" } }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ApiError,
+}
+
+/// A machine-readable code and a sentence for a person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable snake_case code, for example `nonce_replayed`, `mempool_full`, `not_found`.
+    pub code: String,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+/// A node's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeRole {
+    /// Votes, with a consensus key.
+    Validator,
+    /// Follows and verifies; read-only.
+    Observer,
+}
+
+/// `GET /v1/status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// The node's name in genesis.
+    pub name: String,
+    /// Validator or observer.
+    pub role: NodeRole,
+    /// The chain id.
+    pub chain_id: String,
+    /// SHA-256 of the genesis file this node runs.
+    pub genesis_hash: Hash,
+    /// Height of the last committed (and executed) block; 0 before the first.
+    pub height: Height,
+    /// Its hash (`None` at height 0).
+    pub block_hash: Option<Hash>,
+    /// The app hash after executing it (genesis app hash at height 0).
+    pub app_hash: Hash,
+    /// Its block time, unix milliseconds (genesis time at height 0).
+    pub block_time_ms: u64,
+    /// The consensus round at the height being decided.
+    pub round: Round,
+    /// Connected peers.
+    pub peers: usize,
+    /// Transactions waiting in the mempool.
+    pub mempool_size: usize,
+    /// Blocks the node knows exist but has not executed yet.
+    pub behind: u64,
+}
+
+/// `POST /v1/transactions`: one signed transaction, its bcs bytes in hex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitRequest {
+    /// Hex of `SignedTransaction::to_bytes()`.
+    pub tx: String,
+}
+
+/// The answer to a submission that the mempool accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmitResponse {
+    /// The transaction hash (DESIGN §5), to poll `GET /v1/transactions/{hash}`.
+    pub tx_hash: Hash,
+}
+
+/// `POST /v1/transactions/batch`: many signed transactions, verified in one batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSubmitRequest {
+    /// Hex of each `SignedTransaction::to_bytes()`.
+    pub txs: Vec<String>,
+}
+
+/// One result per submitted transaction, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchSubmitResponse {
+    /// Accepted (with its hash) or refused (with why).
+    pub results: Vec<BatchItemResult>,
+}
+
+/// The fate of one transaction of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchItemResult {
+    /// In the mempool.
+    Accepted {
+        /// Its hash.
+        tx_hash: Hash,
+    },
+    /// Refused; nothing changed.
+    Rejected {
+        /// Why.
+        error: ApiError,
+    },
+}
+
+/// Where a transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TxState {
+    /// In this node's mempool, not yet in a block.
+    Pending,
+    /// In a committed block (final); the receipt says whether it succeeded.
+    Committed,
+    /// Neither: never seen, expired, or dropped.
+    Unknown,
+}
+
+/// `GET /v1/transactions/{hash}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxStatus {
+    /// The transaction hash.
+    pub tx_hash: Hash,
+    /// Pending, committed or unknown.
+    pub state: TxState,
+    /// The block height, when committed.
+    pub height: Option<Height>,
+    /// Its index in the block, when committed.
+    pub index: Option<u32>,
+    /// The block time, when committed.
+    pub block_time_ms: Option<u64>,
+    /// The receipt, when committed.
+    pub receipt: Option<Receipt>,
+}
+
+/// `GET /v1/blocks/{height}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockInfo {
+    /// The block hash.
+    pub hash: Hash,
+    /// The header.
+    pub header: BlockHeader,
+    /// Hashes of its transactions, in order.
+    pub tx_hashes: Vec<Hash>,
+    /// The certificate that made it final.
+    pub certificate: Option<CommitCertificate>,
+    /// The app hash after executing it.
+    pub app_hash_after: Option<Hash>,
+}
+
+/// One loan in a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoanEntry {
+    /// Its id.
+    pub id: LoanId,
+    /// The loan.
+    pub loan: Loan,
+}
+
+/// `GET /v1/loans/{id}`: the loan with its claims.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoanDetail {
+    /// Its id.
+    pub id: LoanId,
+    /// The loan.
+    pub loan: Loan,
+    /// Its claims (债权), in funding order.
+    pub claims: Vec<ClaimEntry>,
+}
+
+/// A claim with its id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimEntry {
+    /// Its id.
+    pub id: ClaimId,
+    /// The claim.
+    pub claim: Claim,
+}
+
+/// A claim held by an account, with the status of its loan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderClaim {
+    /// Its id.
+    pub id: ClaimId,
+    /// The claim.
+    pub claim: Claim,
+    /// The status of the loan it is a share of.
+    pub loan_status: LoanStatus,
+}
+
+/// `GET /v1/accounts/{id}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEntry {
+    /// Its id.
+    pub id: AccountId,
+    /// The account.
+    pub account: Account,
+}
+
+/// `GET /v1/risk-pool`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskPool {
+    /// What the pool holds now.
+    pub balance: Money,
+    /// Whether genesis enables compensation from it.
+    pub enabled: bool,
+}
+
+/// One committed event, as `GET /v1/events` streams it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommittedEvent {
+    /// The block height.
+    pub height: Height,
+    /// The block time, unix milliseconds.
+    pub block_time_ms: u64,
+    /// The event.
+    pub event: Event,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_has_the_documented_shape() {
+        let body = ErrorBody { error: ApiError { code: "not_found".into(), message: "no such loan".into() } };
+        let json = serde_json::to_value(&body).unwrap();
+        assert_eq!(json["error"]["code"], "not_found");
+        assert_eq!(json["error"]["message"], "no such loan");
+    }
+
+    #[test]
+    fn batch_results_are_tagged() {
+        let r = BatchItemResult::Rejected { error: ApiError { code: "bad_signature".into(), message: "x".into() } };
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["rejected"]["error"]["code"], "bad_signature");
+        let back: BatchItemResult = serde_json::from_value(json).unwrap();
+        assert_eq!(back, r);
+    }
+}
