@@ -237,7 +237,7 @@ mod tests {
         let body = TxBody {
             nonce,
             valid_until_height,
-            payload: Payload::Withdraw { account: key.public().account_id(), amount: Amount::yuan(1) },
+            payload: Payload::Withdraw { account: key.public().account_id(), amount: Amount::yuan(1), reference: "r".into() },
         };
         let signed = SignedTransaction::sign("c", body, key);
         let bytes = signed.to_bytes();
@@ -250,7 +250,7 @@ mod tests {
         let key = Keypair::from_secret([7; 32]);
         let pool = Mempool::new(2, 10_000);
         let store = MemStore::new();
-        let params = Params::default();
+        let params = Params::production("c");
         let (a, ab) = tx(&key, 1, 10);
         let (b, bb) = tx(&key, 2, 10);
         let (c, cb) = tx(&key, 3, 10);
@@ -277,8 +277,8 @@ mod tests {
         let pool = Mempool::new(10, 10_000);
         let (a, ab) = tx(&key, 9, 10);
         let (b, bb) = tx(&key, 9, 11);
-        pool.insert(a, ab, &MemStore::new(), &Params::default(), 1).unwrap();
-        let err = pool.insert(b, bb, &MemStore::new(), &Params::default(), 1).unwrap_err();
+        pool.insert(a, ab, &MemStore::new(), &Params::production("c"), 1).unwrap();
+        let err = pool.insert(b, bb, &MemStore::new(), &Params::production("c"), 1).unwrap_err();
         assert_eq!(err.code(), "nonce_replayed");
     }
 }
