@@ -18,3 +18,6 @@ pub mod api;
 pub mod context;
 pub mod mempool;
 pub mod metrics;
+pub mod chain;
+pub mod runtime;
+pub mod wire;

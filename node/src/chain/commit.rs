@@ -1,0 +1,89 @@
+//! Executing a decided block and storing it: the certificate is checked against the genesis
+//! validator set (an observer trusts no member), the transactions are executed over the state after
+//! the previous block, and block, certificate, receipts, events and state changes go to RocksDB in
+//! one atomic batch.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use loanchain_contracts::{BlockContext, execute_block};
+use loanchain_storage::{CommittedBlock, LastCommitted};
+use loanchain_types::api::CommittedEvent;
+use loanchain_types::{CommitCertificate, Hash, Height};
+use tracing::info;
+
+use super::{Chain, now_ms};
+
+impl Chain {
+    /// Executes and stores the decided block `hash` (which is in `pending`), then schedules the
+    /// next height after `timeout_commit`.
+    pub(super) fn commit(&mut self, height: Height, hash: Hash, certificate: CommitCertificate) -> anyhow::Result<()> {
+        if height != self.last.height + 1 {
+            return Ok(());
+        }
+        certificate
+            .verify(&self.validators, &self.chain_id)
+            .with_context(|| format!("the certificate of block {height} does not verify"))?;
+        let pending = self.pending.get(&hash).context("decided block not held")?;
+        let block = pending.block.clone();
+        if block.header.app_hash != self.last.app_hash {
+            // The quorum executed the previous block to another state: stop rather than diverge.
+            anyhow::bail!(
+                "app hash divergence: block {height} says the state after block {} is {}, this node computed {}",
+                self.last.height,
+                block.header.app_hash,
+                self.last.app_hash
+            );
+        }
+        let txs = match &pending.txs {
+            Some(txs) => txs.clone(),
+            None => Arc::new(self.verify_block_txs(&block).map_err(|e| {
+                anyhow::anyhow!("block {height} was certified by a quorum but does not verify here: {e}")
+            })?),
+        };
+        let context = BlockContext { height, time: block.header.time_ms };
+        // Execution is deterministic: a failure here is a bug or a corrupt store, and the node
+        // must stop rather than diverge.
+        let outcome = execute_block(&*self.ctx.storage, self.ctx.params(), context, &self.last.app_hash, &txs)
+            .with_context(|| format!("executing block {height}"))?;
+        self.ctx
+            .storage
+            .commit_block(&CommittedBlock { block: &block, certificate: &certificate, outcome: &outcome })
+            .with_context(|| format!("storing block {height}"))?;
+
+        let tx_hashes: Vec<Hash> = outcome.receipts.iter().map(|r| r.tx_hash).collect();
+        self.last = LastCommitted { height, block_hash: hash, app_hash: outcome.app_hash };
+        self.last_time_ms = block.header.time_ms;
+        self.best_known = self.best_known.max(height);
+        self.pending.retain(|_, p| p.block.header.height > height);
+        self.unvalidated.retain(|(h, _, _)| *h > height);
+        self.deferred_proposal = None;
+        self.undelivered = None;
+        self.ctx.mempool.remove(&tx_hashes, height + 1);
+
+        let m = &self.ctx.metrics;
+        m.height.set(height as i64);
+        m.blocks_committed.inc();
+        m.transactions_committed.inc_by(tx_hashes.len() as u64);
+        m.mempool_size.set(self.ctx.mempool.len() as i64);
+        m.behind.set(self.best_known.saturating_sub(height) as i64);
+        m.commit_latency.observe(self.height_started.elapsed().as_secs_f64());
+        if !outcome.events.is_empty() {
+            let events = outcome
+                .events
+                .iter()
+                .map(|e| CommittedEvent { height, block_time_ms: block.header.time_ms, event: e.clone() })
+                .collect();
+            // No subscriber is not an error.
+            let _ = self.ctx.events.send(Arc::new(events));
+        }
+        let failed = outcome.receipts.iter().filter(|r| !r.ok()).count();
+        info!(height, %hash, txs = tx_hashes.len(), failed, app_hash = %outcome.app_hash, round = certificate.round, "committed");
+        self.last_progress = std::time::Instant::now();
+        // Catching up: no reason to wait for transactions to gather.
+        let pause = if self.best_known > height { 0 } else { self.ctx.genesis.consensus.timeout_commit_ms };
+        self.next_height_at = Some(now_ms() + pause);
+        self.publish_status();
+        Ok(())
+    }
+}

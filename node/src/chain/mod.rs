@@ -1,0 +1,431 @@
+//! The chain task: one tokio task that owns the consensus core and drives it with network
+//! messages and timers, builds and checks blocks, executes and stores what is decided, and
+//! fetches what it lacks from peers.
+//!
+//! Everything the core asks for goes through [`loanchain_consensus::drive`], which persists the
+//! safety record (fsync) before any message is sent (DESIGN §8). The host side is split by concern:
+//!
+//! | module | what |
+//! |---|---|
+//! | `blocks` | proposing a block from the mempool; validating a proposed block |
+//! | `commit` | executing a decided block, checking its certificate, storing it atomically |
+//! | `sync` | status announcements, fetching blocks from peers, answering their requests |
+
+mod blocks;
+mod commit;
+mod sync;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use loanchain_consensus::{Config, Core, Host, Input, Step, Timeouts, WalEntry, drive};
+use loanchain_contracts::VerifiedTx;
+use loanchain_genesis::Genesis;
+use loanchain_network::{NetworkEvent, NetworkHandle, Topic};
+use loanchain_storage::{LastCommitted, Storage};
+use loanchain_types::api::NodeStatus;
+use loanchain_types::{
+    Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, Validator, ValidatorSet,
+};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use crate::context::NodeContext;
+use crate::wire::{self, Gossip};
+
+/// The wall clock in unix milliseconds: the only clock of the node (the core sees it as ticks).
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// The validator set of genesis, as the consensus core and certificates see it.
+pub fn validator_set(genesis: &Genesis) -> anyhow::Result<ValidatorSet> {
+    let validators = genesis
+        .validators
+        .iter()
+        .map(|v| Validator { name: v.name.clone(), public_key: v.consensus_public_key, voting_power: v.voting_power })
+        .collect();
+    Ok(ValidatorSet::new(validators)?)
+}
+
+/// A block seen for a height not yet committed, with its transactions once verified.
+struct Pending {
+    block: Arc<Block>,
+    txs: Option<Arc<Vec<VerifiedTx>>>,
+}
+
+/// What the core asked of the host during one `drive`, handled after it returns.
+enum Effect {
+    Send(ConsensusMessage),
+    Request(Height, Round),
+    Validate(Height, Round, Hash),
+    Commit(Height, Hash, CommitCertificate),
+    Evidence(Evidence),
+}
+
+struct CoreHost<'a> {
+    storage: &'a Storage,
+    effects: Vec<Effect>,
+    wake: &'a mut BTreeSet<u64>,
+}
+
+impl Host for CoreHost<'_> {
+    type Error = loanchain_storage::StorageError;
+
+    fn persist(&mut self, entries: &[WalEntry]) -> Result<(), Self::Error> {
+        self.storage.wal_append(entries)
+    }
+    fn send(&mut self, message: ConsensusMessage) {
+        self.effects.push(Effect::Send(message));
+    }
+    fn schedule_timeout(&mut self, _height: Height, _round: Round, _step: Step, at: u64) {
+        self.wake.insert(at);
+    }
+    fn request_proposal(&mut self, height: Height, round: Round) {
+        self.effects.push(Effect::Request(height, round));
+    }
+    fn validate_block(&mut self, height: Height, round: Round, block_hash: Hash) {
+        self.effects.push(Effect::Validate(height, round, block_hash));
+    }
+    fn commit(&mut self, height: Height, block_hash: Hash, certificate: CommitCertificate) {
+        self.effects.push(Effect::Commit(height, block_hash, certificate));
+    }
+    fn report_evidence(&mut self, evidence: Evidence) {
+        self.effects.push(Effect::Evidence(evidence));
+    }
+}
+
+/// The chain task's state.
+pub struct Chain {
+    ctx: Arc<NodeContext>,
+    net: NetworkHandle,
+    core: Core,
+    validators: ValidatorSet,
+    chain_id: String,
+    /// The last executed block.
+    last: LastCommitted,
+    /// Its time (genesis time at height 0).
+    last_time_ms: u64,
+    /// Blocks seen for heights above `last`, by hash.
+    pending: HashMap<Hash, Pending>,
+    /// Validations asked for blocks not yet received.
+    unvalidated: Vec<(Height, Round, Hash)>,
+    /// A decision whose block is not here yet.
+    undelivered: Option<(Height, Hash, CommitCertificate)>,
+    /// A proposal to build once the mempool has transactions or the deadline passes.
+    deferred_proposal: Option<(Height, Round, u64)>,
+    /// When to start the next height (after `timeout_commit`).
+    next_height_at: Option<u64>,
+    /// Wake-up times asked by the core.
+    wake: BTreeSet<u64>,
+    /// The highest height a peer said it committed.
+    best_known: Height,
+    /// Whether a block fetch is running.
+    fetching: bool,
+    /// Results of background fetches.
+    fetched: (mpsc::Sender<FetchResult>, mpsc::Receiver<FetchResult>),
+    status: watch::Sender<NodeStatus>,
+    height_started: Instant,
+    last_progress: Instant,
+    last_announce: Instant,
+    last_replay: Instant,
+}
+
+/// What a background fetch brought back.
+enum FetchResult {
+    Blocks(Vec<(Block, CommitCertificate)>),
+    Block(Block),
+    Failed,
+}
+
+impl Chain {
+    /// Recovers the core from storage (the WAL of the next height) and prepares to run.
+    pub fn new(
+        ctx: Arc<NodeContext>,
+        net: NetworkHandle,
+        keypair: Option<Keypair>,
+        status: watch::Sender<NodeStatus>,
+    ) -> anyhow::Result<Chain> {
+        let genesis = ctx.genesis.clone();
+        let validators = validator_set(&genesis)?;
+        let last = ctx.storage.last_committed().ok_or_else(|| anyhow::anyhow!("storage has no genesis state"))?;
+        let last_time_ms = match last.height {
+            0 => genesis.genesis_time,
+            h => ctx.storage.block(h)?.map(|b| b.header.time_ms).unwrap_or(genesis.genesis_time),
+        };
+        let c = &genesis.consensus;
+        let mut config = Config::new(genesis.chain_id.clone());
+        config.timeouts = Timeouts {
+            propose_ms: c.timeout_propose_ms,
+            propose_delta_ms: c.timeout_propose_delta_ms,
+            prevote_ms: c.timeout_prevote_ms,
+            prevote_delta_ms: c.timeout_prevote_delta_ms,
+            precommit_ms: c.timeout_precommit_ms,
+            precommit_delta_ms: c.timeout_precommit_delta_ms,
+        };
+        let wal = ctx.storage.wal_load()?;
+        let core = Core::recover(config, validators.clone(), keypair, last.height + 1, &wal)?;
+        info!(height = last.height, app_hash = %last.app_hash, wal_entries = wal.len(), "chain state recovered");
+        let now = Instant::now();
+        Ok(Chain {
+            chain_id: genesis.chain_id.clone(),
+            ctx,
+            net,
+            core,
+            validators,
+            last,
+            last_time_ms,
+            pending: HashMap::new(),
+            unvalidated: Vec::new(),
+            undelivered: None,
+            deferred_proposal: None,
+            next_height_at: None,
+            wake: BTreeSet::new(),
+            best_known: last.height,
+            fetching: false,
+            fetched: mpsc::channel(16),
+            status,
+            height_started: now,
+            last_progress: now,
+            last_announce: now,
+            last_replay: now,
+        })
+    }
+
+    /// Runs until the network's event stream ends.
+    pub async fn run(mut self, mut events: mpsc::Receiver<NetworkEvent>) -> anyhow::Result<()> {
+        self.feed(Input::Start).await?;
+        self.publish_status();
+        let mut ticker = tokio::time::interval(Duration::from_millis(20));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            let next_wake = self.next_wake();
+            let sleep = tokio::time::sleep(Duration::from_millis(next_wake.saturating_sub(now_ms()).min(1_000)));
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => self.on_network(event).await?,
+                    None => return Ok(()),
+                },
+                Some(result) = self.fetched.1.recv() => self.on_fetched(result).await?,
+                _ = sleep => self.on_time().await?,
+                _ = ticker.tick() => self.on_time().await?,
+            }
+        }
+    }
+
+    fn next_wake(&self) -> u64 {
+        let mut at = self.wake.first().copied().unwrap_or(u64::MAX);
+        if let Some(t) = self.next_height_at {
+            at = at.min(t);
+        }
+        if let Some((_, _, t)) = self.deferred_proposal {
+            at = at.min(t);
+        }
+        at
+    }
+
+    /// Timers: the core's timeouts, the next height, a deferred proposal, announcements.
+    async fn on_time(&mut self) -> anyhow::Result<()> {
+        let now = now_ms();
+        if self.wake.first().is_some_and(|&t| t <= now) {
+            self.wake.retain(|&t| t > now);
+            self.feed(Input::Tick { now }).await?;
+        }
+        if self.next_height_at.is_some_and(|t| t <= now) {
+            self.next_height_at = None;
+            self.height_started = Instant::now();
+            self.feed(Input::StartHeight { height: self.last.height + 1 }).await?;
+        }
+        if let Some((height, round, deadline)) = self.deferred_proposal
+            && (deadline <= now || !self.ctx.mempool.is_empty())
+        {
+            self.deferred_proposal = None;
+            self.propose(height, round).await?;
+        }
+        self.housekeeping().await;
+        Ok(())
+    }
+
+    /// Feeds one input to the core, then everything the host must answer at once.
+    async fn feed(&mut self, input: Input) -> anyhow::Result<()> {
+        let mut inbox = VecDeque::from([input]);
+        while let Some(input) = inbox.pop_front() {
+            let mut host = CoreHost { storage: &self.ctx.storage, effects: Vec::new(), wake: &mut self.wake };
+            // A failed WAL write is fatal: the node must not send what it could not persist.
+            drive(&mut self.core, input, &mut host).map_err(|e| anyhow::anyhow!("consensus WAL write failed: {e}"))?;
+            for effect in host.effects {
+                self.on_effect(effect, &mut inbox).await?;
+            }
+        }
+        self.ctx.metrics.round.set(i64::from(self.core.round()));
+        Ok(())
+    }
+
+    async fn on_effect(&mut self, effect: Effect, inbox: &mut VecDeque<Input>) -> anyhow::Result<()> {
+        match effect {
+            Effect::Send(message) => self.send(message).await,
+            Effect::Request(height, round) => {
+                if self.ctx.mempool.is_empty() {
+                    // Wait a little for transactions rather than fill the chain with empty
+                    // blocks, but well within the others' propose timeout.
+                    let wait = self.ctx.genesis.consensus.timeout_propose_ms / 2;
+                    self.deferred_proposal = Some((height, round, now_ms() + wait));
+                } else {
+                    inbox.extend(self.build_proposal(height, round));
+                }
+            }
+            Effect::Validate(height, round, hash) => match self.validate(height, round, hash) {
+                Some(valid) => inbox.push_back(Input::BlockValidated { height, round, block_hash: hash, valid }),
+                None => self.unvalidated.push((height, round, hash)),
+            },
+            Effect::Commit(height, hash, certificate) => {
+                if self.pending.contains_key(&hash) {
+                    self.commit(height, hash, certificate)?;
+                } else {
+                    debug!(height, %hash, "decided a block this node has not received; fetching it");
+                    self.undelivered = Some((height, hash, certificate));
+                    self.fetch_block(hash);
+                }
+            }
+            Effect::Evidence(evidence) => {
+                warn!(validator = %evidence.validator(), height = evidence.height(), round = evidence.round(), "equivocation evidence");
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds a proposal now (the deferred path).
+    async fn propose(&mut self, height: Height, round: Round) -> anyhow::Result<()> {
+        if let Some(input) = self.build_proposal(height, round) {
+            self.feed(input).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, message: ConsensusMessage) {
+        let gossip = match &message {
+            ConsensusMessage::Proposal(p) => match self.pending.get(&p.proposal.block_hash) {
+                Some(pending) => Gossip::Proposal { proposal: p.clone(), block: (*pending.block).clone() },
+                None => {
+                    warn!(height = p.proposal.height, "proposal of a block this node no longer holds; not sent");
+                    return;
+                }
+            },
+            ConsensusMessage::Vote(_) => Gossip::Consensus(message),
+        };
+        self.publish(Topic::Consensus, wire::encode(&gossip)).await;
+    }
+
+    async fn publish(&self, topic: Topic, bytes: Vec<u8>) {
+        if let Err(e) = self.net.publish(topic, bytes).await {
+            // No peers yet, or a repeat: the periodic replay covers what was lost.
+            debug!(%topic, error = %e, "publish failed");
+        }
+    }
+
+    async fn on_network(&mut self, event: NetworkEvent) -> anyhow::Result<()> {
+        match event {
+            NetworkEvent::Gossip { topic: Topic::Transactions, data, .. } => {
+                match wire::decode::<Vec<Vec<u8>>>("transaction batch", &data) {
+                    Ok(txs) => {
+                        let ctx = self.ctx.clone();
+                        // Admission verifies signatures off this task.
+                        tokio::spawn(async move { ctx.admit_gossip(txs).await });
+                    }
+                    Err(e) => debug!(error = %e, "malformed transaction gossip dropped"),
+                }
+            }
+            NetworkEvent::Gossip { from, data, .. } => match wire::decode::<Gossip>("gossip", &data) {
+                Ok(g) => self.on_gossip(g, from).await?,
+                Err(e) => debug!(error = %e, "malformed gossip dropped"),
+            },
+            NetworkEvent::Request { peer, data, reply } => {
+                let answer = self.answer(&data);
+                if let Err(e) = self.net.respond(reply, wire::encode(&answer)).await {
+                    debug!(%peer, error = %e, "sync answer not delivered");
+                }
+            }
+            NetworkEvent::PeerConnected(peer) => {
+                info!(%peer, "peer connected");
+                self.ctx.metrics.peers.set(self.net.connected_peers() as i64);
+            }
+            NetworkEvent::PeerDisconnected(peer) => {
+                info!(%peer, "peer disconnected");
+                self.ctx.metrics.peers.set(self.net.connected_peers() as i64);
+            }
+            NetworkEvent::Refused { peer } => warn!(%peer, "connection refused: peer not in genesis"),
+        }
+        Ok(())
+    }
+
+    async fn on_gossip(&mut self, gossip: Gossip, from: Option<loanchain_network::PeerId>) -> anyhow::Result<()> {
+        match gossip {
+            Gossip::Proposal { proposal, block } => {
+                if block.hash() == proposal.proposal.block_hash && block.header.height > self.last.height {
+                    self.add_block(block);
+                    self.retry_validations().await?;
+                }
+                self.feed(Input::Proposal(proposal)).await
+            }
+            Gossip::Consensus(ConsensusMessage::Vote(v)) => self.feed(Input::Vote(v)).await,
+            Gossip::Consensus(ConsensusMessage::Proposal(p)) => self.feed(Input::Proposal(p)).await,
+            Gossip::Replay { messages, .. } => {
+                for m in messages {
+                    let input = match m {
+                        ConsensusMessage::Proposal(p) => Input::Proposal(p),
+                        ConsensusMessage::Vote(v) => Input::Vote(v),
+                    };
+                    self.feed(input).await?;
+                }
+                Ok(())
+            }
+            Gossip::Status { height, .. } => {
+                self.best_known = self.best_known.max(height);
+                self.ctx.metrics.behind.set(self.best_known.saturating_sub(self.last.height) as i64);
+                if height > self.last.height
+                    && let Some(peer) = from
+                {
+                    self.fetch_blocks(peer);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn add_block(&mut self, block: Block) {
+        let hash = block.hash();
+        self.pending.entry(hash).or_insert_with(|| Pending { block: Arc::new(block), txs: None });
+    }
+
+    /// Answers the validations that waited for a block now received.
+    async fn retry_validations(&mut self) -> anyhow::Result<()> {
+        let waiting = std::mem::take(&mut self.unvalidated);
+        for (height, round, hash) in waiting {
+            match self.validate(height, round, hash) {
+                Some(valid) => self.feed(Input::BlockValidated { height, round, block_hash: hash, valid }).await?,
+                None => self.unvalidated.push((height, round, hash)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The status the API shows.
+    fn publish_status(&self) {
+        let status = NodeStatus {
+            name: self.ctx.name.clone(),
+            role: self.ctx.role,
+            chain_id: self.chain_id.clone(),
+            genesis_hash: self.ctx.genesis_hash,
+            height: self.last.height,
+            block_hash: (self.last.height > 0).then_some(self.last.block_hash),
+            app_hash: self.last.app_hash,
+            block_time_ms: self.last_time_ms,
+            round: self.core.round(),
+            peers: self.net.connected_peers(),
+            mempool_size: self.ctx.mempool.len(),
+            behind: self.best_known.saturating_sub(self.last.height),
+        };
+        self.status.send_replace(status);
+    }
+}
