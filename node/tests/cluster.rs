@@ -1,0 +1,198 @@
+//! Multi-process tests (issue 4 "done means"): real `loanchain-node` processes, real libp2p over
+//! 127.0.0.1, RocksDB in temp dirs. The tests run one at a time (they share two cores).
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::workload::Workload;
+use common::{Cluster, now_ms};
+use loanchain_contracts::LoanId;
+use loanchain_contracts::state::tables::LoanStatus;
+use loanchain_types::api::{ErrorBody, LoanDetail};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const ALL: [usize; 5] = [0, 1, 2, 3, 4];
+const UNTIL: u64 = 900;
+
+async fn loan(c: &Cluster, node: usize, id: &LoanId) -> LoanDetail {
+    let r = c.http.get(format!("{}/v1/loans/{id}", c.api(node))).send().await.unwrap();
+    assert!(r.status().is_success(), "loan {id}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+/// Registers people, deposits, lists `loans` loans and funds each with `per_loan` investors.
+async fn fund_loans(c: &Cluster, w: &mut Workload, loans: usize, per_loan: usize, tag: &str) -> (Vec<LoanId>, usize) {
+    let mut count = 0;
+    let regs = w.registrations(UNTIL);
+    count += c.run_ok(0, &regs).await.len();
+    let deps = w.deposits(100_000, UNTIL);
+    count += c.run_ok(1, &deps).await.len();
+    let now = now_ms();
+    let docs: Vec<_> = (0..loans).map(|b| w.document(&format!("{tag}-{b}"), b, per_loan as u64 * 1_000, now)).collect();
+    let lists: Vec<_> = docs.iter().enumerate().map(|(b, d)| w.list(d, b, now, UNTIL)).collect();
+    count += c.run_ok(2, &lists).await.len();
+    let n = w.investors.len();
+    let mut funds = Vec::new();
+    for (l, d) in docs.iter().enumerate() {
+        for k in 0..per_loan {
+            funds.push(w.fund(d, (l * 7 + k) % n, 1_000, now, UNTIL));
+        }
+    }
+    // Spread the submissions over the validators: gossip must bring them to the proposers.
+    let mut hashes = Vec::new();
+    for (i, chunk) in funds.chunks(funds.len().div_ceil(4)).enumerate() {
+        hashes.extend(c.submit_all(i % 4, chunk).await);
+    }
+    for s in c.wait_committed(3, &hashes, Duration::from_secs(90)).await {
+        assert!(s.receipt.as_ref().unwrap().ok(), "funding failed: {:?}", s.receipt);
+    }
+    count += hashes.len();
+    (docs.into_iter().map(|d| d.loan_id).collect(), count)
+}
+
+async fn metric(c: &Cluster, node: usize, name: &str) -> u64 {
+    let text = c.http.get(format!("{}/metrics", c.api(node))).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok()))
+        .unwrap_or_else(|| panic!("metric {name} missing")) as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_lifecycle_transactions_leave_five_nodes_with_one_state() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut c = Cluster::new(4, 1, 27_100);
+    c.start_all();
+    c.wait_height(&ALL, 1, Duration::from_secs(30)).await;
+    let mut w = Workload::new(&c.files, "t1", 60, 25, now_ms());
+    let (loans, mut count) = fund_loans(&c, &mut w, 25, 30, "L").await;
+    for id in &loans {
+        let d = loan(&c, 4, id).await;
+        assert_eq!(d.loan.status, LoanStatus::Active, "{id} is fully funded, so active");
+        assert_eq!(d.claims.len(), 30);
+    }
+    // Partial repayments, then everything prepaid.
+    let mut pays = Vec::new();
+    for (b, id) in loans.iter().enumerate() {
+        pays.push(w.repay(id, b, 100, UNTIL));
+        pays.push(w.repay(id, b, 150, UNTIL));
+    }
+    count += c.run_ok(0, &pays).await.len();
+    let prepays: Vec<_> = loans.iter().enumerate().map(|(b, id)| w.prepay(id, b, UNTIL)).collect();
+    count += c.run_ok(1, &prepays).await.len();
+    assert!(count >= 1_000, "the workload has {count} transactions");
+    for id in &loans {
+        let d = loan(&c, 4, id).await;
+        assert_eq!(d.loan.status, LoanStatus::Repaid, "{id} was prepaid");
+        assert!(d.claims.iter().all(|cl| cl.claim.outstanding.is_zero()));
+        assert!(d.claims.iter().all(|cl| !cl.claim.interest_received.is_zero()), "every holder got interest");
+    }
+    // One state: the same block at a common height on all five nodes (each header commits to the
+    // app hash after the block before it).
+    let top = c.height(0).await.unwrap() + 2;
+    c.wait_height(&ALL, top, Duration::from_secs(30)).await;
+    let hashes = c.block_hashes(&ALL, top).await;
+    assert!(hashes.windows(2).all(|p| p[0] == p[1]), "nodes disagree at height {top}: {hashes:?}");
+    // The observer executed every block it committed after checking its certificate.
+    let observer_height = c.height(4).await.unwrap();
+    assert!(metric(&c, 4, "loanchain_blocks_committed_total").await + 2 >= observer_height);
+    println!("{count} transactions committed; all five nodes agree at height {top}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_validator_restarts_and_catches_up() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut c = Cluster::new(4, 1, 27_200);
+    c.start_all();
+    c.wait_height(&ALL, 1, Duration::from_secs(30)).await;
+    let mut w = Workload::new(&c.files, "t2", 20, 5, now_ms());
+    let regs = w.registrations(UNTIL);
+    let hashes = c.submit_all(0, &regs).await;
+    // Under load: the kill lands while these transactions are being committed.
+    c.kill(3);
+    c.wait_committed(0, &hashes, Duration::from_secs(30)).await;
+    let (_, _) = fund_loans_after_registration(&c, &mut w).await;
+    let h = c.height(0).await.unwrap();
+    c.start(3);
+    c.wait_height(&[3], h + 2, Duration::from_secs(60)).await;
+    let top = c.height(3).await.unwrap();
+    c.wait_height(&ALL, top, Duration::from_secs(30)).await;
+    let hashes = c.block_hashes(&ALL, top).await;
+    assert!(hashes.windows(2).all(|p| p[0] == p[1]), "the restarted node diverged: {hashes:?}");
+    let log = c.log(3);
+    let startup = log.lines().filter(|l| l.contains("node serving")).last().expect("restart logged").to_string();
+    println!("restart of validator-3 after {h} blocks: {startup}");
+}
+
+/// Deposits and a funded loan on a cluster whose people are registered.
+async fn fund_loans_after_registration(c: &Cluster, w: &mut Workload) -> (LoanId, usize) {
+    let deps = w.deposits(50_000, UNTIL);
+    c.run_ok(1, &deps).await;
+    let now = now_ms();
+    let doc = w.document("K-0", 0, 4_000, now);
+    let list = w.list(&doc, 0, now, UNTIL);
+    c.run_ok(2, &[list]).await;
+    let funds: Vec<_> = (0..4).map(|i| w.fund(&doc, i, 1_000, now, UNTIL)).collect();
+    c.run_ok(0, &funds).await;
+    (doc.loan_id, deps.len() + 5)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_of_four_down_halts_without_fork_and_resumes() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut c = Cluster::new(4, 1, 27_300);
+    c.start_all();
+    c.wait_height(&ALL, 3, Duration::from_secs(30)).await;
+    c.kill(2);
+    c.kill(3);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let halted = c.height(0).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let later = c.height(0).await.unwrap();
+    assert!(later <= halted + 1, "two of four validators cannot commit alone: {halted} -> {later}");
+    c.start(2);
+    c.wait_height(&[0, 1, 2, 4], later + 3, Duration::from_secs(60)).await;
+    // No fork: every height the survivors committed is the same block everywhere.
+    for h in 1..=later + 3 {
+        let hashes = c.block_hashes(&[0, 1, 2, 4], h).await;
+        assert!(hashes.windows(2).all(|p| p[0] == p[1]), "fork at height {h}: {hashes:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_and_bad_input_are_refused() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut c = Cluster::new(4, 1, 27_400);
+    c.start_all();
+    c.wait_height(&ALL, 1, Duration::from_secs(30)).await;
+
+    // A node of another genesis dials our validators: refused at the connection.
+    let mut stranger = Cluster::new(1, 0, 27_500);
+    let mut config = stranger.files.nodes[0].config.clone();
+    config.peers = c.files.nodes[1].config.peers.clone();
+    config.save(stranger.node_dir(0).join("config.json")).unwrap();
+    stranger.start(0);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let s = stranger.status(0).await.expect("the stranger runs");
+    assert_eq!(s.peers, 0, "no validator may accept a peer outside genesis");
+    assert!((0..4).any(|i| c.log(i).contains("not in genesis")), "the refusal is logged");
+    stranger.kill(0);
+
+    // The observer refuses transactions; validators refuse replays with a JSON error.
+    let mut w = Workload::new(&c.files, "t4", 2, 0, now_ms());
+    let regs = w.registrations(UNTIL);
+    let body = serde_json::json!({ "tx": hex::encode(regs[0].to_bytes()) });
+    let r = c.http.post(format!("{}/v1/transactions", c.api(4))).json(&body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert_eq!(r.json::<ErrorBody>().await.unwrap().error.code, "read_only_observer");
+    c.run_ok(0, &regs[..1]).await;
+    let r = c.http.post(format!("{}/v1/transactions", c.api(1))).json(&body).send().await.unwrap();
+    assert!(r.status().is_client_error(), "a replay is refused: {}", r.status());
+    let code = r.json::<ErrorBody>().await.unwrap().error.code;
+    assert!(code == "nonce_replayed" || code == "duplicate_transaction", "{code}");
+    let r = c.http.post(format!("{}/v1/transactions", c.api(1))).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert!(r.json::<ErrorBody>().await.is_ok(), "errors are JSON");
+}
