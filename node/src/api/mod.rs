@@ -1,28 +1,125 @@
 //! The HTTP API (DESIGN §11): axum routes under `/v1`, `/metrics` and `/dashboard`.
+//!
+//! The routes and their JSON shapes are the table of [`loanchain_types::api`], the contract with
+//! `loanctl`. Every handler reads committed state through one storage snapshot (so a response
+//! agrees with a single app hash) on a blocking thread, and every failure is an [`ApiErr`]: JSON
+//! `{ "error": { "code", "message" } }` with its status — 400 for what cannot be read, 403 on an
+//! observer, 404 for unknown ids and paths, 405, 413 over [`MAX_BODY_BYTES`], 422 for contract
+//! rules, 503 when the mempool is full. Bad input never reaches an `unwrap` or a 500.
+//!
+//! | file | routes |
+//! |---|---|
+//! | `chain` | status, blocks, `/metrics` |
+//! | `tx` | submit one, submit a batch, transaction status |
+//! | `loans` | loan list, detail, history, contract export |
+//! | `accounts` | account, its claims, risk pool |
+//! | `supervision` | the regulator's summary and alerts |
+//! | `events` | server-sent committed events |
+//! | `openapi` | the OpenAPI 3 description |
+//! | `dashboard` | the regulator's HTML dashboard |
+
+mod accounts;
+mod chain;
+mod dashboard;
+pub mod error;
+mod events;
+mod extract;
+mod loans;
+pub mod openapi;
+mod supervision;
+mod tx;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use loanchain_types::api::MAX_BODY_BYTES;
+use tokio::sync::watch;
+
+pub use error::ApiErr;
 
 use crate::context::NodeContext;
 
-/// The routes.
+/// What every handler gets: the node's shared context, and the signal that ends long-lived
+/// responses (server-sent events) when the server shuts down.
+#[derive(Clone)]
+pub(crate) struct ApiState {
+    ctx: Arc<NodeContext>,
+    shutdown: Option<watch::Receiver<bool>>,
+}
+
+/// The API's routes over `ctx` (no shutdown signal: event streams end only with the client).
 pub fn router(ctx: Arc<NodeContext>) -> Router {
-    Router::new().route("/v1/status", get(status)).with_state(ctx)
+    build(ApiState { ctx, shutdown: None })
 }
 
-async fn status(State(ctx): State<Arc<NodeContext>>) -> axum::Json<loanchain_types::api::NodeStatus> {
-    axum::Json(ctx.status.borrow().clone())
+fn build(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/status", get(chain::status))
+        .route("/v1/transactions", post(tx::submit))
+        .route("/v1/transactions/batch", post(tx::submit_batch))
+        .route("/v1/transactions/{hash}", get(tx::status))
+        .route("/v1/blocks/latest", get(chain::latest_block))
+        .route("/v1/blocks/{height}", get(chain::block))
+        .route("/v1/loans", get(loans::list))
+        .route("/v1/loans/{id}", get(loans::detail))
+        .route("/v1/loans/{id}/history", get(loans::history))
+        .route("/v1/loans/{id}/contract", get(loans::contract))
+        .route("/v1/accounts/{id}", get(accounts::account))
+        .route("/v1/accounts/{id}/claims", get(accounts::claims))
+        .route("/v1/risk-pool", get(accounts::risk_pool))
+        .route("/v1/supervision/summary", get(supervision::summary))
+        .route("/v1/supervision/alerts", get(supervision::alerts))
+        .route("/v1/events", get(events::stream))
+        .route("/v1/openapi.json", get(openapi::handler))
+        .route("/metrics", get(chain::metrics))
+        .route("/dashboard", get(dashboard::page))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
 }
 
-/// Serves until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes; then stops accepting, ends the event
+/// streams and waits for the requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     ctx: Arc<NodeContext>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(ctx)).with_graceful_shutdown(shutdown).await
+    let (stop, stopped) = watch::channel(false);
+    let app = build(ApiState { ctx, shutdown: Some(stopped) });
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "HTTP API listening");
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
+        .await
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiErr {
+    ApiErr::not_found(format!("no route {}", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiErr {
+    ApiErr::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{method} is not allowed on {}", uri.path()))
+}
+
+/// Runs `f` (storage reads) on a blocking thread. A panic in it is a 500, not a dead worker.
+pub(crate) async fn blocking<T, F>(ctx: &Arc<NodeContext>, f: F) -> Result<T, ApiErr>
+where
+    T: Send + 'static,
+    F: FnOnce(&NodeContext) -> Result<T, ApiErr> + Send + 'static,
+{
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || f(&ctx)).await.map_err(|e| {
+        tracing::error!(error = %e, "an API read task failed");
+        ApiErr::internal("the read failed")
+    })?
 }
