@@ -168,17 +168,16 @@ async fn strangers_and_bad_input_are_refused() {
     c.start_all();
     c.wait_height(&ALL, 1, Duration::from_secs(30)).await;
 
-    // A node of another genesis dials our validators: refused at the connection.
-    let mut stranger = Cluster::new(1, 0, 27_500);
-    let mut config = stranger.files.nodes[0].config.clone();
-    config.peers = c.files.nodes[1].config.peers.clone();
-    config.save(stranger.node_dir(0).join("config.json")).unwrap();
-    stranger.start(0);
+    // A node outside genesis (its own allow-list names our validators) dials them: refused at
+    // the connection.
+    let mut config = loanchain_network::NetworkConfig::new([0x5e; 32], "/ip4/127.0.0.1/tcp/27599".parse().unwrap());
+    config.peers = c.files.nodes[1].config.peers.iter().map(|p| p.parse().unwrap()).collect();
+    config.allowed = config.peers.iter().filter_map(loanchain_network::peer_of).collect();
+    let (stranger, _events) = loanchain_network::Network::start(config).await.expect("stranger network");
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let s = stranger.status(0).await.expect("the stranger runs");
-    assert_eq!(s.peers, 0, "no validator may accept a peer outside genesis");
+    assert_eq!(stranger.connected_peers(), 0, "no validator may accept a peer outside genesis");
     assert!((0..4).any(|i| c.log(i).contains("not in genesis")), "the refusal is logged");
-    stranger.kill(0);
+    stranger.shutdown().await;
 
     // The observer refuses transactions; validators refuse replays with a JSON error.
     let mut w = Workload::new(&c.files, "t4", 2, 0, now_ms());
