@@ -125,9 +125,18 @@ impl Chain {
         let mut out: Vec<Option<VerifiedTx>> = Vec::with_capacity(block.transactions.len());
         let mut todo = Vec::new();
         let mut slots = Vec::new();
+        let mut seen = std::collections::HashSet::with_capacity(block.transactions.len());
         for bytes in &block.transactions {
             let tx = SignedTransaction::from_bytes(bytes).map_err(|e| format!("transaction {}: {e}", out.len()))?;
-            match self.ctx.mempool.get(&tx.hash()) {
+            let hash = tx.hash();
+            // A transaction enters the chain once: its hash indexes its receipt.
+            if !seen.insert(hash) {
+                return Err(format!("transaction {hash} appears twice"));
+            }
+            if matches!(self.ctx.storage.tx_location(&hash), Ok(Some(_))) {
+                return Err(format!("transaction {hash} is already committed"));
+            }
+            match self.ctx.mempool.get(&hash) {
                 Some(p) => out.push(Some((*p.tx).clone())),
                 None => {
                     slots.push(out.len());
