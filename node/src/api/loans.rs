@@ -20,7 +20,7 @@ use crate::context::NodeContext;
 pub const DEFAULT_LOAN_LIMIT: usize = 100;
 /// Most loans one list returns.
 pub const MAX_LOAN_LIMIT: usize = 1_000;
-/// Events one history returns when no `limit` is given, and the most it returns.
+/// Events one history returns when no `limit` is given.
 pub const DEFAULT_HISTORY_LIMIT: usize = 1_000;
 /// Most events one history returns.
 pub const MAX_HISTORY_LIMIT: usize = 10_000;
