@@ -1,4 +1,4 @@
-//! The HTTP API (DESIGN §11) over a real RocksDB chain (see `common`): every route answers its
+//! The HTTP API (DESIGN §11) over a real RocksDB chain (see `fixture`): every route answers its
 //! JSON shape, every bad input a JSON error with the right status, submissions reach the mempool
 //! or leave it unchanged, and server-sent events carry committed events.
 
