@@ -4,6 +4,8 @@
 //! uses, so the binary can be driven end to end before (and besides) the real node.
 #![allow(dead_code)]
 
+pub mod scenario;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
