@@ -72,7 +72,11 @@ impl NodeClient {
         }
         let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(body) => (body.error.code, body.error.message),
-            Err(_) => (status.as_str().to_string(), String::from_utf8_lossy(&bytes).chars().take(300).collect()),
+            Err(_) => {
+                let text: String = String::from_utf8_lossy(&bytes).chars().take(300).collect();
+                let reason = status.canonical_reason().unwrap_or("no reason given");
+                (format!("http_{}", status.as_u16()), if text.trim().is_empty() { format!("{reason} (not a loanchain API answer)") } else { text })
+            }
         };
         if status.is_client_error() {
             return Err(Rejected { status: status.as_u16(), code, message }.into());

@@ -20,7 +20,7 @@ use axum::{Json, Router};
 use loanchain_contracts::state::tables::{Accounts, Loans};
 use loanchain_contracts::state::{KeyCodec, MemStore, read, scan};
 use loanchain_contracts::tx::verify_transactions;
-use loanchain_contracts::{AccountId, BlockContext, Hash, LoanId, Params, Receipt, SignedTransaction, execute_block, init_genesis, views};
+use loanchain_contracts::{AccountId, BlockContext, Event, Hash, LoanId, Params, Receipt, SignedTransaction, execute_block, init_genesis, views};
 use loanchain_genesis::Genesis;
 use loanchain_types::api::*;
 use loanchain_types::{BlockHeader, ValidatorIndex};
@@ -35,6 +35,7 @@ struct Chain {
     pending: Vec<SignedTransaction>,
     receipts: HashMap<Hash, (u64, u64, Receipt)>,
     blocks: Vec<BlockInfo>,
+    events: Vec<Event>,
 }
 
 type Shared = Arc<Mutex<Chain>>;
@@ -70,6 +71,7 @@ impl Chain {
         let out = execute_block(&self.store, &self.params, ctx, &self.app_hash, &verified).expect("the mock's blocks execute");
         self.store.apply(&out.writes);
         self.app_hash = out.app_hash;
+        self.events.extend(out.events);
         let header = BlockHeader {
             chain_id: self.params.chain_id.clone(),
             height: self.height,
@@ -161,6 +163,11 @@ async fn loan(State(c): State<Shared>, UrlPath(id): UrlPath<String>) -> Response
     Json(LoanDetail { id, loan, claims }).into_response()
 }
 
+async fn history(State(c): State<Shared>, UrlPath(id): UrlPath<String>) -> Json<Vec<Event>> {
+    let c = c.lock().unwrap();
+    Json(c.events.iter().filter(|e| e.loan.as_ref().is_some_and(|l| l.as_str() == id)).cloned().collect())
+}
+
 async fn loans(State(c): State<Shared>) -> Json<Vec<LoanEntry>> {
     let c = c.lock().unwrap();
     Json(views::loans(&c.store).unwrap().into_iter().map(|(id, loan)| LoanEntry { id, loan }).collect())
@@ -204,6 +211,7 @@ impl MockNode {
             pending: Vec::new(),
             receipts: HashMap::new(),
             blocks: Vec::new(),
+            events: Vec::new(),
         }));
         let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
         std::thread::spawn(move || {
@@ -217,6 +225,7 @@ impl MockNode {
                     .route("/v1/blocks/{height}", get(block))
                     .route("/v1/loans", get(loans))
                     .route("/v1/loans/{id}", get(loan))
+                    .route("/v1/loans/{id}/history", get(history))
                     .route("/v1/accounts/{id}", get(account))
                     .route("/v1/accounts/{id}/claims", get(claims))
                     .with_state(chain.clone());

@@ -140,6 +140,23 @@ pub fn lifecycle(n: &str, dir: &Path, tag: &str) {
     std::thread::sleep(std::time::Duration::from_millis(300));
     let t = ok_json(n, &["tx", "status", &hash]);
     assert_eq!(t["state"], "committed");
+    // 债权转让: the investor sells its claim to Carol, who consents with her own key.
+    let (carol_key, _, _, carol) = person(dir, &format!("carol-{tag}"));
+    ok_json(n, &["register", "--key", s(&inst), "--role", "investor", "--name", "Carol", "--id-number", "C1", "--account-key", s(&carol_key)]);
+    ok_json(n, &["deposit", "--key", s(&custodian), "--account", &carol, "--amount", "2500", "--reference", "c"]);
+    let claim = format!("{loan}#0");
+    let (code, _, err) = loanctl(n, &["claims", "transfer", &claim, "--to", &investor, "--price", "1990", "--key", s(&inv_key), "--buyer-key", s(&carol_key)]);
+    assert!(code == 1 && err.contains("--buyer-key"), "the buyer key must be --to's: {err}");
+    let r = ok_json(n, &["claims", "transfer", &claim, "--to", &carol, "--price", "1990", "--key", s(&inv_key), "--buyer-key", s(&carol_key)]);
+    assert_eq!(r["receipt"]["status"], "success", "{r}");
+    let held = ok_json(n, &["claims", "list", "--holder", &carol]);
+    assert_eq!(held[0]["claim"]["outstanding"], "2000.00", "{held}");
+    assert_eq!(ok_json(n, &["account", &carol])["account"]["balance"], "510.00");
+    // The tables for a person print without error.
+    for args in [&["status"][..], &["loan", "show", &loan], &["loan", "history", &loan], &["portfolio", "--account", &carol], &["claims", "list", "--holder", &carol], &["account", &carol]] {
+        let (code, out, err) = loanctl(n, args);
+        assert!(code == 0 && !out.is_empty(), "{args:?}: {out} {err}");
+    }
     // Signing without --key, or with a key of the wrong kind, is a clear error (exit 1).
     let (code, _, err) = loanctl(n, &["loan", "prepay", &loan]);
     assert!(code == 1 && err.contains("--key"), "{err}");
