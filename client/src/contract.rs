@@ -10,17 +10,10 @@ use loanchain_genesis::Genesis;
 use loanchain_types::{CommitCertificate, Validator, ValidatorSet};
 
 use crate::EXIT_VERIFY_FAILED;
-use crate::cli::ContractCommand;
 use crate::output::table;
 
 /// Largest exported contract read, in bytes.
 const MAX_EXPORT_BYTES: u64 = 16 << 20;
-
-pub fn run(cmd: ContractCommand, json: bool) -> Result<u8> {
-    match cmd {
-        ContractCommand::Verify { file, genesis } => verify(&file, &genesis, json),
-    }
-}
 
 /// Checks a chain timestamp: its certificate decodes, names this block and height, and carries
 /// more than 2/3 of the genesis voting power of valid precommit signatures.
@@ -39,7 +32,7 @@ fn check_timestamp(ts: &ChainTimestamp, validators: &ValidatorSet, chain_id: &st
     cert.verify(validators, chain_id).map_err(|e| e.to_string())
 }
 
-fn verify(file: &std::path::Path, genesis_path: &std::path::Path, json: bool) -> Result<u8> {
+pub fn verify(file: &std::path::Path, genesis_path: &std::path::Path, json: bool) -> Result<u8> {
     let genesis = Genesis::load(genesis_path).with_context(|| format!("cannot use genesis {}", genesis_path.display()))?;
     let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
     anyhow::ensure!(size <= MAX_EXPORT_BYTES, "{} is {size} bytes, the limit is {MAX_EXPORT_BYTES}", file.display());
