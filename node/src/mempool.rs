@@ -8,7 +8,7 @@
 //! first come, first served (an insertion sequence, never hash-map order); a proposer takes a
 //! prefix. A block's transactions that are in the pool are not verified again.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use loanchain_contracts::state::read;
@@ -38,6 +38,9 @@ pub enum MempoolError {
     /// A rule of the contracts refused it (replayed nonce, expired, bad field, ...).
     #[error(transparent)]
     Rejected(#[from] ContractError),
+    /// It is already in a committed block.
+    #[error("transaction {0} is already committed")]
+    AlreadyCommitted(Hash),
     /// Larger than a block may carry.
     #[error("transaction is {size} bytes, the limit is {limit}")]
     TooLarge {
@@ -53,7 +56,7 @@ impl MempoolError {
     pub fn code(&self) -> String {
         match self {
             MempoolError::Full { .. } => "mempool_full".into(),
-            MempoolError::Duplicate(_) => "duplicate_transaction".into(),
+            MempoolError::Duplicate(_) | MempoolError::AlreadyCommitted(_) => "duplicate_transaction".into(),
             MempoolError::NonceInPool { .. } => "nonce_replayed".into(),
             MempoolError::Rejected(e) => e.code().to_string(),
             MempoolError::TooLarge { .. } => "transaction_too_large".into(),
@@ -77,7 +80,15 @@ struct Inner {
     nonces: HashSet<(AccountId, u64)>,
     next_seq: u64,
     bytes: usize,
+    /// Hashes committed in the last [`RECENT_BLOCKS`] blocks: an admission that read the state
+    /// before such a commit must not put the transaction back (the check and the removal both
+    /// happen under the pool's lock, so one of them sees the other).
+    recent: VecDeque<Vec<Hash>>,
+    recent_set: HashSet<Hash>,
 }
+
+/// How many blocks of committed hashes the pool remembers.
+const RECENT_BLOCKS: usize = 64;
 
 /// The bounded pool, shared by the API (admission) and the chain task (proposals, commits).
 pub struct Mempool {
@@ -150,6 +161,9 @@ impl Mempool {
         if inner.by_hash.contains_key(&hash) {
             return Err(MempoolError::Duplicate(hash));
         }
+        if inner.recent_set.contains(&hash) {
+            return Err(MempoolError::AlreadyCommitted(hash));
+        }
         if inner.nonces.contains(&(signer, nonce)) {
             return Err(MempoolError::NonceInPool { signer: signer.short(), nonce });
         }
@@ -193,6 +207,15 @@ impl Mempool {
         let mut inner = self.lock();
         for hash in committed {
             remove_one(&mut inner, hash);
+            inner.recent_set.insert(*hash);
+        }
+        inner.recent.push_back(committed.to_vec());
+        while inner.recent.len() > RECENT_BLOCKS {
+            if let Some(old) = inner.recent.pop_front() {
+                for h in old {
+                    inner.recent_set.remove(&h);
+                }
+            }
         }
         let expired: Vec<Hash> = inner
             .by_hash
@@ -254,6 +277,7 @@ mod tests {
         let (a, ab) = tx(&key, 1, 10);
         let (b, bb) = tx(&key, 2, 10);
         let (c, cb) = tx(&key, 3, 10);
+        let a_again = (a.clone(), ab.clone());
         let ha = pool.insert(a.clone(), ab.clone(), &store, &params, 1).unwrap();
         assert_eq!(pool.insert(a, ab, &store, &params, 1), Err(MempoolError::Duplicate(ha)));
         pool.insert(b, bb, &store, &params, 1).unwrap();
@@ -261,6 +285,8 @@ mod tests {
         assert_eq!(pool.batch(10, usize::MAX, 1).first().map(|p| p.tx.hash()), Some(ha));
         pool.remove(&[ha], 2);
         assert_eq!(pool.len(), 1);
+        // An admission that raced with the commit cannot bring it back.
+        assert_eq!(pool.insert(a_again.0, a_again.1, &store, &params, 2), Err(MempoolError::AlreadyCommitted(ha)));
         let (old, ob) = tx(&key, 4, 1);
         assert!(matches!(pool.insert(old, ob, &store, &params, 2), Err(MempoolError::Rejected(ContractError::Expired { .. }))));
         let (far, fb) = tx(&key, 5, 5_000);

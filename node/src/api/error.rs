@@ -100,7 +100,7 @@ pub fn submit_status(e: &SubmitError) -> StatusCode {
         SubmitError::Contract(c) => contract_status(c),
         SubmitError::Mempool(m) => match m {
             MempoolError::Full { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            MempoolError::Duplicate(_) => StatusCode::CONFLICT,
+            MempoolError::Duplicate(_) | MempoolError::AlreadyCommitted(_) => StatusCode::CONFLICT,
             MempoolError::NonceInPool { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             MempoolError::Rejected(c) => contract_status(c),
             MempoolError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
