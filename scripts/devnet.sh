@@ -161,6 +161,7 @@ cmd_kill() {
   local d=$DEVNET_DIR/${1:?kill NAME} pid
   pid=$(node_pid "$d") || die "$1 is not running"
   kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   rm -f "$d/node.pid"
   echo "killed $1 (pid $pid, SIGKILL)"
 }

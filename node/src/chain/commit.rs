@@ -57,6 +57,8 @@ impl Chain {
         self.best_known = self.best_known.max(height);
         self.pending.retain(|_, p| p.block.header.height > height);
         self.unvalidated.retain(|(h, _, _)| *h > height);
+        self.awaited.clear();
+        self.asked.clear();
         self.deferred_proposal = None;
         self.undelivered = None;
         self.ctx.mempool.remove(&tx_hashes, height + 1);

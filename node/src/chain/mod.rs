@@ -111,6 +111,9 @@ pub struct Chain {
     pending: HashMap<Hash, Pending>,
     /// Validations asked for blocks not yet received.
     unvalidated: Vec<(Height, Round, Hash)>,
+    /// Since when each missing block has been awaited, and when it was last asked for.
+    awaited: HashMap<Hash, Instant>,
+    asked: HashMap<Hash, Instant>,
     /// A decision whose block is not here yet.
     undelivered: Option<(Height, Hash, CommitCertificate)>,
     /// A proposal to build once the mempool has transactions or the deadline passes.
@@ -178,6 +181,8 @@ impl Chain {
             last_time_ms,
             pending: HashMap::new(),
             unvalidated: Vec::new(),
+            awaited: HashMap::new(),
+            asked: HashMap::new(),
             undelivered: None,
             deferred_proposal: None,
             next_height_at: None,
@@ -362,6 +367,7 @@ impl Chain {
     async fn on_gossip(&mut self, gossip: Gossip, from: Option<loanchain_network::PeerId>) -> anyhow::Result<()> {
         match gossip {
             Gossip::Proposal { proposal, block } => {
+                debug!(height = block.header.height, round = proposal.proposal.round, txs = block.transactions.len(), "proposal received");
                 if block.hash() == proposal.proposal.block_hash && block.header.height > self.last.height {
                     self.add_block(block);
                     self.retry_validations().await?;

@@ -15,12 +15,25 @@ use crate::wire::{self, Gossip, MAX_SYNC_BLOCKS, MAX_SYNC_RESPONSE_BYTES, SyncRe
 
 /// How often a node announces its height.
 const ANNOUNCE_EVERY: Duration = Duration::from_millis(1_000);
+/// After how long a validation waiting for its block fetches the block by hash.
+const FETCH_AFTER: Duration = Duration::from_millis(250);
 /// After how long without a commit a validator re-sends the messages of its height.
 const REPLAY_AFTER: Duration = Duration::from_millis(1_500);
 
 impl Chain {
-    /// Periodic work: announcements, replays when stalled, fetching a missing decided block.
+    /// Periodic work: announcements, replays when stalled, fetching missing blocks.
     pub(super) async fn housekeeping(&mut self) {
+        // A proposal whose block has not arrived within FETCH_AFTER: ask the peers for it.
+        let missing: Vec<Hash> = self.unvalidated.iter().map(|(_, _, h)| *h).filter(|h| !self.pending.contains_key(h)).collect();
+        for hash in missing {
+            let first = *self.awaited.entry(hash).or_insert_with(Instant::now);
+            let asked = self.asked.get(&hash).copied();
+            if first.elapsed() >= FETCH_AFTER && asked.is_none_or(|t| t.elapsed() >= FETCH_AFTER * 4) {
+                self.asked.insert(hash, Instant::now());
+                debug!(%hash, "proposed block not received; fetching it");
+                self.fetch_block(hash);
+            }
+        }
         if self.last_announce.elapsed() >= ANNOUNCE_EVERY {
             self.last_announce = Instant::now();
             let status = Gossip::Status { height: self.last.height, stamp: now_ms() };
@@ -35,6 +48,19 @@ impl Chain {
         if self.last_progress.elapsed() >= REPLAY_AFTER && self.last_replay.elapsed() >= REPLAY_AFTER {
             self.last_replay = Instant::now();
             let messages = self.core.messages();
+            let state = self.core.state();
+            warn!(
+                height = state.height,
+                round = state.round,
+                step = ?state.step,
+                locked = ?state.locked.map(|l| l.round),
+                decided = state.decided.is_some(),
+                blocks_held = self.pending.len(),
+                awaiting_validation = self.unvalidated.len(),
+                undelivered = self.undelivered.is_some(),
+                stalled_ms = self.last_progress.elapsed().as_millis() as u64,
+                "no commit lately; re-sending this height's messages"
+            );
             if !messages.is_empty() {
                 debug!(height = self.last.height + 1, messages = messages.len(), "no progress; re-sending this height's messages");
                 let replay = Gossip::Replay { stamp: now_ms(), messages };
