@@ -41,3 +41,43 @@ fn short_load_on_the_devnet() {
     let l = &r["latency_ms"];
     assert!(l["p50"].as_f64().unwrap() <= l["p99"].as_f64().unwrap());
 }
+
+#[test]
+fn an_exported_contract_verifies_and_a_tampered_copy_names_the_bad_seal() {
+    let Some((url, dir)) = devnet() else { return };
+    // A loan with seals: the lifecycle lists and funds one.
+    lifecycle(&url, &dir, &format!("x{}", tag()));
+    let loans = ok_json(&url, &["loan", "list"]);
+    // A loan every party has sealed: one with claims (investor seals).
+    let id = loans
+        .as_array()
+        .and_then(|a| a.iter().rev().find(|l| l["loan"]["claim_count"].as_u64().unwrap_or(0) > 0))
+        .and_then(|l| l["id"].as_str())
+        .expect("a funded loan on the devnet")
+        .to_string();
+    let out_dir = tempfile_dir();
+    let file = out_dir.join("contract.json");
+    ok_json(&url, &["contract", "export", &id, "--out", s(&file)]);
+    let genesis = dir.join("genesis.json");
+    let (code, out, err) = support::scenario::loanctl(&url, &["contract", "verify", s(&file), "--genesis", s(&genesis)]);
+    assert_eq!(code, 0, "the exported contract verifies: {out} {err}");
+    // Flip one hex digit of the first seal signature.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let at = text.find("\"signature\"").expect("a seal signature") + "\"signature\"".len();
+    let quote = at + text[at..].find('"').unwrap() + 1;
+    let mut bytes = text.into_bytes();
+    bytes[quote] = if bytes[quote] == b'0' { b'1' } else { b'0' };
+    let tampered = out_dir.join("tampered.json");
+    std::fs::write(&tampered, bytes).unwrap();
+    let (code, out, err) = support::scenario::loanctl(&url, &["contract", "verify", s(&tampered), "--genesis", s(&genesis)]);
+    assert_eq!(code, 3, "a tampered contract fails verification: {out} {err}");
+    let said = format!("{out}{err}").to_lowercase();
+    assert!(said.contains("seal"), "the failure names the seal: {out} {err}");
+    std::fs::remove_dir_all(out_dir).ok();
+}
+
+fn tempfile_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("loanctl-devnet-{}", tag()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
