@@ -29,7 +29,7 @@ pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// The `(year, month, day)` of day number `days` (0 = 1970-01-01); the inverse of
 /// [`days_from_civil`].
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + UNIX_EPOCH_SHIFT;
     let era = z.div_euclid(DAYS_PER_ERA);
     let doe = z - era * DAYS_PER_ERA; // [0, 146096]

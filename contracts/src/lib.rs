@@ -13,6 +13,7 @@
 
 pub mod amount;
 mod calendar;
+pub use calendar::civil_from_days;
 pub mod codec;
 pub mod crypto;
 pub mod document;
