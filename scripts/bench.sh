@@ -6,15 +6,16 @@
 #   - the latency percentiles of a run at half that rate;
 #   - the CPU the node processes used during each run (cores: 2.0 = both cores of this machine).
 #
-# Environment: BENCH_RATES (default "250 500 1000 1500 2000 3000 4000 6000"), BENCH_DURATION
-# seconds per run (default 20), BENCH_ACCOUNTS (default 200), BENCH_DIR (default ./devnet-bench),
+# Environment: BENCH_RATES (default "250 500 750 1000 1250 1500 2000 3000 4000 6000"), BENCH_DURATION
+# seconds per run (default 20), BENCH_ACCOUNTS (default 200), BENCH_MIX (FUND:REPAY, default 4:1), BENCH_DIR (default ./devnet-bench),
 # BENCH_BASE_PORT (default 26700). The machine should be otherwise idle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-RATES=${BENCH_RATES:-"250 500 1000 1500 2000 3000 4000 6000"}
+RATES=${BENCH_RATES:-"250 500 750 1000 1250 1500 2000 3000 4000 6000"}
 DURATION=${BENCH_DURATION:-20}
 ACCOUNTS=${BENCH_ACCOUNTS:-200}
+MIX=${BENCH_MIX:-4:1}
 export DEVNET_DIR=${BENCH_DIR:-$ROOT/devnet-bench}
 export DEVNET_BASE_PORT=${BENCH_BASE_PORT:-26700}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -50,7 +51,7 @@ run() { # run RATE: one load run; prints its JSON line with the nodes' CPU added
   local rate=$1 t0 t1 s0 s1 out cpu
   t0=$(node_ticks); s0=$(date +%s.%N)
   out=$("$LOANCTL" load --devnet "$DEVNET_DIR" --node "$NODE_URL" --mode open --rate "$rate" \
-        --duration "$DURATION" --accounts "$ACCOUNTS" --json 2>/dev/null | tr -d '\n')
+        --duration "$DURATION" --accounts "$ACCOUNTS" --mix "$MIX" --json 2>/dev/null | tr -d '\n')
   t1=$(node_ticks); s1=$(date +%s.%N)
   cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.2f", (b - a) / hz / (s1 - s0) }')
   echo "{\"offered_rate\":$rate,\"node_cpu_cores\":$cpu,\"load\":$out}"
@@ -80,7 +81,7 @@ if [ "$best" -gt 0 ]; then
   half_json=$(run "$half")
 fi
 
-report=$(printf '{"machine":{"cores":%s},"duration_s_per_run":%s,"best_sustained_rate":%s,"best_run":%s,"half_rate_run":%s,"sweep":[%s]}' \
-  "$(nproc)" "$DURATION" "$best" "$best_json" "$half_json" "$(IFS=,; echo "${results[*]}")")
+report=$(printf '{"machine":{"cores":%s},"mix":"%s","duration_s_per_run":%s,"best_sustained_rate":%s,"best_run":%s,"half_rate_run":%s,"sweep":[%s]}' \
+  "$(nproc)" "$MIX" "$DURATION" "$best" "$best_json" "$half_json" "$(IFS=,; echo "${results[*]}")")
 echo "$report" > bench-report.json
 echo "$report"
