@@ -12,15 +12,14 @@ scripts/check-purity.sh
 echo "==> cargo test (release profile)"
 cargo test --release --workspace --locked
 
-echo "==> loanctl against a real devnet (4 validators + 1 observer on ports 26800+)"
-export DEVNET_DIR="$PWD/devnet-test" DEVNET_BASE_PORT=26800
-trap 'scripts/devnet.sh clean >/dev/null 2>&1 || true' EXIT
-scripts/devnet.sh clean >/dev/null
-DEVNET_REBUILD=0 scripts/devnet.sh up >/dev/null
-LOANCHAIN_DEVNET_DIR="$DEVNET_DIR" LOANCHAIN_NODE_URL="http://127.0.0.1:26801" \
+echo "==> loanctl against a real devnet (4 validators + 1 observer on ports 26800+, in ./devnet-test)"
+test_devnet() { DEVNET_DIR="$PWD/devnet-test" DEVNET_BASE_PORT=26800 DEVNET_REBUILD=0 scripts/devnet.sh "$@"; }
+trap 'test_devnet clean >/dev/null 2>&1 || true' EXIT
+test_devnet clean >/dev/null
+test_devnet up >/dev/null
+LOANCHAIN_DEVNET_DIR="$PWD/devnet-test" LOANCHAIN_NODE_URL="http://127.0.0.1:26801" \
   cargo test --release --workspace --locked --test devnet -- --nocapture
-scripts/devnet.sh clean >/dev/null
-unset DEVNET_DIR DEVNET_BASE_PORT
+test_devnet clean >/dev/null
 
 echo "==> consensus simulation: short sweep of every fault mix (the full sweep: node/TESTING.md)"
 cargo run --release --locked -p loanchain-sim -- --seeds 0..600 --validators 4,7 --faults all

@@ -31,7 +31,26 @@ pub const EXIT_VERIFY_FAILED: u8 = 3;
 /// Exit code of a request the node rejected (HTTP 4xx).
 pub const EXIT_REJECTED: u8 = 4;
 
+/// `loanctl … | head` closes the pipe early: stop quietly with the shell's SIGPIPE status (141)
+/// rather than a panic and a backtrace (Rust ignores SIGPIPE, so `println!` panics instead).
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = cli::Cli::parse();
     let json = cli.json;
     let result = run(cli);
