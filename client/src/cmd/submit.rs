@@ -96,7 +96,7 @@ fn print(ctx: &Ctx, out: &Value) -> Result<()> {
     if let Some(o) = out.as_object() {
         for (k, v) in o {
             if !["tx_hash", "kind", "state", "height", "index", "block_time_ms", "receipt"].contains(&k.as_str()) {
-                println!("{k:<12}{}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                println!("{k:<11} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
             }
         }
     }
