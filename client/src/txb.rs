@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use loanchain_contracts::seal::{SealCertificate, SealProperty, SealSignature};
 use loanchain_contracts::tx::TransferConsent;
 use loanchain_contracts::{
-    AccountId, Amount, ClaimId, ContractDocument, Hash, Keypair, LoanId, Payload, Rate, RepaymentMethod, RiskGrade,
+    AccountId, Amount, ClaimId, ContractDocument, Hash, Keypair, LoanId, Payload,
     SignedTransaction, TxBody,
 };
 use loanchain_genesis::keys::{KeyKind, read_key, read_key_of};
@@ -112,55 +112,6 @@ impl Sealer {
     }
 }
 
-/// The terms of a new loan, as the institution states them.
-#[derive(Clone, Debug)]
-pub struct LoanTerms {
-    /// Contract number.
-    pub loan_id: LoanId,
-    /// The borrower.
-    pub borrower: AccountId,
-    /// The listing institution and guarantor.
-    pub institution: AccountId,
-    /// Principal.
-    pub principal: Amount,
-    /// Annual rate.
-    pub annual_rate: Rate,
-    /// Periods.
-    pub periods: u32,
-    /// Method.
-    pub method: RepaymentMethod,
-    /// Risk grade.
-    pub grade: RiskGrade,
-    /// Funding deadline, unix ms.
-    pub funding_deadline: u64,
-    /// Smallest investment.
-    pub min_investment: Amount,
-    /// Purpose.
-    pub purpose: String,
-    /// SHA-256 of the full legal text.
-    pub terms_digest: Hash,
-}
-
-/// The contract document (version 1) of a new loan on `chain_id`.
-pub fn document(chain_id: &str, t: &LoanTerms) -> ContractDocument {
-    ContractDocument {
-        version: 1,
-        chain_id: chain_id.to_string(),
-        loan_id: t.loan_id.clone(),
-        borrower: t.borrower,
-        institution: t.institution,
-        principal: t.principal,
-        annual_rate: t.annual_rate,
-        periods: t.periods,
-        method: t.method,
-        grade: t.grade,
-        funding_deadline: t.funding_deadline,
-        min_investment: t.min_investment,
-        purpose: t.purpose.clone(),
-        terms_digest: t.terms_digest,
-    }
-}
-
 /// `ListLoan`: the document with the borrower's and the institution's seals.
 pub fn list_loan(document: ContractDocument, borrower: &Sealer, institution: &Sealer, signed_at: u64) -> Payload {
     let borrower_seal = borrower.seal_document(&document, signed_at);
@@ -198,7 +149,7 @@ pub fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use loanchain_contracts::seal::{SealCertificateBody, SealKind};
-    use loanchain_contracts::{Role, SealId};
+    use loanchain_contracts::{RepaymentMethod, RiskGrade, Role, SealId};
 
     use super::*;
 
@@ -226,8 +177,10 @@ mod tests {
         Sealer { certificate: SealCertificate::issue(body, authority).unwrap(), key }
     }
 
-    fn terms(borrower: &Keypair, institution: &Keypair) -> LoanTerms {
-        LoanTerms {
+    fn terms(borrower: &Keypair, institution: &Keypair) -> ContractDocument {
+        ContractDocument {
+            version: 1,
+            chain_id: CHAIN.into(),
             loan_id: LoanId::new("L-1").unwrap(),
             borrower: borrower.public().account_id(),
             institution: institution.public().account_id(),
@@ -248,7 +201,7 @@ mod tests {
         let (authority, institution, borrower, investor, custodian) =
             (Keypair::from_secret([1; 32]), Keypair::from_secret([2; 32]), Keypair::from_secret([3; 32]), Keypair::from_secret([4; 32]), Keypair::from_secret([5; 32]));
         let t = target();
-        let doc = document(CHAIN, &terms(&borrower, &institution));
+        let doc = terms(&borrower, &institution);
         let list = list_loan(doc.clone(), &sealer(&authority, &borrower, 10), &sealer(&authority, &institution, 11), 500);
         let fund = fund_loan(&doc.loan_id, doc.version, doc.digest(), "100".parse().unwrap(), &sealer(&authority, &investor, 12), 600);
         let register = Payload::RegisterAccount { public_key: investor.public(), role: Role::Investor, name: "A".into(), id_hash: id_hash("s", "1") };
@@ -273,7 +226,7 @@ mod tests {
     #[test]
     fn seals_name_the_document_and_are_checked_by_the_contract_rules() {
         let (authority, institution, borrower) = (Keypair::from_secret([1; 32]), Keypair::from_secret([2; 32]), Keypair::from_secret([3; 32]));
-        let doc = document(CHAIN, &terms(&borrower, &institution));
+        let doc = terms(&borrower, &institution);
         let s = sealer(&authority, &borrower, 10).seal_document(&doc, 77);
         assert_eq!(s.body.document_digest, doc.digest());
         assert_eq!(s.body.property.contract_id, doc.loan_id);

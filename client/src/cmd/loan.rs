@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use loanchain_contracts::state::tables::{Loan, LoanStatus};
-use loanchain_contracts::{Amount, Hash, LoanId, Money, Payload, Rate, RepaymentMethod, RiskGrade};
+use loanchain_contracts::{Amount, ContractDocument, Hash, LoanId, Money, Payload, Rate, RepaymentMethod, RiskGrade};
 use serde_json::json;
 
 use super::submit::submit_and_wait;
 use super::{Ctx, fmt_time, parse_account, parse_amount, parse_loan};
 use crate::cli::Method;
 use crate::output::table;
-use crate::txb::{self, LoanTerms, Sealer};
+use crate::txb::{self, Sealer};
 
 /// Loan statuses accepted by `--status`.
 const STATUSES: [&str; 8] = ["funding", "active", "overdue", "repaid", "failed", "cancelled", "bought_back", "pool_compensated"];
@@ -298,7 +298,10 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
         None => Hash::digest(a.purpose.as_bytes()),
     };
     let now = txb::now_ms();
-    let terms = LoanTerms {
+    let target = ctx.target().await?;
+    let document = ContractDocument {
+        version: 1,
+        chain_id: target.chain_id.clone(),
         loan_id: a.id.clone(),
         borrower: a.borrower,
         institution: key.public().account_id(),
@@ -312,8 +315,6 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
         purpose: a.purpose.clone(),
         terms_digest,
     };
-    let target = ctx.target().await?;
-    let document = txb::document(&target.chain_id, &terms);
     let digest = document.digest();
     let tx = txb::sign(&target, txb::list_loan(document, &borrower, &institution, now), &key);
     submit_and_wait(ctx, tx, json!({ "loan": a.id, "document_digest": digest })).await

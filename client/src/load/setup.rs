@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use futures::{StreamExt, stream};
 use loanchain_contracts::seal::SealKind;
-use loanchain_contracts::{AccountId, Amount, Hash, Keypair, LoanId, Money, Payload, Rate, ReceiptStatus, RepaymentMethod, RiskGrade, Role, SealId, SignedTransaction};
+use loanchain_contracts::{AccountId, Amount, ContractDocument, Hash, Keypair, LoanId, Money, Payload, Rate, ReceiptStatus, RepaymentMethod, RiskGrade, Role, SealId, SignedTransaction};
 use loanchain_genesis::Genesis;
 use loanchain_genesis::keys::{Key, read_key};
 use loanchain_genesis::seal::{SealRequest, issue_seal};
@@ -19,7 +19,7 @@ use loanchain_types::api::BatchItemResult;
 
 use super::track::{Track, Tracker, Waiter};
 use crate::node::NodeClient;
-use crate::txb::{self, LoanTerms, Sealer, Target};
+use crate::txb::{self, Sealer, Target};
 
 /// Most transactions per setup batch (a listing is about 3 KB of hex: 500 stay under the body limit).
 const SETUP_BATCH: usize = 500;
@@ -210,7 +210,9 @@ pub async fn setup(node: &NodeClient, tracker: &Arc<Tracker>, devnet: &Devnet, t
     let mut listings = Vec::with_capacity(plan.loans);
     for j in 0..plan.loans {
         let b = j % borrowers.len().max(1);
-        let terms = LoanTerms {
+        let document = ContractDocument {
+            version: 1,
+            chain_id: target.chain_id.clone(),
             loan_id: LoanId::new(format!("load-{tag}-{j}"))?,
             borrower: borrowers[b].account(),
             institution: inst(j).key.public().account_id(),
@@ -224,7 +226,6 @@ pub async fn setup(node: &NodeClient, tracker: &Arc<Tracker>, devnet: &Devnet, t
             purpose: "loanctl load".into(),
             terms_digest: Hash::digest(b"loanctl load terms"),
         };
-        let document = txb::document(&target.chain_id, &terms);
         loans.push(LoanSlot { id: document.loan_id.clone(), version: document.version, digest: document.digest(), borrower: b });
         listings.push(txb::sign(target, txb::list_loan(document, &borrowers[b].sealer, &inst(j).sealer, now), &inst(j).key));
     }
