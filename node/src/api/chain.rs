@@ -15,13 +15,11 @@ use crate::context::NodeContext;
 /// The content type of `prometheus-client`'s text encoding (it ends with `# EOF`).
 pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// The latest status of the chain task, with the mempool size and peer count read live.
+/// The latest status of the chain task (which republishes it on every commit and peer change),
+/// with the mempool size read live.
 pub(crate) async fn status(State(s): State<ApiState>) -> Json<NodeStatus> {
     let mut status = s.ctx.status.borrow().clone();
     status.mempool_size = s.ctx.mempool.len();
-    // The network task keeps the peers gauge current between status updates.
-    let peers = usize::try_from(s.ctx.metrics.peers.get()).unwrap_or(0);
-    status.peers = status.peers.max(peers);
     Json(status)
 }
 

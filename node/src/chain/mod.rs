@@ -353,11 +353,11 @@ impl Chain {
             }
             NetworkEvent::PeerConnected(peer) => {
                 info!(%peer, "peer connected");
-                self.ctx.metrics.peers.set(self.net.connected_peers() as i64);
+                self.publish_status();
             }
             NetworkEvent::PeerDisconnected(peer) => {
                 info!(%peer, "peer disconnected");
-                self.ctx.metrics.peers.set(self.net.connected_peers() as i64);
+                self.publish_status();
             }
             NetworkEvent::Refused { peer } => warn!(%peer, "connection refused: peer not in genesis"),
         }
@@ -416,8 +416,9 @@ impl Chain {
         Ok(())
     }
 
-    /// The status the API shows.
+    /// The status the API shows, and the gauges that mirror it.
     fn publish_status(&self) {
+        self.ctx.metrics.peers.set(self.net.connected_peers() as i64);
         let status = NodeStatus {
             name: self.ctx.name.clone(),
             role: self.ctx.role,

@@ -38,7 +38,6 @@ impl Chain {
             self.last_announce = Instant::now();
             let status = Gossip::Status { height: self.last.height, stamp: now_ms() };
             self.publish(Topic::Blocks, wire::encode(&status)).await;
-            self.ctx.metrics.peers.set(self.net.connected_peers() as i64);
             self.publish_status();
             if let Some((_, hash, _)) = &self.undelivered {
                 let hash = *hash;
