@@ -8,7 +8,7 @@
 //! first come, first served (an insertion sequence, never hash-map order); a proposer takes a
 //! prefix. A block's transactions that are in the pool are not verified again.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use loanchain_contracts::state::read;
@@ -78,8 +78,9 @@ struct Inner {
     by_hash: HashMap<Hash, (u64, PooledTx)>,
     order: BTreeMap<u64, Hash>,
     nonces: HashSet<(AccountId, u64)>,
+    /// (valid_until_height, seq) of every pooled transaction: expiry without scanning the pool.
+    expiry: BTreeSet<(u64, u64)>,
     next_seq: u64,
-    bytes: usize,
     /// Hashes committed in the last [`RECENT_BLOCKS`] blocks: an admission that read the state
     /// before such a commit must not put the transaction back (the check and the removal both
     /// happen under the pool's lock, so one of them sees the other).
@@ -172,9 +173,9 @@ impl Mempool {
         }
         let seq = inner.next_seq;
         inner.next_seq += 1;
-        inner.bytes += bytes.len();
         inner.order.insert(seq, hash);
         inner.nonces.insert((signer, nonce));
+        inner.expiry.insert((body.valid_until_height, seq));
         inner.by_hash.insert(hash, (seq, PooledTx { tx: Arc::new(tx), bytes: Arc::new(bytes) }));
         Ok(hash)
     }
@@ -217,14 +218,16 @@ impl Mempool {
                 }
             }
         }
-        let expired: Vec<Hash> = inner
-            .by_hash
-            .iter()
-            .filter(|(_, (_, p))| p.tx.tx().body.valid_until_height < next_height)
-            .map(|(h, _)| *h)
-            .collect();
-        for hash in &expired {
-            remove_one(&mut inner, hash);
+        while let Some(&(valid_until, seq)) = inner.expiry.first() {
+            if valid_until >= next_height {
+                break;
+            }
+            match inner.order.get(&seq).copied() {
+                Some(hash) => remove_one(&mut inner, &hash),
+                None => {
+                    inner.expiry.pop_first();
+                }
+            }
         }
     }
 }
@@ -232,8 +235,8 @@ impl Mempool {
 fn remove_one(inner: &mut Inner, hash: &Hash) {
     if let Some((seq, p)) = inner.by_hash.remove(hash) {
         inner.order.remove(&seq);
+        inner.expiry.remove(&(p.tx.tx().body.valid_until_height, seq));
         inner.nonces.remove(&(p.tx.signer(), p.tx.tx().body.nonce));
-        inner.bytes -= p.bytes.len();
     }
 }
 
