@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The loanchain story on the local devnet, step by step, in about a minute:
+# The loanchain story on the local devnet, step by step, in about a minute once the binaries are built:
 #
 #   scripts/demo.sh
 #
