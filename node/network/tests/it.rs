@@ -95,13 +95,20 @@ fn gossip_copies(events: &[NetworkEvent], topic: Topic, data: &[u8]) -> usize {
 /// `0..i`, so every pair is dialed once. Returns when every node sees `n - 1` connected peers
 /// subscribed to every topic.
 async fn mesh(n: u8, base: u8) -> Vec<Node> {
+    mesh_with(n, base, |_, _| {}).await
+}
+
+/// [`mesh`], with `tweak(i, config)` applied to node `i`'s configuration before it starts.
+async fn mesh_with(n: u8, base: u8, tweak: impl Fn(usize, &mut NetworkConfig)) -> Vec<Node> {
     init_logs();
     let secrets: Vec<[u8; 32]> = (0..n).map(|i| [base + i; 32]).collect();
     let allowed: Vec<PeerId> = secrets.iter().map(|s| peer_id_from_secret(*s)).collect();
     let mut nodes: Vec<Node> = Vec::new();
-    for secret in &secrets {
+    for (i, secret) in secrets.iter().enumerate() {
         let peers = nodes.iter().map(Node::addr).collect();
-        nodes.push(start(config(*secret, peers, allowed.clone())).await);
+        let mut config = config(*secret, peers, allowed.clone());
+        tweak(i, &mut config);
+        nodes.push(start(config).await);
     }
     for node in &nodes {
         let net = node.net.clone();
@@ -188,7 +195,15 @@ fn serve(mut node: Node, answer: fn(Vec<u8>) -> Vec<u8>) -> (NetworkHandle, Peer
 // DESIGN §9: block sync uses request-response; failures are typed and bounded in time.
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_round_trip_and_fail_typed_within_the_timeout() {
-    let mut nodes = mesh(3, 30).await;
+    // The silent node (the last) holds an inbound request longer than the asker waits: with equal
+    // timeouts the two timers race, and when the silent side gives up first the asker sees the
+    // stream end (a `ConnectionClosed`/I/O failure) instead of its own timeout.
+    let mut nodes = mesh_with(3, 30, |i, config| {
+        if i == 2 {
+            config.request_timeout = Duration::from_secs(60);
+        }
+    })
+    .await;
     let silent = nodes.pop().unwrap();
     let asker = nodes.pop().unwrap();
     let (_server, server_peer) = serve(nodes.pop().unwrap(), |mut req| {
