@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+use crate::sigcache::{CACHE, triple};
 
 /// The use a signature is made for. The byte strings are part of the wire format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,10 +194,16 @@ impl Hash {
 
 impl PublicKey {
     fn verifying_key(&self) -> Result<VerifyingKey, Error> {
+        if let Some(key) = CACHE.key(&self.0) {
+            return Ok(key);
+        }
         // Small-order ("weak") keys are refused: with them, batch and single verification could
         // disagree, and nodes must agree on every verdict.
         match VerifyingKey::from_bytes(&self.0) {
-            Ok(k) if !k.is_weak() => Ok(k),
+            Ok(k) if !k.is_weak() => {
+                CACHE.remember_key(self.0, k);
+                Ok(k)
+            }
             _ => Err(Error::BadPublicKey { key: self.short() }),
         }
     }
@@ -236,18 +243,26 @@ pub struct BatchItem<'a> {
 
 /// Verifies many signatures at once (ed25519 batch verification, about twice the speed of one by
 /// one). On failure it does not say which one failed: callers then check one by one.
+///
+/// Signatures this process already found valid over the same bytes with the same key (a seal
+/// certificate's, repeated in every funding) are not checked again; see [`crate::sigcache`].
 pub fn verify_batch(items: &[BatchItem<'_>]) -> Result<(), Error> {
-    if items.is_empty() {
+    let triples: Vec<Hash> = items.iter().map(|i| triple(&i.key.0, &i.signature.0, i.signed_bytes)).collect();
+    let known = CACHE.known(&triples);
+    let todo: Vec<&BatchItem<'_>> = items.iter().zip(&known).filter(|(_, k)| !**k).map(|(i, _)| i).collect();
+    if todo.is_empty() {
         return Ok(());
     }
-    let mut keys = Vec::with_capacity(items.len());
-    for item in items {
+    let mut keys = Vec::with_capacity(todo.len());
+    for item in &todo {
         keys.push(item.key.verifying_key()?);
     }
-    let messages: Vec<&[u8]> = items.iter().map(|i| i.signed_bytes).collect();
+    let messages: Vec<&[u8]> = todo.iter().map(|i| i.signed_bytes).collect();
     let sigs: Vec<ed25519_dalek::Signature> =
-        items.iter().map(|i| ed25519_dalek::Signature::from_bytes(&i.signature.0)).collect();
-    ed25519_dalek::verify_batch(&messages, &sigs, &keys).map_err(|_| Error::BatchFailed { size: items.len() })
+        todo.iter().map(|i| ed25519_dalek::Signature::from_bytes(&i.signature.0)).collect();
+    ed25519_dalek::verify_batch(&messages, &sigs, &keys).map_err(|_| Error::BatchFailed { size: items.len() })?;
+    CACHE.remember_verified(triples.into_iter().zip(known).filter(|(_, k)| !k).map(|(t, _)| t));
+    Ok(())
 }
 
 /// An ed25519 key pair. Its secret half never leaves the process except through [`Keypair::secret_bytes`].

@@ -5,7 +5,9 @@
 //! repayment, overdue, guarantor buyback, risk pool, claim transfer), supervision, and the
 //! CFCA-style electronic seals that bind each party to a contract (DESIGN §4–§7).
 //!
-//! The crate has no I/O, no clock, no randomness and no async. The node runs it inside consensus
+//! The crate has no I/O, no clock, no randomness and no async. Its only process-wide state is a
+//! cache of signature checks (decompressed keys, signatures already found valid) that changes how
+//! fast a verdict comes, never the verdict. The node runs it inside consensus
 //! over RocksDB; `loanctl` uses it to build, sign and verify transactions and seals; tests run it
 //! over the in-memory state.
 #![forbid(unsafe_code)]
@@ -23,6 +25,7 @@ pub mod ids;
 pub mod params;
 pub mod schedule;
 pub mod seal;
+mod sigcache;
 
 pub use amount::{Amount, Money, Rate};
 pub use crypto::{Domain, Hash, Keypair, PublicKey, Signature};

@@ -137,6 +137,10 @@ impl NodeContext {
                 }
             }
             let state = storage.snapshot();
+            if !decoded.is_empty() {
+                metrics.verified_at_admission.inc_by(decoded.len() as u64);
+                metrics.verify_batches.inc();
+            }
             for ((slot, verdict), bytes) in slots.into_iter().zip(verify_transactions(&chain_id, decoded)).zip(kept) {
                 let result = match verdict {
                     Ok(vtx) => mempool

@@ -32,6 +32,13 @@ pub struct Metrics {
     pub behind: Gauge<i64, AtomicI64>,
     /// Transactions refused at admission.
     pub transactions_rejected: Counter,
+    /// Transactions whose signatures this node verified at admission (from clients or gossip).
+    pub verified_at_admission: Counter,
+    /// Transactions whose signatures this node verified when a block carried them and the
+    /// mempool did not hold them (each is then verified once more than the ideal).
+    pub verified_in_blocks: Counter,
+    /// Batches handed to ed25519 batch verification (admission and blocks).
+    pub verify_batches: Counter,
 }
 
 impl Default for Metrics {
@@ -54,6 +61,9 @@ impl Metrics {
         let peers = Gauge::<i64, AtomicI64>::default();
         let behind = Gauge::<i64, AtomicI64>::default();
         let transactions_rejected = Counter::default();
+        let verified_at_admission = Counter::default();
+        let verified_in_blocks = Counter::default();
+        let verify_batches = Counter::default();
         registry.register("height", "Height of the last executed block", height.clone());
         registry.register("round", "Consensus round at the height being decided", round.clone());
         registry.register(
@@ -71,6 +81,17 @@ impl Metrics {
             "Transactions refused at admission",
             transactions_rejected.clone(),
         );
+        registry.register(
+            "transactions_verified_at_admission",
+            "Transactions whose signatures were verified at admission",
+            verified_at_admission.clone(),
+        );
+        registry.register(
+            "transactions_verified_in_blocks",
+            "Transactions verified when a block carried them and the mempool did not hold them",
+            verified_in_blocks.clone(),
+        );
+        registry.register("verify_batches", "Batches of signatures verified together", verify_batches.clone());
         Metrics {
             registry,
             height,
@@ -82,6 +103,9 @@ impl Metrics {
             peers,
             behind,
             transactions_rejected,
+            verified_at_admission,
+            verified_in_blocks,
+            verify_batches,
         }
     }
 

@@ -153,6 +153,10 @@ impl Chain {
                 }
             }
         }
+        if !todo.is_empty() {
+            self.ctx.metrics.verified_in_blocks.inc_by(todo.len() as u64);
+            self.ctx.metrics.verify_batches.inc();
+        }
         for (slot, verdict) in slots.into_iter().zip(verify_transactions(&self.chain_id, todo)) {
             out[slot] = Some(verdict.map_err(|e| format!("transaction {slot}: {e}"))?);
         }
