@@ -77,8 +77,8 @@ fn allocate(loan: &mut Loan, amount: Money) -> Result<Applied, Error> {
 impl Exec<'_, '_> {
     /// Splits `principal` and `interest` among the loan's claims in proportion to their
     /// outstanding principal and credits each holder.
-    pub(crate) fn distribute(&mut self, loan_id: &LoanId, principal: Money, interest: Money) -> Result<Vec<Payout>, Error> {
-        let claims: Vec<_> = self.claims(loan_id)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero()).collect();
+    pub(crate) fn distribute(&mut self, loan_id: &LoanId, claim_count: u32, principal: Money, interest: Money) -> Result<Vec<Payout>, Error> {
+        let claims: Vec<_> = self.claims(loan_id, claim_count)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero()).collect();
         if claims.is_empty() {
             if principal.is_zero() && interest.is_zero() {
                 return Ok(Vec::new());
@@ -105,7 +105,7 @@ impl Exec<'_, '_> {
         self.debit(&payer, amount)?;
         let applied = allocate(loan, amount)?;
         let interest_part = applied.interest.checked_add(applied.penalty)?;
-        let payouts = self.distribute(loan_id, applied.principal, interest_part)?;
+        let payouts = self.distribute(loan_id, loan.claim_count, applied.principal, interest_part)?;
         self.report_large(if prepayment { "prepay" } else { "repay" }, payer, amount)?;
         self.emit(
             Some(loan_id),

@@ -29,7 +29,7 @@ impl Exec<'_, '_> {
         }
         let now = self.block.time;
         let due_interest = Money::sum(loan.schedule.iter().filter(|i| i.due_at <= now).map(|i| i.interest_left()))?;
-        let claims: Vec<_> = self.claims(loan_id)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero()).collect();
+        let claims: Vec<_> = self.claims(loan_id, loan.claim_count)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero()).collect();
         let weights: Vec<Money> = claims.iter().map(|(_, c)| c.outstanding).collect();
         let interest_parts = split_pro_rata(due_interest, &weights)?;
         let price = Money::sum(weights.iter().copied())?.checked_add(due_interest)?;
@@ -55,7 +55,7 @@ impl Exec<'_, '_> {
     /// in part is split: the holder keeps the unpaid part, the pool gets a new claim for the rest.
     pub(crate) fn pool_compensate(&mut self, loan_id: &LoanId, loan: &mut Loan) -> Result<(), Error> {
         let pool = AccountId::risk_pool();
-        let claims: Vec<_> = self.claims(loan_id)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero() && c.holder != pool).collect();
+        let claims: Vec<_> = self.claims(loan_id, loan.claim_count)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero() && c.holder != pool).collect();
         let weights: Vec<Money> = claims.iter().map(|(_, c)| c.outstanding).collect();
         let owed = Money::sum(weights.iter().copied())?;
         let mut totals = self.totals()?;

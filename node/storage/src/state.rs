@@ -30,9 +30,17 @@ impl Iterator for StateScan<'_> {
     }
 }
 
+/// The live store reads through the state cache (`cache.rs`); snapshots read RocksDB directly.
 impl Store for Storage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        self.db.get_cf(self.cf::<State>(), key).map_err(read_failed)
+        match self.state_cache.get(key) {
+            Ok(value) => Ok(value),
+            Err(generation) => {
+                let value = self.db.get_cf(self.cf::<State>(), key).map_err(read_failed)?;
+                self.state_cache.fill(generation, key, value.clone());
+                Ok(value)
+            }
+        }
     }
 
     fn scan<'a>(&'a self, prefix: &[u8], start: &[u8]) -> Box<dyn Iterator<Item = Result<Entry, Error>> + 'a> {

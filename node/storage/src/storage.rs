@@ -12,6 +12,7 @@ use loanchain_contracts::{Event, Receipt};
 use loanchain_types::{Block, CommitCertificate};
 use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, IteratorMode, Options, ReadOptions, Snapshot, WriteBatch, WriteOptions};
 
+use crate::cache::{DEFAULT_STATE_CACHE_BYTES, StateCache};
 use crate::error::StorageError;
 use crate::tables::{self, BlockHashes, Blocks, Certificates, ChainMeta, Consensus, DbKey, DbValue, Events, LastCommitted, LoanEvents, Meta, Receipts, State, Table, Transactions, TxLocation};
 
@@ -19,12 +20,21 @@ use crate::tables::{self, BlockHashes, Blocks, Certificates, ChainMeta, Consensu
 pub(crate) type Row<T> = (<T as Table>::Key, <T as Table>::Value);
 
 /// How a data dir is opened.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StorageConfig {
     /// fsync every block commit. Off by default (DESIGN §12: no fsync per block or transaction;
     /// the consensus WAL is the only per-vote fsync): a power loss may then lose the last blocks
     /// committed, which the node re-fetches and re-executes (see the crate docs).
     pub sync_commits: bool,
+    /// Bytes of state kept in memory for execution's reads (see [`crate::cache`]); 0 turns the
+    /// cache off.
+    pub state_cache_bytes: usize,
+}
+
+impl Default for StorageConfig {
+    fn default() -> StorageConfig {
+        StorageConfig { sync_commits: false, state_cache_bytes: DEFAULT_STATE_CACHE_BYTES }
+    }
 }
 
 /// A final block with its certificate and what executing it produced: everything
@@ -53,6 +63,8 @@ pub struct Storage {
     pub(crate) wal_seq: Mutex<u64>,
     /// fsync block commits ([`StorageConfig::sync_commits`]).
     sync_commits: bool,
+    /// Recently read or written state values, always equal to the committed state.
+    pub(crate) state_cache: StateCache,
 }
 
 impl std::fmt::Debug for Storage {
@@ -102,7 +114,8 @@ impl Storage {
             ColumnFamilyDescriptor::new(*name, cf)
         });
         let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(StorageError::db("open"))?;
-        let mut storage = Storage { db, genesis_hash, last: Mutex::new(None), wal_seq: Mutex::new(0), sync_commits: config.sync_commits };
+        let state_cache = StateCache::new(config.state_cache_bytes);
+        let mut storage = Storage { db, genesis_hash, last: Mutex::new(None), wal_seq: Mutex::new(0), sync_commits: config.sync_commits, state_cache };
         match storage.read::<Meta>(&())? {
             Some(meta) if meta.genesis_hash != genesis_hash => {
                 return Err(StorageError::GenesisMismatch { stored: meta.genesis_hash, given: genesis_hash });
@@ -137,6 +150,7 @@ impl Storage {
         let genesis = LastCommitted { height: 0, block_hash: Hash::ZERO, app_hash };
         self.put_row::<Meta>(&mut batch, &(), &ChainMeta { genesis_hash: self.genesis_hash, last: Some(genesis) });
         self.write(batch, true)?;
+        self.state_cache.apply(writes);
         *last = Some(genesis);
         Ok(())
     }
@@ -198,6 +212,7 @@ impl Storage {
             batch.delete_cf(self.cf::<Consensus>(), k);
         }
         self.write(batch, self.sync_commits)?;
+        self.state_cache.apply(&c.outcome.writes);
         *last = Some(now);
         tracing::debug!(height, %block_hash, txs = c.outcome.receipts.len(), writes = c.outcome.writes.len(), "block committed");
         Ok(())

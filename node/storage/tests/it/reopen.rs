@@ -26,7 +26,7 @@ fn reopen_resumes_where_it_stopped() {
         (storage.last_committed().unwrap(), all_entries(&storage), wal)
     };
     // Reopened with fsynced commits this time: the format does not depend on the option.
-    let storage = Storage::open_with(dir.path(), genesis_hash(), StorageConfig { sync_commits: true }).unwrap();
+    let storage = Storage::open_with(dir.path(), genesis_hash(), StorageConfig { sync_commits: true, ..StorageConfig::default() }).unwrap();
     assert_eq!(storage.last_committed(), Some(last));
     assert_eq!(last.height, 20);
     assert_eq!(all_entries(&storage), entries);
