@@ -185,10 +185,19 @@ impl<'s> Overlay<'s> {
     /// Entries of table `T` whose key starts with `prefix` (an encoded partial key), in key
     /// order, as they stand with every buffered write applied; decoding stops at `limit` entries.
     pub fn scan<T: Table>(&self, prefix: &[u8], limit: usize) -> Result<Rows<T::Value>, Error> {
+        self.scan_from::<T>(prefix, prefix, limit)
+    }
+
+    /// [`Overlay::scan`] from `start` on (inclusive; table keys without the table prefix). A
+    /// store seeks to `start` directly: entries deleted before it are never stepped over, which
+    /// matters for RocksDB, where deleted keys stay as tombstones until compaction.
+    pub fn scan_from<T: Table>(&self, prefix: &[u8], start: &[u8], limit: usize) -> Result<Rows<T::Value>, Error> {
         let mut full = vec![T::PREFIX];
         full.extend_from_slice(prefix);
+        let mut full_start = vec![T::PREFIX];
+        full_start.extend_from_slice(start.max(prefix));
         let mut out = Vec::new();
-        for entry in self.merged(&full) {
+        for entry in self.merged(&full, &full_start) {
             if out.len() >= limit {
                 break;
             }
@@ -199,12 +208,12 @@ impl<'s> Overlay<'s> {
     }
 
     /// Merges base, block and transaction entries under `prefix`, in key order.
-    fn merged<'a>(&'a self, prefix: &'a [u8]) -> impl Iterator<Item = Result<Entry, Error>> + 'a {
+    fn merged<'a>(&'a self, prefix: &'a [u8], start: &'a [u8]) -> impl Iterator<Item = Result<Entry, Error>> + 'a {
         let layers: Vec<btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>> = [&self.block, &self.tx]
             .into_iter()
-            .map(|m| m.range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded)))
+            .map(|m| m.range::<[u8], _>((Bound::Included(start), Bound::Unbounded)))
             .collect();
-        Merge { base: self.base.scan(prefix, prefix).peekable(), layers: layers.into_iter().map(Iterator::peekable).collect(), prefix }
+        Merge { base: self.base.scan(prefix, start).peekable(), layers: layers.into_iter().map(Iterator::peekable).collect(), prefix }
     }
 
     /// The block's write set so far (the transaction buffer must be empty).
@@ -324,5 +333,41 @@ mod tests {
         a.encode_key(&mut prefix);
         let got: Vec<u64> = o.scan::<Nonces>(&prefix, 100).unwrap().into_iter().map(|(_, v)| v).collect();
         assert_eq!(got, vec![5, 30], "scan merges layers in key order and hides deletions");
+    }
+
+    proptest::proptest! {
+        /// A scan from `start` is exactly the full scan without the keys before `start`, whatever
+        /// lies in the base store, the block layer and the transaction layer.
+        #[test]
+        fn a_scan_from_a_start_is_the_tail_of_the_full_scan(
+            base_nonces in proptest::collection::btree_set(0u64..64, 0..24),
+            block_ops in proptest::collection::vec((0u64..64, proptest::bool::ANY), 0..24),
+            tx_ops in proptest::collection::vec((0u64..64, proptest::bool::ANY), 0..24),
+            start in 0u64..70,
+        ) {
+            let a = AccountId(Hash::digest(b"a"));
+            let mut base = MemStore::new();
+            let mut o = Overlay::new(&base);
+            for n in &base_nonces {
+                o.put::<Nonces>(&(a, *n), n);
+            }
+            let writes = o.into_writes();
+            base.apply(&writes);
+            let mut o = Overlay::new(&base);
+            let apply = |o: &mut Overlay<'_>, ops: &[(u64, bool)]| for (n, put) in ops {
+                if *put { o.put::<Nonces>(&(a, *n), &(n + 100)) } else { o.delete::<Nonces>(&(a, *n)) }
+            };
+            apply(&mut o, &block_ops);
+            o.commit_tx();
+            apply(&mut o, &tx_ops);
+            let mut prefix = Vec::new();
+            a.encode_key(&mut prefix);
+            let mut from = prefix.clone();
+            start.encode_key(&mut from);
+            let full = o.scan::<Nonces>(&prefix, usize::MAX).unwrap();
+            let tail = o.scan_from::<Nonces>(&prefix, &from, usize::MAX).unwrap();
+            let expected: Vec<_> = full.into_iter().filter(|(k, _)| k[..] >= from[..]).collect();
+            proptest::prop_assert_eq!(tail, expected);
+        }
     }
 }

@@ -202,9 +202,12 @@ impl Storage {
         let now = LastCommitted { height, block_hash, app_hash: c.outcome.app_hash };
         self.put_row::<Meta>(&mut batch, &(), &ChainMeta { genesis_hash: self.genesis_hash, last: Some(now) });
         // Point deletes of the few WAL keys up to this height (rather than a range tombstone per
-        // block, which RocksDB reads would have to step over until compaction).
+        // block, which RocksDB reads would have to step over until compaction). The previous
+        // commit deleted every key below its own height in the same atomic batch, so the scan
+        // seeks there: from the front it stepped over the tombstones of every earlier height.
         let wal_end = (height + 1, 0u64).key_bytes();
-        for item in self.raw_iter::<Consensus>(&[], &[], None) {
+        let wal_start = (previous.height, 0u64).key_bytes();
+        for item in self.raw_iter::<Consensus>(&[], &wal_start, None) {
             let (k, _) = item.map_err(StorageError::db("iterate"))?;
             if *k >= *wal_end {
                 break;
