@@ -10,7 +10,7 @@ use loanchain_contracts::ids::LoanId;
 use loanchain_contracts::state::WriteSet;
 use loanchain_contracts::{Event, Receipt};
 use loanchain_types::{Block, CommitCertificate};
-use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, IteratorMode, Options, ReadOptions, Snapshot, WriteBatch, WriteOptions};
+use rocksdb::{BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, IteratorMode, Options, ReadOptions, Snapshot, WriteBatch, WriteOptions};
 
 use crate::cache::{DEFAULT_STATE_CACHE_BYTES, StateCache};
 use crate::error::StorageError;
@@ -108,9 +108,19 @@ impl Storage {
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         opts.set_compression_type(DBCompressionType::Lz4);
+        // Most reads during execution and admission ask for keys that do not exist yet (a new
+        // nonce, a new claim, a transaction not yet committed): whole-key Bloom filters in the
+        // memtable and in every table file answer those without a search, which otherwise grows
+        // with the number of files history leaves behind.
+        let mut table = BlockBasedOptions::default();
+        table.set_bloom_filter(10.0, false);
+        table.set_whole_key_filtering(true);
         let cfs = tables::ALL.iter().map(|name| {
             let mut cf = Options::default();
             cf.set_compression_type(DBCompressionType::Lz4);
+            cf.set_block_based_table_factory(&table);
+            cf.set_memtable_prefix_bloom_ratio(0.05);
+            cf.set_memtable_whole_key_filtering(true);
             ColumnFamilyDescriptor::new(*name, cf)
         });
         let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(StorageError::db("open"))?;
