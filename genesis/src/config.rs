@@ -18,6 +18,14 @@ use crate::validate::check_node_name;
 
 /// Largest config file [`NodeConfig::load`] reads.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+/// Transactions a node's mempool holds at most unless its config says otherwise.
+pub const DEFAULT_MEMPOOL_CAPACITY: usize = 50_000;
+/// The largest `mempool_capacity` a config may ask for.
+pub const MAX_MEMPOOL_CAPACITY: usize = 1_000_000;
+
+fn default_mempool_capacity() -> usize {
+    DEFAULT_MEMPOOL_CAPACITY
+}
 
 /// Whether the node votes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +63,11 @@ pub struct NodeConfig {
     pub api_listen: SocketAddr,
     /// Whom to dial at start: every other node, as `/ip4/…/tcp/…/p2p/<peer id>`.
     pub peers: Vec<String>,
+    /// Transactions the mempool holds at most (1 to 1,000,000; default 50,000). A full pool
+    /// refuses submissions with a retryable error; a node whose pool lacks a proposed block's
+    /// transactions fetches the block whole from a peer.
+    #[serde(default = "default_mempool_capacity")]
+    pub mempool_capacity: usize,
 }
 
 impl NodeConfig {
@@ -71,6 +84,9 @@ impl NodeConfig {
                 return Err(bad("consensus_key_file", p.display().to_string(), "an observer has no consensus key".into()));
             }
             _ => {}
+        }
+        if !(1..=MAX_MEMPOOL_CAPACITY).contains(&self.mempool_capacity) {
+            return Err(bad("mempool_capacity", self.mempool_capacity.to_string(), format!("must be 1 to {MAX_MEMPOOL_CAPACITY}")));
         }
         let listen: TcpMultiaddr = self.p2p_listen.parse().map_err(|reason| bad("p2p_listen", self.p2p_listen.clone(), reason))?;
         if listen.peer.is_some() {
@@ -126,6 +142,7 @@ mod tests {
             p2p_listen: "/ip4/127.0.0.1/tcp/26600".into(),
             api_listen: "127.0.0.1:26601".parse().unwrap(),
             peers: vec![format!("/ip4/127.0.0.1/tcp/26602/p2p/{}", peer_id_from_secret([1; 32]))],
+            mempool_capacity: DEFAULT_MEMPOOL_CAPACITY,
         }
     }
 
@@ -138,11 +155,17 @@ mod tests {
             NodeConfig { p2p_listen: "127.0.0.1:26600".into(), ..config() },
             NodeConfig { peers: vec!["/ip4/127.0.0.1/tcp/26602".into()], ..config() },
             NodeConfig { name: "a/b".into(), ..config() },
+            NodeConfig { mempool_capacity: 0, ..config() },
+            NodeConfig { mempool_capacity: MAX_MEMPOOL_CAPACITY + 1, ..config() },
         ];
         for bad in cases {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
         let json = serde_json::to_string(&config()).unwrap();
         assert_eq!(serde_json::from_str::<NodeConfig>(&json).unwrap(), config());
+        // A config written before `mempool_capacity` existed still loads, with the default.
+        let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+        old.as_object_mut().unwrap().remove("mempool_capacity");
+        assert_eq!(serde_json::from_value::<NodeConfig>(old).unwrap().mempool_capacity, DEFAULT_MEMPOOL_CAPACITY);
     }
 }

@@ -191,6 +191,7 @@ pub fn devnet(spec: &DevnetSpec, seed: &[u8; 32]) -> Result<DevnetFiles, Genesis
                 p2p_listen: p2p(i).to_string(),
                 api_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, ports(i).1)),
                 peers,
+                mempool_capacity: crate::config::DEFAULT_MEMPOOL_CAPACITY,
             };
             DevnetNode { config, node_key: node_keys[i].clone(), consensus_key: validator.then(|| consensus_keys[i].clone()) }
         })

@@ -22,7 +22,7 @@ pub mod net;
 pub mod seal;
 mod validate;
 
-pub use config::{NodeConfig, NodeRole};
+pub use config::{DEFAULT_MEMPOOL_CAPACITY, MAX_MEMPOOL_CAPACITY, NodeConfig, NodeRole};
 pub use devnet::{DevnetFiles, DevnetSpec, devnet};
 pub use error::GenesisError;
 pub use genesis::{ConsensusParams, GENESIS_VERSION, Genesis, MAX_GENESIS_BYTES, ObserverEntry, ValidatorEntry};

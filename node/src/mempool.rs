@@ -135,6 +135,13 @@ impl Mempool {
         self.lock().by_hash.get(hash).map(|(_, p)| p.clone())
     }
 
+    /// The pooled transactions with these hashes, in order, if the pool holds every one (one lock,
+    /// for rebuilding a block from a compact proposal).
+    pub fn get_all(&self, hashes: &[Hash]) -> Option<Vec<PooledTx>> {
+        let inner = self.lock();
+        hashes.iter().map(|h| inner.by_hash.get(h).map(|(_, p)| p.clone())).collect()
+    }
+
     /// Admits a verified transaction after the checks that need no execution: size, static
     /// payload rules, the replay window at `next_height` against `state`, and the pool's own
     /// duplicates and bound. Changes nothing when it refuses.
@@ -298,6 +305,22 @@ mod tests {
         // Expired transactions leave at the height they can no longer enter.
         pool.remove(&[], 11);
         assert!(pool.is_empty());
+    }
+
+    #[test]
+    fn get_all_answers_only_when_every_transaction_is_pooled() {
+        let key = Keypair::from_secret([9; 32]);
+        let pool = Mempool::new(10, 10_000);
+        let (store, params) = (MemStore::new(), Params::production("c"));
+        let (a, ab) = tx(&key, 1, 10);
+        let (b, bb) = tx(&key, 2, 10);
+        let (c, _) = tx(&key, 3, 10);
+        let ha = pool.insert(a, ab, &store, &params, 1).unwrap();
+        let hb = pool.insert(b, bb, &store, &params, 1).unwrap();
+        let got = pool.get_all(&[hb, ha]).unwrap();
+        assert_eq!(got.iter().map(|p| p.tx.hash()).collect::<Vec<_>>(), vec![hb, ha]);
+        assert!(pool.get_all(&[ha, c.hash()]).is_none());
+        assert_eq!(pool.get_all(&[]).map(|v| v.len()), Some(0));
     }
 
     #[test]

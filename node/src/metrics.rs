@@ -39,6 +39,11 @@ pub struct Metrics {
     pub verified_in_blocks: Counter,
     /// Batches handed to ed25519 batch verification (admission and blocks).
     pub verify_batches: Counter,
+    /// Proposed blocks rebuilt from the mempool from a compact proposal.
+    pub blocks_rebuilt: Counter,
+    /// Blocks fetched whole from a peer by hash (a compact proposal whose transactions did not
+    /// all arrive in time, or a decided block this node never received).
+    pub blocks_fetched: Counter,
 }
 
 impl Default for Metrics {
@@ -64,6 +69,8 @@ impl Metrics {
         let verified_at_admission = Counter::default();
         let verified_in_blocks = Counter::default();
         let verify_batches = Counter::default();
+        let blocks_rebuilt = Counter::default();
+        let blocks_fetched = Counter::default();
         registry.register("height", "Height of the last executed block", height.clone());
         registry.register("round", "Consensus round at the height being decided", round.clone());
         registry.register(
@@ -92,6 +99,12 @@ impl Metrics {
             verified_in_blocks.clone(),
         );
         registry.register("verify_batches", "Batches of signatures verified together", verify_batches.clone());
+        registry.register(
+            "blocks_rebuilt",
+            "Proposed blocks rebuilt from the mempool from a compact proposal",
+            blocks_rebuilt.clone(),
+        );
+        registry.register("blocks_fetched", "Blocks fetched whole from a peer by hash", blocks_fetched.clone());
         Metrics {
             registry,
             height,
@@ -106,6 +119,8 @@ impl Metrics {
             verified_at_admission,
             verified_in_blocks,
             verify_batches,
+            blocks_rebuilt,
+            blocks_fetched,
         }
     }
 

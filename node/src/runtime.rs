@@ -23,8 +23,6 @@ use crate::mempool::Mempool;
 use crate::metrics::Metrics;
 use crate::wire;
 
-/// Transactions the mempool holds at most.
-pub const MEMPOOL_CAPACITY: usize = 50_000;
 /// Largest single transaction, in bytes.
 pub const MAX_TX_BYTES: usize = 64 << 10;
 /// How long the gossip batcher gathers admitted transactions before publishing them.
@@ -119,7 +117,7 @@ pub async fn start(config_path: &Path, role: NodeRole) -> anyhow::Result<Running
         genesis: genesis.clone(),
         genesis_hash,
         storage,
-        mempool: Arc::new(Mempool::new(MEMPOOL_CAPACITY, MAX_TX_BYTES)),
+        mempool: Arc::new(Mempool::new(config.mempool_capacity, MAX_TX_BYTES)),
         status: status_rx,
         events: broadcast::channel(4096).0,
         metrics: Arc::new(Metrics::new()),

@@ -2,7 +2,7 @@
 //! sync request-response protocol. Transactions gossip as a bcs list of signed transaction bytes.
 
 use loanchain_contracts::codec;
-use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash, Height, SignedProposal};
+use loanchain_types::{Block, BlockHeader, CommitCertificate, ConsensusMessage, Hash, Height, SignedProposal};
 use serde::{Deserialize, Serialize};
 
 /// Most blocks one sync response carries (it is also bounded by bytes).
@@ -13,12 +13,18 @@ pub const MAX_SYNC_RESPONSE_BYTES: usize = 8 << 20;
 /// Gossip on [`loanchain_network::Topic::Consensus`] and [`loanchain_network::Topic::Blocks`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Gossip {
-    /// A proposal with the block it names.
+    /// A proposal with its block in compact form: the transactions by hash. Every transaction
+    /// already went to every node by transaction gossip, so a receiver rebuilds the block from its
+    /// mempool and fetches the whole block by hash only when some are missing (DESIGN §9).
     Proposal {
         /// The signed proposal.
         proposal: SignedProposal,
-        /// The block (its hash is `proposal.block_hash`).
-        block: Block,
+        /// The block's header (its hash is `proposal.block_hash`).
+        header: BlockHeader,
+        /// The block's transactions, by hash, in order.
+        tx_hashes: Vec<Hash>,
+        /// The block's certificate of the previous block.
+        last_commit: Option<CommitCertificate>,
     },
     /// A vote.
     Consensus(ConsensusMessage),

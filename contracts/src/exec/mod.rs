@@ -12,6 +12,8 @@ mod membership;
 mod payments;
 mod recovery;
 
+use std::borrow::Borrow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::amount::Money;
@@ -99,13 +101,14 @@ pub fn init_genesis(params: &Params, accounts: &[GenesisAccount]) -> Result<(Wri
     Ok((writes, hash))
 }
 
-/// Executes one block over `store` (the state after the previous block).
-pub fn execute_block(
+/// Executes one block over `store` (the state after the previous block). The transactions may be
+/// owned or shared (`Arc<VerifiedTx>`, as a node's mempool holds them).
+pub fn execute_block<T: Borrow<VerifiedTx>>(
     store: &dyn Store,
     params: &Params,
     block: BlockContext,
     previous_app_hash: &Hash,
-    txs: &[VerifiedTx],
+    txs: &[T],
 ) -> Result<BlockOutcome, Error> {
     let o = Overlay::new(store);
     // Seal authorities are fixed by genesis: read them once per block.
@@ -114,6 +117,7 @@ pub fn execute_block(
     ex.begin_block()?;
     let mut receipts = Vec::with_capacity(txs.len());
     for (index, tx) in txs.iter().enumerate() {
+        let tx: &VerifiedTx = tx.borrow();
         let status = match ex.apply_tx(tx) {
             Ok(()) => ReceiptStatus::Success,
             Err(e) if e.class() == ErrorClass::Fatal => return Err(e),

@@ -1,20 +1,26 @@
-//! Proposing a block from the mempool, and validating a proposed block (Tendermint's `valid(v)`).
+//! Proposing a block from the mempool, rebuilding a proposed block from a compact proposal, and
+//! validating a proposed block (Tendermint's `valid(v)`).
 
 use std::sync::Arc;
 
 use loanchain_consensus::Input;
 use loanchain_contracts::tx::verify_transactions;
 use loanchain_contracts::{SignedTransaction, VerifiedTx};
-use loanchain_types::{Block, BlockHeader, Hash, Height, Round, transactions_root};
+use loanchain_types::{Block, BlockHeader, CommitCertificate, Hash, Height, Round, transactions_root_of_hashes};
 use tracing::{debug, warn};
 
 use super::{Chain, Pending, now_ms};
 
-/// Transaction bytes a proposal carries at most, below the genesis block limit: a proposal
-/// gossips with its block, and measured on the devnet, gossip messages of about 2 MiB queued
-/// behind transaction gossip did not arrive while 250 KiB ones did. A receiver that misses a
-/// block fetches it by hash (`sync.rs`).
-pub(super) const MAX_PROPOSAL_TX_BYTES: usize = 512 << 10;
+/// Compact proposals held at once while their transactions are awaited: one per round is normal;
+/// more means equivocation or a flood, and the rest are fetched whole by hash.
+const MAX_PARTIAL: usize = 8;
+
+/// A proposed block known by header and transaction hashes, not yet rebuilt from the mempool.
+pub(super) struct Compact {
+    pub(super) header: BlockHeader,
+    pub(super) tx_hashes: Vec<Hash>,
+    pub(super) last_commit: Option<CommitCertificate>,
+}
 
 impl Chain {
     /// Tendermint `getValue()`: a block of the oldest mempool transactions on top of the last
@@ -25,10 +31,10 @@ impl Chain {
         }
         let Some(me) = self.core.me() else { return None };
         let c = &self.ctx.genesis.consensus;
-        let max_bytes = (c.max_block_bytes as usize).min(MAX_PROPOSAL_TX_BYTES);
-        let pooled = self.ctx.mempool.batch(c.max_block_txs as usize, max_bytes, height);
+        let pooled = self.ctx.mempool.batch(c.max_block_txs as usize, c.max_block_bytes as usize, height);
         let transactions: Vec<Vec<u8>> = pooled.iter().map(|p| (*p.bytes).clone()).collect();
-        let txs: Vec<VerifiedTx> = pooled.iter().map(|p| (*p.tx).clone()).collect();
+        let txs: Vec<Arc<VerifiedTx>> = pooled.iter().map(|p| p.tx.clone()).collect();
+        let hashes: Vec<Hash> = txs.iter().map(|t| t.hash()).collect();
         let last_commit = match self.last.height {
             0 => None,
             h => match self.ctx.storage.certificate(h) {
@@ -45,27 +51,87 @@ impl Chain {
             time_ms: now_ms().max(self.last_time_ms + 1),
             proposer: me,
             previous_block_hash: self.last.block_hash,
-            transactions_root: transactions_root(&transactions),
+            transactions_root: transactions_root_of_hashes(&hashes),
             app_hash: self.last.app_hash,
             validator_set_hash: self.validators.hash(),
         };
         let block = Block { header, transactions, last_commit };
         let hash = block.hash();
         debug!(height, round, txs = txs.len(), %hash, "proposing");
-        self.pending.insert(hash, Pending { block: Arc::new(block), txs: Some(Arc::new(txs)) });
+        self.pending.insert(hash, Pending { block: Arc::new(block), txs: Some(Arc::new(txs)), pooled: None });
         Some(Input::ProposalPayload { height, round, block_hash: hash })
+    }
+
+    /// Holds a compact proposal's block: rebuilt at once if the mempool has every transaction,
+    /// else kept to retry as transaction gossip arrives (and fetched whole after a while, like any
+    /// block that does not arrive). Returns whether a block was added.
+    pub(super) fn add_compact(&mut self, hash: Hash, compact: Compact) -> bool {
+        if compact.header.height <= self.last.height || self.pending.contains_key(&hash) || self.partial.contains_key(&hash) {
+            return false;
+        }
+        if compact.tx_hashes.len() > self.ctx.genesis.consensus.max_block_txs as usize {
+            warn!(%hash, txs = compact.tx_hashes.len(), "compact proposal over the block limit dropped");
+            return false;
+        }
+        if self.rebuild(hash, &compact) {
+            return true;
+        }
+        if self.partial.len() < MAX_PARTIAL {
+            self.partial.insert(hash, compact);
+        }
+        false
+    }
+
+    /// Rebuilds the held compact proposals whose transactions have all arrived. Returns whether
+    /// any block was added.
+    pub(super) fn rebuild_partial(&mut self) -> bool {
+        if self.partial.is_empty() {
+            return false;
+        }
+        let last = self.last.height;
+        self.partial.retain(|hash, c| c.header.height > last && !self.pending.contains_key(hash));
+        let ready: Vec<Hash> = self.partial.keys().copied().collect();
+        let mut added = false;
+        for hash in ready {
+            if let Some(compact) = self.partial.remove(&hash) {
+                if self.rebuild(hash, &compact) {
+                    added = true;
+                } else {
+                    self.partial.insert(hash, compact);
+                }
+            }
+        }
+        added
+    }
+
+    /// The block of `compact` from the mempool's transactions, held with their verified forms
+    /// (the block rules are checked by `validate`, as for any block). False if one is missing.
+    fn rebuild(&mut self, hash: Hash, compact: &Compact) -> bool {
+        let Some(pooled) = self.ctx.mempool.get_all(&compact.tx_hashes) else { return false };
+        let block = Block {
+            header: compact.header.clone(),
+            transactions: pooled.iter().map(|p| (*p.bytes).clone()).collect(),
+            last_commit: compact.last_commit.clone(),
+        };
+        debug!(height = block.header.height, %hash, txs = pooled.len(), "block rebuilt from the mempool");
+        self.ctx.metrics.blocks_rebuilt.inc();
+        let verified = pooled.into_iter().map(|p| p.tx).collect();
+        self.pending.insert(hash, Pending { block: Arc::new(block), txs: None, pooled: Some(verified) });
+        true
     }
 
     /// Tendermint `valid(v)`: `None` while the block has not arrived.
     pub(super) fn validate(&mut self, height: Height, round: Round, hash: Hash) -> Option<bool> {
         let pending = self.pending.get(&hash)?;
         let block = pending.block.clone();
-        let verdict = self.check_block(&block, height, round).and_then(|()| self.verify_block_txs(&block));
+        let pooled = pending.pooled.clone();
+        let verdict = self.check_block(&block, height, round).and_then(|()| self.verify_block_txs(&block, pooled.as_deref()));
         match verdict {
             Ok(txs) => {
                 debug!(height, round, %hash, txs = txs.len(), "block valid");
                 if let Some(p) = self.pending.get_mut(&hash) {
                     p.txs = Some(Arc::new(txs));
+                    p.pooled = None;
                 }
                 Some(true)
             }
@@ -127,25 +193,37 @@ impl Chain {
         Ok(())
     }
 
-    /// Every transaction decodes and every signature verifies. Those already in the mempool were
-    /// verified at admission and are not verified again; the rest go through one batch.
-    pub(super) fn verify_block_txs(&self, block: &Block) -> Result<Vec<VerifiedTx>, String> {
-        let mut out: Vec<Option<VerifiedTx>> = Vec::with_capacity(block.transactions.len());
-        let mut todo = Vec::new();
-        let mut slots = Vec::new();
+    /// Every transaction decodes and every signature verifies, and none is repeated or already
+    /// committed. `pooled` are the block's transactions as this node's mempool verified them (a
+    /// block rebuilt from a compact proposal): they are not decoded or verified again. Otherwise
+    /// those the mempool holds are taken from it and the rest go through one batch.
+    pub(super) fn verify_block_txs(&self, block: &Block, pooled: Option<&[Arc<VerifiedTx>]>) -> Result<Vec<Arc<VerifiedTx>>, String> {
         let mut seen = std::collections::HashSet::with_capacity(block.transactions.len());
-        for bytes in &block.transactions {
-            let tx = SignedTransaction::from_bytes(bytes).map_err(|e| format!("transaction {}: {e}", out.len()))?;
-            let hash = tx.hash();
-            // A transaction enters the chain once: its hash indexes its receipt.
+        // A transaction enters the chain once: its hash indexes its receipt.
+        let once = |hash: Hash, seen: &mut std::collections::HashSet<Hash>| -> Result<(), String> {
             if !seen.insert(hash) {
                 return Err(format!("transaction {hash} appears twice"));
             }
             if matches!(self.ctx.storage.tx_location(&hash), Ok(Some(_))) {
                 return Err(format!("transaction {hash} is already committed"));
             }
+            Ok(())
+        };
+        if let Some(pooled) = pooled.filter(|p| p.len() == block.transactions.len()) {
+            for tx in pooled {
+                once(tx.hash(), &mut seen)?;
+            }
+            return Ok(pooled.to_vec());
+        }
+        let mut out: Vec<Option<Arc<VerifiedTx>>> = Vec::with_capacity(block.transactions.len());
+        let mut todo = Vec::new();
+        let mut slots = Vec::new();
+        for bytes in &block.transactions {
+            let tx = SignedTransaction::from_bytes(bytes).map_err(|e| format!("transaction {}: {e}", out.len()))?;
+            let hash = tx.hash();
+            once(hash, &mut seen)?;
             match self.ctx.mempool.get(&hash) {
-                Some(p) => out.push(Some((*p.tx).clone())),
+                Some(p) => out.push(Some(p.tx)),
                 None => {
                     slots.push(out.len());
                     out.push(None);
@@ -158,7 +236,7 @@ impl Chain {
             self.ctx.metrics.verify_batches.inc();
         }
         for (slot, verdict) in slots.into_iter().zip(verify_transactions(&self.chain_id, todo)) {
-            out[slot] = Some(verdict.map_err(|e| format!("transaction {slot}: {e}"))?);
+            out[slot] = Some(Arc::new(verdict.map_err(|e| format!("transaction {slot}: {e}"))?));
         }
         Ok(out.into_iter().flatten().collect())
     }

@@ -37,7 +37,7 @@ impl Chain {
         }
         let txs = match &pending.txs {
             Some(txs) => txs.clone(),
-            None => Arc::new(self.verify_block_txs(&block).map_err(|e| {
+            None => Arc::new(self.verify_block_txs(&block, pending.pooled.as_deref()).map_err(|e| {
                 anyhow::anyhow!("block {height} was certified by a quorum but does not verify here: {e}")
             })?),
         };
@@ -56,6 +56,7 @@ impl Chain {
         self.last_time_ms = block.header.time_ms;
         self.best_known = self.best_known.max(height);
         self.pending.retain(|_, p| p.block.header.height > height);
+        self.partial.retain(|_, c| c.header.height > height);
         self.unvalidated.retain(|(h, _, _)| *h > height);
         self.awaited.clear();
         self.asked.clear();

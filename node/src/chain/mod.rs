@@ -52,7 +52,11 @@ pub fn validator_set(genesis: &Genesis) -> anyhow::Result<ValidatorSet> {
 /// A block seen for a height not yet committed, with its transactions once verified.
 struct Pending {
     block: Arc<Block>,
-    txs: Option<Arc<Vec<VerifiedTx>>>,
+    /// The block's transactions once `validate` checked them (or this node proposed the block).
+    txs: Option<Arc<Vec<Arc<VerifiedTx>>>>,
+    /// For a block rebuilt from a compact proposal, its transactions as the mempool verified them
+    /// (the block's own rules not yet checked).
+    pooled: Option<Vec<Arc<VerifiedTx>>>,
 }
 
 /// What the core asked of the host during one `drive`, handled after it returns.
@@ -109,6 +113,8 @@ pub struct Chain {
     last_time_ms: u64,
     /// Blocks seen for heights above `last`, by hash.
     pending: HashMap<Hash, Pending>,
+    /// Compact proposals waiting for some of their transactions to reach the mempool.
+    partial: HashMap<Hash, blocks::Compact>,
     /// Validations asked for blocks not yet received.
     unvalidated: Vec<(Height, Round, Hash)>,
     /// Since when each missing block has been awaited, and when it was last asked for.
@@ -180,6 +186,7 @@ impl Chain {
             last,
             last_time_ms,
             pending: HashMap::new(),
+            partial: HashMap::new(),
             unvalidated: Vec::new(),
             awaited: HashMap::new(),
             asked: HashMap::new(),
@@ -232,6 +239,10 @@ impl Chain {
 
     /// Timers: the core's timeouts, the next height, a deferred proposal, announcements.
     async fn on_time(&mut self) -> anyhow::Result<()> {
+        if self.rebuild_partial() {
+            self.retry_validations().await?;
+            self.deliver_decided()?;
+        }
         let now = now_ms();
         if self.wake.first().is_some_and(|&t| t <= now) {
             self.wake.retain(|&t| t > now);
@@ -285,6 +296,7 @@ impl Chain {
                 None => self.unvalidated.push((height, round, hash)),
             },
             Effect::Commit(height, hash, certificate) => {
+                self.rebuild_partial();
                 if self.pending.contains_key(&hash) {
                     self.commit(height, hash, certificate)?;
                 } else {
@@ -311,7 +323,14 @@ impl Chain {
     async fn send(&mut self, message: ConsensusMessage) {
         let gossip = match &message {
             ConsensusMessage::Proposal(p) => match self.pending.get(&p.proposal.block_hash) {
-                Some(pending) => Gossip::Proposal { proposal: p.clone(), block: (*pending.block).clone() },
+                Some(pending) => {
+                    let tx_hashes = match &pending.txs {
+                        Some(txs) => txs.iter().map(|t| t.hash()).collect(),
+                        None => pending.block.transactions.iter().map(|b| Hash::digest(b)).collect(),
+                    };
+                    let block = &pending.block;
+                    Gossip::Proposal { proposal: p.clone(), header: block.header.clone(), tx_hashes, last_commit: block.last_commit.clone() }
+                }
                 None => {
                     warn!(height = p.proposal.height, "proposal of a block this node no longer holds; not sent");
                     return;
@@ -366,10 +385,10 @@ impl Chain {
 
     async fn on_gossip(&mut self, gossip: Gossip, from: Option<loanchain_network::PeerId>) -> anyhow::Result<()> {
         match gossip {
-            Gossip::Proposal { proposal, block } => {
-                debug!(height = block.header.height, round = proposal.proposal.round, txs = block.transactions.len(), "proposal received");
-                if block.hash() == proposal.proposal.block_hash && block.header.height > self.last.height {
-                    self.add_block(block);
+            Gossip::Proposal { proposal, header, tx_hashes, last_commit } => {
+                debug!(height = header.height, round = proposal.proposal.round, txs = tx_hashes.len(), "proposal received");
+                let hash = header.hash();
+                if hash == proposal.proposal.block_hash && self.add_compact(hash, blocks::Compact { header, tx_hashes, last_commit }) {
                     self.retry_validations().await?;
                 }
                 self.feed(Input::Proposal(proposal)).await
@@ -401,7 +420,20 @@ impl Chain {
 
     fn add_block(&mut self, block: Block) {
         let hash = block.hash();
-        self.pending.entry(hash).or_insert_with(|| Pending { block: Arc::new(block), txs: None });
+        self.partial.remove(&hash);
+        self.pending.entry(hash).or_insert_with(|| Pending { block: Arc::new(block), txs: None, pooled: None });
+    }
+
+    /// Commits the decided block that was waiting for its block, if it is now held.
+    fn deliver_decided(&mut self) -> anyhow::Result<()> {
+        if let Some((height, hash, certificate)) = self.undelivered.take() {
+            if self.pending.contains_key(&hash) {
+                self.commit(height, hash, certificate)?;
+            } else {
+                self.undelivered = Some((height, hash, certificate));
+            }
+        }
+        Ok(())
     }
 
     /// Answers the validations that waited for a block now received.

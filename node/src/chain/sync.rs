@@ -124,14 +124,9 @@ impl Chain {
         match result {
             FetchResult::Failed => self.fetching = false,
             FetchResult::Block(block) => {
+                self.ctx.metrics.blocks_fetched.inc();
                 self.add_block(block);
-                if let Some((height, hash, certificate)) = self.undelivered.take() {
-                    if self.pending.contains_key(&hash) {
-                        self.commit(height, hash, certificate)?;
-                    } else {
-                        self.undelivered = Some((height, hash, certificate));
-                    }
-                }
+                self.deliver_decided()?;
                 self.retry_validations().await?;
             }
             FetchResult::Blocks(blocks) => {

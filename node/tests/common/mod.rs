@@ -59,6 +59,14 @@ impl Cluster {
         format!("http://{}", self.files.nodes[i].config.api_listen)
     }
 
+    /// Sets node `i`'s mempool capacity in its config.json (before it starts).
+    pub fn set_mempool_capacity(&mut self, i: usize, capacity: usize) {
+        let path = self.node_dir(i).join("config.json");
+        let mut config: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        config["mempool_capacity"] = capacity.into();
+        std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    }
+
     /// Starts node `i` (appending to its log).
     pub fn start(&mut self, i: usize) {
         let dir = self.node_dir(i);

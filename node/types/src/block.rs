@@ -74,13 +74,17 @@ impl Block {
 /// promoted unchanged; the empty list has root `SHA-256("")`. Leaves hash the transaction hash, so
 /// a proof of inclusion can start from the transaction hash of DESIGN §5.
 pub fn transactions_root(transactions: &[Vec<u8>]) -> Hash {
-    if transactions.is_empty() {
+    let hashes: Vec<Hash> = transactions.iter().map(|tx| Hash::digest(tx)).collect();
+    transactions_root_of_hashes(&hashes)
+}
+
+/// [`transactions_root`] from the transaction hashes (SHA-256 of each transaction's bytes), for a
+/// node that already holds them.
+pub fn transactions_root_of_hashes(hashes: &[Hash]) -> Hash {
+    if hashes.is_empty() {
         return Hash::digest(b"");
     }
-    let mut level: Vec<Hash> = transactions
-        .iter()
-        .map(|tx| Hash::digest_parts(&[&[0u8], Hash::digest(tx).as_bytes()]))
-        .collect();
+    let mut level: Vec<Hash> = hashes.iter().map(|h| Hash::digest_parts(&[&[0u8], h.as_bytes()])).collect();
     while level.len() > 1 {
         level = level
             .chunks(2)
@@ -109,5 +113,14 @@ mod tests {
         let two = transactions_root(&a[..2]);
         let leaf = |t: &[u8]| Hash::digest_parts(&[&[0u8], Hash::digest(t).as_bytes()]);
         assert_eq!(two, Hash::digest_parts(&[&[1u8], leaf(b"a").as_bytes(), leaf(b"b").as_bytes()]));
+    }
+
+    #[test]
+    fn the_root_of_the_hashes_is_the_root_of_the_transactions() {
+        for n in 0..9 {
+            let txs: Vec<Vec<u8>> = (0..n).map(|i| vec![i as u8; i + 1]).collect();
+            let hashes: Vec<Hash> = txs.iter().map(|t| Hash::digest(t)).collect();
+            assert_eq!(transactions_root_of_hashes(&hashes), transactions_root(&txs), "{n} transactions");
+        }
     }
 }

@@ -23,7 +23,7 @@ pub mod evidence;
 pub mod message;
 pub mod validator;
 
-pub use block::{Block, BlockHeader, transactions_root};
+pub use block::{Block, BlockHeader, transactions_root, transactions_root_of_hashes};
 pub use certificate::{CommitCertificate, CommitSignature};
 pub use error::Error;
 pub use evidence::Evidence;
