@@ -34,7 +34,8 @@ fn loan_lifecycle_on_the_devnet() {
 #[test]
 fn short_load_on_the_devnet() {
     let Some((url, dir)) = devnet() else { return };
-    let r = ok_json(&url, &["load", "--devnet", s(&dir), "--accounts", "20", "--mode", "closed", "--concurrency", "4", "--duration", "5", "--batch", "50", "--mix", "4:1"]);
+    // --spread: the batches go to every validator in turn, and gossip brings them to the proposers.
+    let r = ok_json(&url, &["load", "--devnet", s(&dir), "--accounts", "20", "--mode", "closed", "--concurrency", "4", "--duration", "5", "--batch", "50", "--mix", "4:1", "--spread"]);
     eprintln!("{r}");
     assert!(r["committed"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["failed"], 0, "{r}");

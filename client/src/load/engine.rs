@@ -32,7 +32,8 @@ const MAX_IN_FLIGHT: usize = 512;
 pub struct Generator {
     world: World,
     tracker: Arc<Tracker>,
-    node: NodeClient,
+    /// Where batches go, in turn.
+    nodes: Vec<NodeClient>,
     chain_id: String,
     valid_for: u64,
     mix: Mix,
@@ -41,6 +42,7 @@ pub struct Generator {
     repay: Amount,
     seq: AtomicU64,
     fund_seq: AtomicU64,
+    batch_seq: AtomicU64,
     /// Every funding slot was used.
     pub exhausted: AtomicBool,
     /// Fundings made.
@@ -58,12 +60,14 @@ pub struct Generator {
 }
 
 impl Generator {
-    /// A generator over the world the setup made.
-    pub fn new(world: World, tracker: Arc<Tracker>, node: NodeClient, chain_id: String, valid_for: u64, mix: Mix, slots_per_loan: u32, slot: Amount) -> Generator {
+    /// A generator over the world the setup made, sending its batches to `nodes` in turn (at
+    /// least one).
+    pub fn new(world: World, tracker: Arc<Tracker>, nodes: Vec<NodeClient>, chain_id: String, valid_for: u64, mix: Mix, slots_per_loan: u32, slot: Amount) -> Generator {
+        assert!(!nodes.is_empty(), "the generator needs a node to send to");
         Generator {
             world,
             tracker,
-            node,
+            nodes,
             chain_id,
             valid_for,
             mix,
@@ -72,6 +76,7 @@ impl Generator {
             repay: Amount::yuan(1),
             seq: AtomicU64::new(0),
             fund_seq: AtomicU64::new(0),
+            batch_seq: AtomicU64::new(0),
             exhausted: AtomicBool::new(false),
             funds: AtomicU64::new(0),
             repays: AtomicU64::new(0),
@@ -140,7 +145,8 @@ impl Generator {
         }
         self.tracker.register(&tracks, Instant::now(), waiter, true);
         self.submitted.fetch_add(tracks.len() as u64, Ordering::Relaxed);
-        match self.node.submit_batch_hex(hex).await {
+        let node = &self.nodes[(self.batch_seq.fetch_add(1, Ordering::Relaxed) % self.nodes.len() as u64) as usize];
+        match node.submit_batch_hex(hex).await {
             Ok(resp) => {
                 for (t, r) in tracks.iter().zip(&resp.results) {
                     if let loanchain_types::api::BatchItemResult::Rejected { error } = r {

@@ -107,6 +107,11 @@ pub struct LoadArgs {
     /// Read at most this many receipts after the run to count failures (default: all).
     #[arg(long)]
     pub receipts: Option<usize>,
+    /// Send the load's batches to every validator of the devnet in turn (their API addresses
+    /// from DIR/<validator>/config.json), as each institution's clients would use its own node;
+    /// setup and the following of blocks still use --node.
+    #[arg(long)]
+    pub spread: bool,
 }
 
 /// How big the setup is for these arguments.
@@ -195,8 +200,9 @@ pub async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
             return Err(e);
         }
     };
+    let targets = if args.spread { validator_clients(&args.devnet, &devnet, ctx.timeout)? } else { vec![ctx.node.clone()] };
     // Setup transactions were not measured; start the figures from here.
-    let g = Arc::new(Generator::new(world, tracker.clone(), ctx.node.clone(), status.chain_id.clone(), valid_for, args.mix, SLOTS_PER_LOAN, Amount::yuan(SLOT_YUAN)));
+    let g = Arc::new(Generator::new(world, tracker.clone(), targets.clone(), status.chain_id.clone(), valid_for, args.mix, SLOTS_PER_LOAN, Amount::yuan(SLOT_YUAN)));
     let duration = Duration::from_secs(args.duration);
     let progress = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -218,7 +224,15 @@ pub async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
             }
         })
     });
-    eprintln!("load: {:?} loop for {} s, batches of at most {}, mix {}:{}", args.mode, args.duration, args.batch, args.mix.fund, args.mix.repay);
+    eprintln!(
+        "load: {:?} loop for {} s, batches of at most {}, mix {}:{}, sent to {}",
+        args.mode,
+        args.duration,
+        args.batch,
+        args.mix.fund,
+        args.mix.repay,
+        targets.iter().map(|n| n.base().to_string()).collect::<Vec<_>>().join(", ")
+    );
     let start = Instant::now();
     match args.mode {
         Mode::Open => engine::open_loop(g.clone(), args.rate.unwrap_or(1), args.batch as usize, duration).await,
@@ -279,6 +293,20 @@ pub async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
     };
     print_report(ctx, &report)?;
     Ok(0)
+}
+
+/// A client of each validator's API, from the devnet directory's node configs.
+fn validator_clients(dir: &std::path::Path, devnet: &Devnet, timeout: Duration) -> Result<Vec<crate::node::NodeClient>> {
+    devnet
+        .genesis
+        .validators
+        .iter()
+        .map(|v| {
+            let path = dir.join(&v.name).join("config.json");
+            let config = loanchain_genesis::NodeConfig::load(&path).with_context(|| format!("--spread reads {}", path.display()))?;
+            crate::node::NodeClient::new(&format!("http://{}", config.api_listen), timeout)
+        })
+        .collect()
 }
 
 fn print_report(ctx: &Ctx, r: &Report) -> Result<()> {
