@@ -85,20 +85,15 @@ impl Chain {
     /// Rebuilds the held compact proposals whose transactions have all arrived. Returns whether
     /// any block was added.
     pub(super) fn rebuild_partial(&mut self) -> bool {
-        if self.partial.is_empty() {
-            return false;
-        }
-        let last = self.last.height;
-        self.partial.retain(|hash, c| c.header.height > last && !self.pending.contains_key(hash));
-        let ready: Vec<Hash> = self.partial.keys().copied().collect();
         let mut added = false;
-        for hash in ready {
-            if let Some(compact) = self.partial.remove(&hash) {
-                if self.rebuild(hash, &compact) {
-                    added = true;
-                } else {
-                    self.partial.insert(hash, compact);
-                }
+        for (hash, compact) in std::mem::take(&mut self.partial) {
+            if compact.header.height <= self.last.height || self.pending.contains_key(&hash) {
+                continue;
+            }
+            if self.rebuild(hash, &compact) {
+                added = true;
+            } else {
+                self.partial.insert(hash, compact);
             }
         }
         added

@@ -7,7 +7,7 @@ use loanchain_contracts::state::tables::Accounts;
 use loanchain_storage::tables::{self, DbKey};
 use loanchain_storage::{Storage, StorageError};
 
-use crate::TempDir;
+use crate::temp_dir;
 use crate::workload::{block, commit_next, genesis, genesis_hash, loan_id, transactions};
 
 /// Writes `value` at `key` of column family `cf`, behind the storage's back.
@@ -28,7 +28,7 @@ fn assert_corrupt<T: std::fmt::Debug>(r: Result<T, StorageError>, table: &str) {
 
 #[test]
 fn garbage_gives_typed_errors() {
-    let dir = TempDir::new("corrupt");
+    let dir = temp_dir("corrupt");
     let (block3, app_hash) = {
         let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
         let (writes, app_hash) = genesis();

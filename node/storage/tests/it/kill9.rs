@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use loanchain_consensus::WalEntry;
 use loanchain_storage::Storage;
 
-use crate::TempDir;
+use crate::temp_dir;
 use crate::workload::{all_entries, commit_next, genesis, genesis_hash, replay, wal_batch};
 
 const CHILD_ENV: &str = "LOANCHAIN_STORAGE_KILL9_CHILD_DIR";
@@ -101,7 +101,7 @@ fn kill9_at_any_moment_recovers() {
     if std::env::var_os(CHILD_ENV).is_some() {
         return;
     }
-    let dir = TempDir::new("kill9");
+    let dir = temp_dir("kill9");
     let started = Instant::now();
     // Every WAL batch any child reported, in report order.
     let mut reported: Vec<(u64, u32)> = Vec::new();

@@ -6,12 +6,12 @@ use loanchain_contracts::crypto::Hash;
 use loanchain_contracts::state::MemStore;
 use loanchain_storage::{CommittedBlock, Storage, StorageConfig, StorageError};
 
-use crate::TempDir;
+use crate::temp_dir;
 use crate::workload::{all_entries, block, certify, commit_next, execute, genesis, genesis_hash, transactions, wal_batch};
 
 #[test]
 fn reopen_resumes_where_it_stopped() {
-    let dir = TempDir::new("reopen");
+    let dir = temp_dir("reopen");
     let (last, entries, wal) = {
         let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
         let (writes, app_hash) = genesis();
@@ -44,7 +44,7 @@ fn reopen_resumes_where_it_stopped() {
 
 #[test]
 fn another_genesis_and_misuse_are_typed_errors() {
-    let dir = TempDir::new("genesis");
+    let dir = temp_dir("genesis");
     {
         let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
         let (writes, app_hash) = genesis();

@@ -7,7 +7,7 @@ use loanchain_contracts::state::{MemStore, Store};
 use loanchain_contracts::{Event, EventKind, LoanId};
 use loanchain_storage::{CommittedBlock, Storage, TxLocation};
 
-use crate::TempDir;
+use crate::temp_dir;
 use crate::workload::{all_entries, block, certify, execute, genesis, genesis_hash, loan_id, transactions};
 
 /// Every prefix scan the contracts could make gives the same entries on both stores: whole
@@ -48,7 +48,7 @@ fn assert_same_scans(storage: &dyn Store, mem: &MemStore) {
 
 #[test]
 fn fifty_blocks_match_memstore() {
-    let dir = TempDir::new("roundtrip");
+    let dir = temp_dir("roundtrip");
     let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
     assert_eq!(storage.last_committed(), None);
     let (writes, mut app_hash) = genesis();
