@@ -20,6 +20,8 @@ pub struct Metrics {
     pub round: Gauge<i64, AtomicI64>,
     /// Seconds from the start of a height to its commit.
     pub commit_latency: Histogram,
+    /// Seconds spent executing a decided block and writing it to RocksDB.
+    pub block_apply: Histogram,
     /// Transactions committed (successful or not).
     pub transactions_committed: Counter,
     /// Blocks committed.
@@ -60,6 +62,7 @@ impl Metrics {
         let round = Gauge::<i64, AtomicI64>::default();
         let commit_latency =
             Histogram::new([0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0].into_iter());
+        let block_apply = Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter());
         let transactions_committed = Counter::default();
         let blocks_committed = Counter::default();
         let mempool_size = Gauge::<i64, AtomicI64>::default();
@@ -77,6 +80,11 @@ impl Metrics {
             "commit_latency_seconds",
             "Seconds from the start of a height to its commit",
             commit_latency.clone(),
+        );
+        registry.register(
+            "block_apply_seconds",
+            "Seconds spent executing a decided block and writing it to RocksDB",
+            block_apply.clone(),
         );
         registry.register("transactions_committed", "Transactions committed", transactions_committed.clone());
         registry.register("blocks_committed", "Blocks committed", blocks_committed.clone());
@@ -110,6 +118,7 @@ impl Metrics {
             height,
             round,
             commit_latency,
+            block_apply,
             transactions_committed,
             blocks_committed,
             mempool_size,
@@ -146,6 +155,7 @@ mod tests {
         assert!(text.contains("loanchain_height 42"), "{text}");
         assert!(text.contains("loanchain_transactions_committed_total 7"), "{text}");
         assert!(text.contains("loanchain_commit_latency_seconds_bucket"), "{text}");
+        assert!(text.contains("loanchain_block_apply_seconds_bucket"), "{text}");
         assert!(text.contains("loanchain_mempool_size"), "{text}");
     }
 }

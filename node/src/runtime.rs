@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::chain::Chain;
-use crate::context::NodeContext;
+use crate::context::{NodeContext, WorkLimits};
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
 use crate::wire;
@@ -122,6 +122,7 @@ pub async fn start(config_path: &Path, role: NodeRole) -> anyhow::Result<Running
         events: broadcast::channel(4096).0,
         metrics: Arc::new(Metrics::new()),
         gossip: (role == NodeRole::Validator).then_some(gossip_tx),
+        limits: WorkLimits::per_core(),
     });
     context.metrics.height.set(last.height as i64);
 

@@ -111,15 +111,15 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     ApiErr::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{method} is not allowed on {}", uri.path()))
 }
 
-/// Runs `f` (storage reads) on a blocking thread. A panic in it is a 500, not a dead worker.
+/// Runs `f` (storage reads) on a blocking thread, at most [`crate::context::WorkLimits`] of them
+/// at once. A panic in it is a 500, not a dead worker.
 pub(crate) async fn blocking<T, F>(ctx: &Arc<NodeContext>, f: F) -> Result<T, ApiErr>
 where
     T: Send + 'static,
     F: FnOnce(&NodeContext) -> Result<T, ApiErr> + Send + 'static,
 {
-    let ctx = ctx.clone();
-    tokio::task::spawn_blocking(move || f(&ctx)).await.map_err(|e| {
-        tracing::error!(error = %e, "an API read task failed");
-        ApiErr::internal("the read failed")
-    })?
+    let job_ctx = ctx.clone();
+    crate::context::WorkLimits::run(&ctx.limits.reads, move || f(&job_ctx))
+        .await
+        .ok_or_else(|| ApiErr::internal("the read failed"))?
 }

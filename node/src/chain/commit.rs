@@ -41,15 +41,18 @@ impl Chain {
                 anyhow::anyhow!("block {height} was certified by a quorum but does not verify here: {e}")
             })?),
         };
+        let started = std::time::Instant::now();
         let context = BlockContext { height, time: block.header.time_ms };
         // Execution is deterministic: a failure here is a bug or a corrupt store, and the node
         // must stop rather than diverge.
         let outcome = execute_block(&*self.ctx.storage, self.ctx.params(), context, &self.last.app_hash, &txs)
             .with_context(|| format!("executing block {height}"))?;
+        let executed = started.elapsed();
         self.ctx
             .storage
             .commit_block(&CommittedBlock { block: &block, certificate: &certificate, outcome: &outcome })
             .with_context(|| format!("storing block {height}"))?;
+        let applied = started.elapsed();
 
         let tx_hashes: Vec<Hash> = outcome.receipts.iter().map(|r| r.tx_hash).collect();
         self.last = LastCommitted { height, block_hash: hash, app_hash: outcome.app_hash };
@@ -71,6 +74,7 @@ impl Chain {
         m.mempool_size.set(self.ctx.mempool.len() as i64);
         m.behind.set(self.best_known.saturating_sub(height) as i64);
         m.commit_latency.observe(self.height_started.elapsed().as_secs_f64());
+        m.block_apply.observe(applied.as_secs_f64());
         if !outcome.events.is_empty() {
             let events = outcome
                 .events
@@ -81,7 +85,8 @@ impl Chain {
             let _ = self.ctx.events.send(Arc::new(events));
         }
         let failed = outcome.receipts.iter().filter(|r| !r.ok()).count();
-        info!(height, %hash, txs = tx_hashes.len(), failed, app_hash = %outcome.app_hash, round = certificate.round, "committed");
+        info!(height, %hash, txs = tx_hashes.len(), failed, events = outcome.events.len(), app_hash = %outcome.app_hash, round = certificate.round,
+            exec_ms = executed.as_millis() as u64, store_ms = (applied - executed).as_millis() as u64, "committed");
         self.last_progress = std::time::Instant::now();
         // Catching up: no reason to wait for transactions to gather.
         let pause = if self.best_known > height { 0 } else { self.ctx.genesis.consensus.timeout_commit_ms };
