@@ -11,7 +11,7 @@ use crate::ids::{AccountId, ClaimId, LoanId, Role};
 use crate::schedule;
 use crate::seal::{self, ChainTimestamp, SealSignature, VerifyContext};
 use crate::state::tables::{
-    Account, Claim, Claims, Deadlines, HolderClaims, Installment, InstitutionLoans, Loan, LoanStatus, Loans, Revocations,
+    Account, Claim, Claims, DeadlineFloor, Deadlines, HolderClaims, Installment, InstitutionLoans, Loan, LoanStatus, Loans, Revocations,
     SealRecord, Seals,
 };
 
@@ -38,8 +38,14 @@ impl Exec<'_, '_> {
         self.o.put::<Loans>(id, loan);
     }
 
-    pub(crate) fn schedule_deadline(&mut self, at: u64, loan: &LoanId, kind: u8, period: u32) {
+    /// Indexes a deadline, lowering the floor of the index if it is earlier (see
+    /// [`DeadlineFloor`]): a transaction may schedule a time before the block's own.
+    pub(crate) fn schedule_deadline(&mut self, at: u64, loan: &LoanId, kind: u8, period: u32) -> Result<(), Error> {
         self.o.put::<Deadlines>(&(at, loan.clone(), kind, period), &());
+        if self.o.get::<DeadlineFloor>(&())?.is_some_and(|floor| at < floor) {
+            self.o.put::<DeadlineFloor>(&(), &at);
+        }
+        Ok(())
     }
 
     /// Every claim of `loan`, in claim-id order (the order of ties in every split). Claims are
@@ -170,7 +176,7 @@ impl Exec<'_, '_> {
         self.record_seal(&doc.loan_id, &mut loan, "institution", institution, institution_seal);
         self.put_loan(&doc.loan_id, &loan);
         self.o.put::<InstitutionLoans>(&(institution, doc.loan_id.clone()), &());
-        self.schedule_deadline(doc.funding_deadline, &doc.loan_id, deadline::FUNDING, 0);
+        self.schedule_deadline(doc.funding_deadline, &doc.loan_id, deadline::FUNDING, 0)?;
         self.report_large("list_loan", doc.borrower, doc.principal.money())?;
         self.emit(
             Some(&doc.loan_id),
@@ -260,7 +266,7 @@ impl Exec<'_, '_> {
         let borrower = doc.borrower;
         self.credit(&borrower, loan.funded)?;
         let first = installments.first().ok_or_else(|| Error::InvalidField { field: "periods", reason: "the schedule has no installment".into() })?;
-        self.schedule_deadline(first.due_at, loan_id, deadline::DUE, first.period);
+        self.schedule_deadline(first.due_at, loan_id, deadline::DUE, first.period)?;
         let first_due_at = first.due_at;
         loan.schedule = installments;
         loan.activated_at = Some(start);

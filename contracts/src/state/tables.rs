@@ -39,6 +39,10 @@ table!(/// Seals applied to each loan's contract, in order.
     Seals, 0x13, (LoanId, u32) => SealRecord);
 table!(/// Index of deadlines by time: (time ms, loan, kind, period).
     Deadlines, 0x14, (u64, LoanId, u8, u32) => ());
+table!(/// No deadline is earlier than this time (ms): begin-block seeks here rather than step over
+    /// the RocksDB tombstones of every deadline already run. Lowered by any deadline scheduled
+    /// below it; missing means "from the front" (a state from before this row existed).
+    DeadlineFloor, 0x16, () => u64);
 table!(/// Index: loans by listing institution.
     InstitutionLoans, 0x15, (AccountId, LoanId) => ());
 table!(/// Seal certificate revocations by (issuer key, seal id).
