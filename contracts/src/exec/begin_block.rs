@@ -296,4 +296,30 @@ mod tests {
         assert_eq!(block(&mut store, &params, 6_000, &[]), vec![2]);
         assert_eq!(floor(&store), Some(6_001));
     }
+
+    proptest::proptest! {
+        /// Whatever the floor does, each block runs exactly the deadlines a plain model runs:
+        /// every one scheduled before the block at or before its time, oldest first.
+        #[test]
+        fn the_floor_never_hides_a_due_deadline(
+            blocks in proptest::collection::vec((1u64..500, proptest::collection::vec(0u64..3_000, 0..6)), 1..40)
+        ) {
+            let params = Params::devnet("floor-prop", 30, 60);
+            let mut store = MemStore::new();
+            let mut pending = std::collections::BTreeSet::new();
+            let (mut time, mut next_period) = (1_000u64, 0u32);
+            for (step, offsets) in blocks {
+                time += step;
+                // Deadlines from 1,000 ms before the block to 2,000 after it.
+                let schedule: Vec<(u64, u32)> = offsets.iter().map(|o| { next_period += 1; (time + o - 1_000, next_period) }).collect();
+                let expected: Vec<(u64, u32)> = pending.iter().copied().filter(|(t, _)| *t <= time).collect();
+                for e in &expected {
+                    pending.remove(e);
+                }
+                let ran = block(&mut store, &params, time, &schedule);
+                proptest::prop_assert_eq!(ran, expected.iter().map(|(_, p)| *p).collect::<Vec<_>>());
+                pending.extend(schedule);
+            }
+        }
+    }
 }
