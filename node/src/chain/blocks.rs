@@ -117,16 +117,25 @@ impl Chain {
 
     /// Tendermint `valid(v)`: `None` while the block has not arrived.
     pub(super) fn validate(&mut self, height: Height, round: Round, hash: Hash) -> Option<bool> {
-        let pending = self.pending.get(&hash)?;
+        let pending = self.pending.get_mut(&hash)?;
         let block = pending.block.clone();
-        let pooled = pending.pooled.clone();
-        let verdict = self.check_block(&block, height, round).and_then(|()| self.verify_block_txs(&block, pooled.as_deref()));
+        // Moved, not copied: once the block's rules hold, its verified transactions are `txs`.
+        let pooled = pending.pooled.take();
+        let verdict = match self.check_block(&block, height, round) {
+            Ok(()) => self.verify_block_txs(&block, pooled),
+            Err(reason) => {
+                // The header may pass later (a time no longer in the future): keep the pool's verdicts.
+                if let Some(p) = self.pending.get_mut(&hash) {
+                    p.pooled = pooled;
+                }
+                Err(reason)
+            }
+        };
         match verdict {
             Ok(txs) => {
                 debug!(height, round, %hash, txs = txs.len(), "block valid");
                 if let Some(p) = self.pending.get_mut(&hash) {
                     p.txs = Some(Arc::new(txs));
-                    p.pooled = None;
                 }
                 Some(true)
             }
@@ -192,7 +201,7 @@ impl Chain {
     /// committed. `pooled` are the block's transactions as this node's mempool verified them (a
     /// block rebuilt from a compact proposal): they are not decoded or verified again. Otherwise
     /// those the mempool holds are taken from it and the rest go through one batch.
-    pub(super) fn verify_block_txs(&self, block: &Block, pooled: Option<&[Arc<VerifiedTx>]>) -> Result<Vec<Arc<VerifiedTx>>, String> {
+    pub(super) fn verify_block_txs(&self, block: &Block, pooled: Option<Vec<Arc<VerifiedTx>>>) -> Result<Vec<Arc<VerifiedTx>>, String> {
         let mut seen = std::collections::HashSet::with_capacity(block.transactions.len());
         // A transaction enters the chain once: its hash indexes its receipt.
         let once = |hash: Hash, seen: &mut std::collections::HashSet<Hash>| -> Result<(), String> {
@@ -205,10 +214,10 @@ impl Chain {
             Ok(())
         };
         if let Some(pooled) = pooled.filter(|p| p.len() == block.transactions.len()) {
-            for tx in pooled {
+            for tx in &pooled {
                 once(tx.hash(), &mut seen)?;
             }
-            return Ok(pooled.to_vec());
+            return Ok(pooled);
         }
         let mut out: Vec<Option<Arc<VerifiedTx>>> = Vec::with_capacity(block.transactions.len());
         let mut todo = Vec::new();

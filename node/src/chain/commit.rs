@@ -24,8 +24,9 @@ impl Chain {
         certificate
             .verify(&self.validators, &self.chain_id)
             .with_context(|| format!("the certificate of block {height} does not verify"))?;
-        let pending = self.pending.get(&hash).context("decided block not held")?;
+        let pending = self.pending.get_mut(&hash).context("decided block not held")?;
         let block = pending.block.clone();
+        let (checked, pooled) = (pending.txs.clone(), pending.pooled.take());
         if block.header.app_hash != self.last.app_hash {
             // The quorum executed the previous block to another state: stop rather than diverge.
             anyhow::bail!(
@@ -35,9 +36,9 @@ impl Chain {
                 self.last.app_hash
             );
         }
-        let txs = match &pending.txs {
-            Some(txs) => txs.clone(),
-            None => Arc::new(self.verify_block_txs(&block, pending.pooled.as_deref()).map_err(|e| {
+        let txs = match checked {
+            Some(txs) => txs,
+            None => Arc::new(self.verify_block_txs(&block, pooled).map_err(|e| {
                 anyhow::anyhow!("block {height} was certified by a quorum but does not verify here: {e}")
             })?),
         };
