@@ -38,16 +38,17 @@ struct Inner {
     generation: u64,
 }
 
-fn entry_bytes(key: &[u8], value: &Option<Vec<u8>>) -> usize {
-    key.len() + value.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD
+fn entry_bytes(key_len: usize, value: &Option<Vec<u8>>) -> usize {
+    key_len + value.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD
 }
 
 impl Inner {
     fn insert(&mut self, key: Vec<u8>, value: Option<Vec<u8>>, max_bytes: usize) {
-        let added = entry_bytes(&key, &value);
+        let key_len = key.len();
+        let added = entry_bytes(key_len, &value);
         if added > max_bytes {
             if let Some(old) = self.map.remove(&key) {
-                self.bytes -= entry_bytes(&key, &old);
+                self.bytes -= entry_bytes(key_len, &old);
             }
             return;
         }
@@ -55,11 +56,11 @@ impl Inner {
             self.map.clear();
             self.bytes = 0;
         }
-        if let Some(old) = self.map.get(&key) {
-            self.bytes -= entry_bytes(&key, old);
+        // One lookup: the replaced value, if any, comes back from the insert.
+        if let Some(old) = self.map.insert(key, value) {
+            self.bytes -= entry_bytes(key_len, &old);
         }
         self.bytes += added;
-        self.map.insert(key, value);
     }
 }
 
