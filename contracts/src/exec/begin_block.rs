@@ -8,6 +8,7 @@ use crate::amount::Money;
 use crate::error::{Error, ErrorClass};
 use crate::event::EventKind;
 use crate::ids::{AccountId, LoanId};
+use crate::state::KeyCodec;
 use crate::state::tables::{DeadlineFloor, Deadlines, LoanStatus, NonceExpiry, Nonces};
 
 /// How many index entries are read per scan.
@@ -52,7 +53,7 @@ impl Exec<'_, '_> {
     /// one is refused as expired). Starting at the front instead made every block step over the
     /// RocksDB tombstones of all nonces ever forgotten, a cost that grew with the chain's history.
     fn forget_expired_nonces(&mut self) -> Result<(), Error> {
-        let start = self.block.height.saturating_sub(1).to_be_bytes();
+        let start = self.block.height.saturating_sub(1).key_bytes();
         loop {
             let rows = self.o.scan_from::<NonceExpiry>(&[], &start, SCAN_BATCH)?;
             let mut any = false;
@@ -91,7 +92,7 @@ impl Exec<'_, '_> {
         let mut ran_any = false;
         loop {
             // Re-read: a handler may have scheduled a deadline below the floor.
-            let start = self.o.get::<DeadlineFloor>(&())?.unwrap_or(0).to_be_bytes();
+            let start = self.o.get::<DeadlineFloor>(&())?.unwrap_or(0).key_bytes();
             let rows = self.o.scan_from::<Deadlines>(&[], &start, SCAN_BATCH)?;
             let mut due = Vec::new();
             let mut next = None;
