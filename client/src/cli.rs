@@ -10,7 +10,6 @@ use crate::cmd::chain::{SupervisionCommand, TxCommand};
 use crate::cmd::claims::ClaimsCommand;
 use crate::cmd::loan::LoanCommand;
 use crate::cmd::portfolio::PortfolioArgs;
-use crate::load::LoadArgs;
 
 /// Where `--node` points when neither the flag nor `LOANCTL_NODE` is set.
 pub const DEFAULT_NODE: &str = "http://127.0.0.1:26601";
@@ -100,9 +99,6 @@ pub enum Command {
     /// Transactions: status and receipt.
     #[command(subcommand)]
     Tx(TxCommand),
-    /// Load generator: sets up accounts and loans on a devnet, then measures committed tx/s and
-    /// finality latency.
-    Load(Box<LoadArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,16 +212,5 @@ mod tests {
             let err = parse(args).expect_err(&format!("{args:?} parses"));
             assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
         }
-    }
-
-    #[test]
-    fn load_modes_take_their_own_knob() {
-        let cli = parse(&["load", "--devnet", "d", "--accounts", "10", "--mode", "open", "--rate", "500", "--duration", "5"]).unwrap();
-        let Command::Load(args) = cli.command else { panic!("not load") };
-        assert_eq!(args.rate, Some(500));
-        let cli = parse(&["load", "--devnet", "d", "--accounts", "10", "--mode", "closed", "--concurrency", "8", "--mix", "3:1"]).unwrap();
-        let Command::Load(args) = cli.command else { panic!("not load") };
-        assert_eq!(args.concurrency, Some(8));
-        assert_eq!(args.mix, crate::load::Mix { fund: 3, repay: 1 });
     }
 }

@@ -5,32 +5,15 @@
 use anyhow::{Context, Result};
 use loanchain_contracts::export::ExportedContract;
 use loanchain_contracts::ids::Role;
-use loanchain_contracts::seal::ChainTimestamp;
+use loanchain_contracts::seal::Certifiers;
 use loanchain_genesis::Genesis;
-use loanchain_types::{CommitCertificate, Validator, ValidatorSet};
+use loanchain_types::{Validator, ValidatorSet};
 
 use crate::EXIT_VERIFY_FAILED;
 use crate::output::table;
 
 /// Largest exported contract read, in bytes.
 const MAX_EXPORT_BYTES: u64 = 16 << 20;
-
-/// Checks a chain timestamp: its certificate decodes, names this block and height, and carries
-/// more than 2/3 of the genesis voting power of valid precommit signatures.
-fn check_timestamp(ts: &ChainTimestamp, validators: &ValidatorSet, chain_id: &str) -> Result<(), String> {
-    let cert: CommitCertificate =
-        bcs::from_bytes(&ts.commit_certificate).map_err(|e| format!("the commit certificate does not decode: {e}"))?;
-    if cert.height != ts.height || cert.block_hash != ts.block_hash {
-        return Err(format!(
-            "the certificate is for height {} block {}, the timestamp names height {} block {}",
-            cert.height,
-            cert.block_hash.short(),
-            ts.height,
-            ts.block_hash.short()
-        ));
-    }
-    cert.verify(validators, chain_id).map_err(|e| e.to_string())
-}
 
 pub fn verify(file: &std::path::Path, genesis_path: &std::path::Path, json: bool) -> Result<u8> {
     let genesis = Genesis::load(genesis_path).with_context(|| format!("cannot use genesis {}", genesis_path.display()))?;
@@ -53,9 +36,7 @@ pub fn verify(file: &std::path::Path, genesis_path: &std::path::Path, json: bool
             .collect(),
     )
     .context("the genesis validator set is invalid")?;
-    let chain_id = genesis.chain_id.clone();
-    let check = move |ts: &ChainTimestamp| check_timestamp(ts, &validators, &chain_id);
-    let report = export.verify(&authorities, Some(&check));
+    let report = export.verify(&authorities, Some(Certifiers { validators: &validators, chain_id: &genesis.chain_id }));
     if json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "ok": report.all_ok(), "report": report }))?);
     } else {

@@ -1,4 +1,4 @@
-//! The node's HTTP API, as a typed client over the JSON shapes of `loanchain_types::api`.
+//! The node's HTTP API, as a typed client over the JSON shapes of `loanchain_api`.
 //!
 //! A 4xx answer becomes [`Rejected`] (the caller's fault: exit code 4); anything else that goes
 //! wrong (connection refused, timeout, 5xx, an answer of the wrong shape) is an ordinary error.
@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use loanchain_contracts::views::{Alert, SupervisionSummary};
 use loanchain_contracts::{Event, Hash, SignedTransaction};
-use loanchain_types::api::{
+use loanchain_api::routes;
+use loanchain_api::{
     AccountEntry, BatchSubmitRequest, BatchSubmitResponse, BlockInfo, ErrorBody, HolderClaim, LoanDetail, LoanEntry,
     NodeStatus, RiskPool, SubmitRequest, SubmitResponse, TxStatus,
 };
@@ -61,7 +62,7 @@ impl NodeClient {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/v1{path}", self.base)
+        format!("{}{path}", self.base)
     }
 
     async fn decode<T: DeserializeOwned>(&self, what: &str, resp: reqwest::Response) -> Result<T> {
@@ -84,7 +85,7 @@ impl NodeClient {
         Err(anyhow!("{what}: the node answered {status}: {code}: {message}"))
     }
 
-    /// GETs `path` (under `/v1`) and decodes the answer.
+    /// GETs `path` (a route's path, filled) and decodes the answer.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let what = format!("GET {path}");
         let resp = self.http.get(self.url(path)).send().await.with_context(|| format!("{what}: cannot reach the node at {}", self.base))?;
@@ -100,27 +101,27 @@ impl NodeClient {
 
     /// `GET /v1/status`.
     pub async fn status(&self) -> Result<NodeStatus> {
-        self.get("/status").await
+        self.get(routes::STATUS.path).await
     }
 
     /// `POST /v1/transactions`.
     pub async fn submit(&self, tx: &SignedTransaction) -> Result<SubmitResponse> {
-        self.post("/transactions", &SubmitRequest { tx: hex::encode(tx.to_bytes()) }).await
+        self.post(routes::SUBMIT.path, &SubmitRequest { tx: hex::encode(tx.to_bytes()) }).await
     }
 
     /// `POST /v1/transactions/batch` with transactions already encoded in hex.
     pub async fn submit_batch_hex(&self, txs: Vec<String>) -> Result<BatchSubmitResponse> {
-        self.post("/transactions/batch", &BatchSubmitRequest { txs }).await
+        self.post(routes::SUBMIT_BATCH.path, &BatchSubmitRequest { txs }).await
     }
 
     /// `GET /v1/transactions/{hash}`.
     pub async fn tx_status(&self, hash: &Hash) -> Result<TxStatus> {
-        self.get(&format!("/transactions/{hash}")).await
+        self.get(&routes::TX_STATUS.path_with(&[&hash.to_hex()])).await
     }
 
     /// `GET /v1/blocks/{height}`.
     pub async fn block(&self, height: u64) -> Result<BlockInfo> {
-        self.get(&format!("/blocks/{height}")).await
+        self.get(&routes::BLOCK.path_with(&[&height.to_string()])).await
     }
 
     /// `GET /v1/loans?status=&institution=&limit=`.
@@ -129,47 +130,47 @@ impl NodeClient {
         q.extend(status.map(|s| format!("status={s}")));
         q.extend(institution.map(|s| format!("institution={s}")));
         q.extend(limit.map(|l| format!("limit={l}")));
-        let path = if q.is_empty() { "/loans".to_string() } else { format!("/loans?{}", q.join("&")) };
+        let path = if q.is_empty() { routes::LOANS.path.to_string() } else { format!("{}?{}", routes::LOANS.path, q.join("&")) };
         self.get(&path).await
     }
 
     /// `GET /v1/loans/{id}`.
     pub async fn loan(&self, id: &str) -> Result<LoanDetail> {
-        self.get(&format!("/loans/{id}")).await
+        self.get(&routes::LOAN.path_with(&[id])).await
     }
 
     /// `GET /v1/loans/{id}/history`.
     pub async fn loan_history(&self, id: &str) -> Result<Vec<Event>> {
-        self.get(&format!("/loans/{id}/history")).await
+        self.get(&routes::LOAN_HISTORY.path_with(&[id])).await
     }
 
     /// `GET /v1/loans/{id}/contract`, as JSON (decoded by the caller into an export).
     pub async fn loan_contract(&self, id: &str) -> Result<serde_json::Value> {
-        self.get(&format!("/loans/{id}/contract")).await
+        self.get(&routes::LOAN_CONTRACT.path_with(&[id])).await
     }
 
     /// `GET /v1/accounts/{id}`.
     pub async fn account(&self, id: &str) -> Result<AccountEntry> {
-        self.get(&format!("/accounts/{id}")).await
+        self.get(&routes::ACCOUNT.path_with(&[id])).await
     }
 
     /// `GET /v1/accounts/{id}/claims`.
     pub async fn claims(&self, id: &str) -> Result<Vec<HolderClaim>> {
-        self.get(&format!("/accounts/{id}/claims")).await
+        self.get(&routes::ACCOUNT_CLAIMS.path_with(&[id])).await
     }
 
     /// `GET /v1/risk-pool`.
     pub async fn risk_pool(&self) -> Result<RiskPool> {
-        self.get("/risk-pool").await
+        self.get(routes::RISK_POOL.path).await
     }
 
     /// `GET /v1/supervision/summary`.
     pub async fn supervision_summary(&self) -> Result<SupervisionSummary> {
-        self.get("/supervision/summary").await
+        self.get(routes::SUPERVISION_SUMMARY.path).await
     }
 
     /// `GET /v1/supervision/alerts`.
     pub async fn supervision_alerts(&self) -> Result<Vec<Alert>> {
-        self.get("/supervision/alerts").await
+        self.get(routes::SUPERVISION_ALERTS.path).await
     }
 }

@@ -150,8 +150,39 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+#[cfg(feature = "json-schema")]
+impl schemars::JsonSchema for Money {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Money".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]{1,2})?$",
+            "description": "CNY (yuan) with at most two decimals (fen), e.g. \"1000.00\"",
+        })
+    }
+}
+
+#[cfg(feature = "json-schema")]
+impl schemars::JsonSchema for Rate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Rate".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]{1,6})?$",
+            "description": "a rate from 0 to 1 with at most six decimals, e.g. \"0.12\"",
+        })
+    }
+}
+
 /// Money named by a transaction: strictly positive, at most 10^12 CNY, at most two places.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Amount(Money);
 

@@ -17,6 +17,7 @@ pub const MAX_PURPOSE_BYTES: usize = 256;
 
 /// The terms of one loan contract, as sealed by every party.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ContractDocument {
     /// Version of the document (the `property` a seal names); 1 for a new contract.
     pub version: u32,

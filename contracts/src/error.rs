@@ -116,6 +116,23 @@ pub enum Error {
     Storage { reason: String },
 }
 
+impl From<loanchain_primitives::Error> for Error {
+    fn from(e: loanchain_primitives::Error) -> Error {
+        use loanchain_primitives::Error as P;
+        match e {
+            P::BadHex { what, expected_bytes } => Error::BadHex { what, expected_bytes },
+            P::BadAccountId { input } => {
+                Error::InvalidField { field: "account", reason: format!("{input:?} is not 64 hex digits") }
+            }
+            P::Decode { what, reason } => Error::Decode { what, reason },
+            P::TooLarge { what, size, max } => Error::TooLarge { what, size, max },
+            P::BadPublicKey { key } => Error::BadPublicKey { key },
+            P::BadSignature { signer } => Error::BadSignature { signer },
+            P::BatchFailed { size } => Error::BatchFailed { size },
+        }
+    }
+}
+
 impl Error {
     /// A stable snake_case code for receipts, API errors and scripts.
     pub fn code(&self) -> &'static str {

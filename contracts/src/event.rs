@@ -9,6 +9,7 @@ use crate::ids::{AccountId, ClaimId, LoanId, Role, SealId};
 
 /// One payment to one claim holder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Payout {
     /// The claim.
     pub claim: ClaimId,
@@ -22,6 +23,7 @@ pub struct Payout {
 
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum EventKind {
@@ -63,6 +65,7 @@ pub enum EventKind {
 
 /// An event with where it happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Event {
     /// Block height.
     pub height: u64,
@@ -78,6 +81,7 @@ pub struct Event {
 
 /// Outcome of one transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
     /// Applied entirely.
@@ -93,6 +97,7 @@ pub enum ReceiptStatus {
 
 /// A transaction's receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Receipt {
     /// The transaction.
     pub tx_hash: Hash,

@@ -12,7 +12,7 @@ use crate::crypto::{Hash, PublicKey};
 use crate::document::ContractDocument;
 use crate::error::Error;
 use crate::ids::{AccountId, SealId};
-use crate::seal::{self, ChainTimestamp, Revocation, SealSignature, TimestampCheck, VerifyContext};
+use crate::seal::{self, ChainTimestamp, Revocation, SealSignature, Certifiers, VerifyContext};
 
 /// The `format` tag of an exported contract.
 pub const EXPORT_FORMAT: &str = "loanchain-contract/v1";
@@ -26,6 +26,7 @@ pub const PARTIES: [&str; 3] = ["borrower", "institution", "investor"];
 
 /// One party's seal on the exported contract.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SealedBy {
     /// `"borrower"`, `"institution"` or `"investor"`.
     pub party: String,
@@ -41,6 +42,7 @@ pub struct SealedBy {
 
 /// A contract document with all its seals, chain timestamps and the revocations of their certificates.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ExportedContract {
     /// [`EXPORT_FORMAT`].
     pub format: String,
@@ -54,6 +56,7 @@ pub struct ExportedContract {
 
 /// The verdict on one seal (or on a seal that should be there and is not).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SealReport {
     /// The party the seal is for.
     pub party: String,
@@ -72,6 +75,7 @@ pub struct SealReport {
 
 /// The verdict on a whole exported contract.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct VerifyReport {
     /// The digest recomputed from the exported document.
     pub document_digest: Hash,
@@ -128,19 +132,19 @@ impl ExportedContract {
     ///
     /// The document digest is recomputed from the document. Each seal is checked by
     /// [`seal::verify`] with the revocation of its seal id (the earliest, if the file lists several)
-    /// and its chain timestamp (whose commit certificate `check_timestamp` verifies, if given); then
+    /// and its chain timestamp (whose commit certificate is checked against `certifiers`, if given); then
     /// the contract-level checks: `holder_is_account` (the certificate's holder is the seal's
     /// `account`), `party_account` (the borrower's and the institution's seals are by the
     /// document's borrower and institution; the party is a known one), `property` (the seal names
     /// this contract id and version). Finally a `seal_present` failure is reported for each of the
     /// borrower, the institution and (at least one) investor that has no seal in the file.
-    pub fn verify(&self, authorities: &[PublicKey], check_timestamp: Option<TimestampCheck<'_>>) -> VerifyReport {
+    pub fn verify(&self, authorities: &[PublicKey], certifiers: Option<Certifiers<'_>>) -> VerifyReport {
         let digest = self.document.digest();
         let mut reports: Vec<SealReport> = self
             .seals
             .iter()
             .map(|sealed| {
-                let verdict = self.verify_one(sealed, digest, authorities, check_timestamp);
+                let verdict = self.verify_one(sealed, digest, authorities, certifiers);
                 let (error, check) = match verdict {
                     Ok(()) => (None, None),
                     Err(e @ Error::Seal { check, .. }) => (Some(e.to_string()), Some(check.to_string())),
@@ -182,7 +186,7 @@ impl ExportedContract {
         sealed: &SealedBy,
         digest: Hash,
         authorities: &[PublicKey],
-        check_timestamp: Option<TimestampCheck<'_>>,
+        certifiers: Option<Certifiers<'_>>,
     ) -> Result<(), Error> {
         let id = sealed.seal.seal_id();
         let revocation = self
@@ -195,7 +199,7 @@ impl ExportedContract {
             revocation,
             document_digest: digest,
             chain_timestamp: sealed.chain_timestamp.as_ref(),
-            check_timestamp,
+            certifiers,
         };
         let party = sealed.party.as_str();
         seal::verify(&sealed.seal, party, &ctx)?;

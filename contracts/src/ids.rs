@@ -5,48 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::Hash;
+pub use loanchain_primitives::AccountId;
 use crate::error::Error;
-
-/// An account: SHA-256 of its ed25519 account public key (DESIGN §4). Hex in JSON and on the CLI.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct AccountId(pub Hash);
-
-impl AccountId {
-    /// The risk pool's own account id: a digest no key can have as its hash preimage in practice.
-    /// The pool holds claims it compensated; its balance is kept apart (see `state::RiskPool`).
-    pub fn risk_pool() -> AccountId {
-        AccountId(Hash::digest(b"loanchain/risk-pool"))
-    }
-
-    /// First bytes in hex, for messages.
-    pub fn short(&self) -> String {
-        self.0.short()
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Debug for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AccountId({})", self.0.short())
-    }
-}
-
-impl FromStr for AccountId {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        s.parse::<Hash>().map(AccountId).map_err(|_| Error::InvalidField {
-            field: "account",
-            reason: format!("{s:?} is not 64 hex digits"),
-        })
-    }
-}
 
 /// Checks a human-chosen identifier: 1 to 64 characters from `[A-Za-z0-9._-]`.
 fn check_label(field: &'static str, s: &str) -> Result<(), Error> {
@@ -64,6 +24,7 @@ macro_rules! label_id {
     ($(#[$meta:meta])* $name:ident, $field:literal) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -122,6 +83,7 @@ label_id!(
 
 /// A claim (债权): one funding of one loan. Shown as `LOAN#INDEX`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ClaimId {
     /// The loan the claim is a share of.
     pub loan: LoanId,
@@ -152,6 +114,7 @@ impl FromStr for ClaimId {
 
 /// What an account may do on the chain (DESIGN §1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 信贷服务机构: lists and guarantees loans, registers the people it identified.

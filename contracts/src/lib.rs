@@ -16,8 +16,6 @@
 pub mod amount;
 mod calendar;
 pub use calendar::civil_from_days;
-pub mod codec;
-pub mod crypto;
 pub mod document;
 pub mod error;
 pub mod export;
@@ -25,7 +23,10 @@ pub mod ids;
 pub mod params;
 pub mod schedule;
 pub mod seal;
-mod sigcache;
+
+/// The canonical codec and the crypto primitives, from `loanchain-primitives` (re-exported so the
+/// crates above the contracts have one path to them).
+pub use loanchain_primitives::{codec, crypto};
 
 pub use amount::{Amount, Money, Rate};
 pub use crypto::{Domain, Hash, Keypair, PublicKey, Signature};

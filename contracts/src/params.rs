@@ -13,6 +13,7 @@ use crate::schedule::PeriodKind;
 
 /// A loan's risk grade, A (best) to E (worst); it sets the institution's risk margin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub enum RiskGrade {
     /// Best.
     A,
@@ -50,6 +51,7 @@ impl FromStr for RiskGrade {
 /// Parameters fixed by genesis. Every node must hold the same values, so they are part of the
 /// genesis file and of its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Params {
     /// The chain id every transaction signs over (DESIGN §5).
     pub chain_id: String,

@@ -51,6 +51,7 @@ use crate::error::Error;
 
 /// How a loan is repaid (DESIGN §6, glossary §14).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RepaymentMethod {
     /// 等额本息: equal installments.
@@ -101,6 +102,7 @@ impl FromStr for RepaymentMethod {
 
 /// How long a repayment period is (a genesis parameter, DESIGN §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// Production: due on the same day of month as activation (clamped to month end), 23:59:59 UTC+8.
@@ -128,6 +130,7 @@ const DUE_TIME_OF_DAY_MS: i128 = MS_PER_DAY - 1_000;
 
 /// One installment of a schedule: what falls due at the end of `period`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ScheduleLine {
     /// The period (1-based) at whose end the line is due; see [`due_time`].
     pub period: u32,

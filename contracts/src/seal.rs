@@ -21,14 +21,13 @@
 //! `chain_timestamp`. Revocation is judged against the chain timestamp whenever there is one, so a
 //! backdated `signed_at` cannot slip past a revocation.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::crypto::{Domain, Hash, Keypair, PublicKey, Signature};
 use crate::error::Error;
 use crate::ids::{AccountId, LoanId, SealId};
+use loanchain_types::{CommitCertificate, ValidatorSet};
 
 /// The only version of certificates and seal signatures this crate makes and accepts.
 pub const SEAL_VERSION: u8 = 1;
@@ -39,6 +38,7 @@ pub const MAX_SIGNER_KEYS: usize = 8;
 
 /// What kind of seal a certificate stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SealKind {
     /// 公章: an organisation's official seal.
@@ -51,6 +51,7 @@ pub enum SealKind {
 
 /// Everything a seal authority signs about a seal (the `SESeal` content).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SealCertificateBody {
     /// Format version, [`SEAL_VERSION`].
     pub version: u8,
@@ -78,6 +79,7 @@ pub struct SealCertificateBody {
 
 /// A seal certificate: the body and the issuer's signature over it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SealCertificate {
     /// What the issuer certifies.
     pub body: SealCertificateBody,
@@ -151,12 +153,13 @@ impl SealCertificate {
 
     /// Checks the issuer's signature over the body (not whether the issuer is a seal authority).
     pub fn verify_issuer_signature(&self) -> Result<(), Error> {
-        self.body.issuer.verify(Domain::SealCertificate, &codec::to_bytes(&self.body), &self.issuer_signature)
+        Ok(self.body.issuer.verify(Domain::SealCertificate, &codec::to_bytes(&self.body), &self.issuer_signature)?)
     }
 }
 
 /// The `property` of a seal signature: which contract, in which version, is sealed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SealProperty {
     /// The contract (loan) id.
     pub contract_id: LoanId,
@@ -166,6 +169,7 @@ pub struct SealProperty {
 
 /// What a signer signs when it seals a document (the `TBS_Sign` of `SES_Signature`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SealSignatureBody {
     /// Format version, [`SEAL_VERSION`].
     pub version: u8,
@@ -183,6 +187,7 @@ pub struct SealSignatureBody {
 
 /// One party's seal on one contract document (`SES_Signature`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SealSignature {
     /// The signed content.
     pub body: SealSignatureBody,
@@ -239,12 +244,13 @@ impl SealSignature {
 
     /// Decodes canonical bytes ([`codec::from_bytes`]: size-bounded, no trailing bytes).
     pub fn from_bytes(bytes: &[u8]) -> Result<SealSignature, Error> {
-        codec::from_bytes("seal signature", bytes)
+        Ok(codec::from_bytes("seal signature", bytes)?)
     }
 }
 
 /// The on-chain revocation of a seal certificate (a `RevokeSealCert` transaction, DESIGN §5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Revocation {
     /// The revoked seal.
     pub seal_id: SealId,
@@ -258,6 +264,7 @@ pub struct Revocation {
 
 /// The block that made the transaction carrying a seal final: the seal's trusted timestamp.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ChainTimestamp {
     /// Block height.
     pub height: u64,
@@ -267,6 +274,7 @@ pub struct ChainTimestamp {
     pub block_time: u64,
     /// The commit certificate of the block, encoded by the consensus crate (opaque here; hex in JSON).
     #[serde(with = "hex_bytes")]
+    #[cfg_attr(feature = "json-schema", schemars(with = "String"))]
     pub commit_certificate: Vec<u8>,
 }
 
@@ -288,14 +296,37 @@ mod hex_bytes {
     }
 }
 
-/// Checks a chain timestamp's commit certificate against the validator set; `Err` says why not.
-/// The consensus crate provides it; the contracts crate cannot decode certificates itself.
-pub type TimestampCheck<'a> = &'a dyn Fn(&ChainTimestamp) -> Result<(), String>;
+/// The validators whose commit certificates make chain timestamps trustworthy: the genesis
+/// validator set of `chain_id`.
+#[derive(Clone, Copy, Debug)]
+pub struct Certifiers<'a> {
+    /// The validator set.
+    pub validators: &'a ValidatorSet,
+    /// The chain whose votes the certificates carry.
+    pub chain_id: &'a str,
+}
+
+impl ChainTimestamp {
+    /// Checks the timestamp: its certificate decodes, names this block and height, and carries
+    /// more than 2/3 of the voting power of `certifiers` in valid precommit signatures.
+    pub fn verify(&self, certifiers: Certifiers<'_>) -> Result<(), String> {
+        let cert: CommitCertificate = codec::from_bytes("commit certificate", &self.commit_certificate)
+            .map_err(|e| format!("the commit certificate does not decode: {e}"))?;
+        if cert.height != self.height || cert.block_hash != self.block_hash {
+            return Err(format!(
+                "the certificate is for height {} block {}, the timestamp names height {} block {}",
+                cert.height,
+                cert.block_hash.short(),
+                self.height,
+                self.block_hash.short()
+            ));
+        }
+        cert.verify(certifiers.validators, certifiers.chain_id).map_err(|e| e.to_string())
+    }
+}
 
 /// What a seal is verified against.
-///
-/// Not `PartialEq`/`Serialize` like the data types: it borrows a closure.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct VerifyContext<'a> {
     /// Public keys of the genesis seal authorities.
     pub authorities: &'a [PublicKey],
@@ -305,20 +336,8 @@ pub struct VerifyContext<'a> {
     pub document_digest: Hash,
     /// The seal's chain timestamp, if the transaction carrying it is final.
     pub chain_timestamp: Option<&'a ChainTimestamp>,
-    /// Verifies the chain timestamp's commit certificate; without it, the certificate is not checked.
-    pub check_timestamp: Option<TimestampCheck<'a>>,
-}
-
-impl fmt::Debug for VerifyContext<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyContext")
-            .field("authorities", &self.authorities)
-            .field("revocation", &self.revocation)
-            .field("document_digest", &self.document_digest)
-            .field("chain_timestamp", &self.chain_timestamp)
-            .field("check_timestamp", &self.check_timestamp.map(|_| "<fn>"))
-            .finish()
-    }
+    /// Who certifies the chain timestamp; without them, its commit certificate is not checked.
+    pub certifiers: Option<Certifiers<'a>>,
 }
 
 /// The check names [`verify`] reports, in the order it runs them (DESIGN §7).
@@ -349,7 +368,7 @@ pub const CHECKS: [&str; 9] = [
 /// 7. `not_revoked`: with a chain timestamp, revoked iff its height ≥ the revocation's height;
 ///    without one, revoked iff `signed_at` ≥ the revocation's time;
 /// 8. `document_digest`: the seal is on `ctx.document_digest`;
-/// 9. `chain_timestamp`: if there are both a chain timestamp and `ctx.check_timestamp`, it accepts.
+/// 9. `chain_timestamp`: if there are both a chain timestamp and `ctx.certifiers`, its commit certificate verifies.
 pub fn verify(seal: &SealSignature, party: &str, ctx: &VerifyContext<'_>) -> Result<(), Error> {
     verify_checks(seal, party, ctx, true)
 }
@@ -451,8 +470,8 @@ fn verify_checks(seal: &SealSignature, party: &str, ctx: &VerifyContext<'_>, che
             ),
         );
     }
-    if let (Some(ts), Some(check)) = (ctx.chain_timestamp, ctx.check_timestamp)
-        && let Err(why) = check(ts)
+    if let (Some(ts), Some(certifiers)) = (ctx.chain_timestamp, ctx.certifiers)
+        && let Err(why) = ts.verify(certifiers)
     {
         return fail(
             "chain_timestamp",

@@ -23,6 +23,7 @@ pub const MAX_TEXT_BYTES: usize = 256;
 
 /// What a transaction does. Each variant names the role that may sign it (checked at execution).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 // `ListLoan` carries a document and two seals and is much larger than the rest; transactions are
 // decoded once and moved rarely, so boxing it would cost more clarity than it saves.
@@ -260,6 +261,7 @@ impl Payload {
 /// What the buyer of a claim signs (domain `loanchain/claim-transfer/v1`): the claim, the seller,
 /// the price, and a nonce and expiry in the buyer's replay window.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct TransferConsent {
     /// The chain.
     pub chain_id: String,
@@ -283,12 +285,13 @@ impl TransferConsent {
 
     /// Checks the buyer's signature.
     pub fn verify(&self, buyer: &PublicKey, signature: &Signature) -> Result<(), Error> {
-        buyer.verify(Domain::ClaimTransferConsent, &codec::to_bytes(self), signature)
+        Ok(buyer.verify(Domain::ClaimTransferConsent, &codec::to_bytes(self), signature)?)
     }
 }
 
 /// The signed part of a transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct TxBody {
     /// Random, chosen by the client; (signer, nonce) may be committed only once in its window.
     pub nonce: u64,
@@ -300,6 +303,7 @@ pub struct TxBody {
 
 /// A transaction with its signer and signature (DESIGN §5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SignedTransaction {
     /// The signed body.
     pub body: TxBody,
@@ -337,7 +341,7 @@ impl SignedTransaction {
         if bytes.len() > MAX_TX_BYTES {
             return Err(Error::TooLarge { what: "transaction", size: bytes.len(), max: MAX_TX_BYTES });
         }
-        codec::from_bytes("transaction", bytes)
+        Ok(codec::from_bytes("transaction", bytes)?)
     }
 
     /// SHA-256 of the canonical bytes.

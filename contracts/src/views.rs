@@ -14,6 +14,7 @@ use crate::state::{KeyCodec, Store, read, scan};
 
 /// One institution's book.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct InstitutionBook {
     /// Loans listed, in any status.
     pub loans: u64,
@@ -27,6 +28,7 @@ pub struct InstitutionBook {
 
 /// The regulator's summary of the whole chain.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SupervisionSummary {
     /// Loans by status name.
     pub loans_by_status: BTreeMap<String, u64>,
@@ -37,10 +39,12 @@ pub struct SupervisionSummary {
     /// Overdue principal.
     pub overdue_principal: Money,
     /// Overdue principal / outstanding principal, 4 places ("0.0123" = 1.23 %).
+    #[cfg_attr(feature = "json-schema", schemars(with = "String"))]
     pub overdue_rate: Decimal,
     /// The risk pool's balance.
     pub risk_pool_balance: Money,
     /// Risk pool / overdue principal, 4 places; `None` when nothing is overdue.
+    #[cfg_attr(feature = "json-schema", schemars(with = "Option<String>"))]
     pub risk_pool_coverage: Option<Decimal>,
     /// Investor money in escrow for loans still funding, plus margins held.
     pub escrow: Money,
@@ -103,6 +107,7 @@ pub fn summary(store: &dyn Store) -> Result<SupervisionSummary, Error> {
 
 /// Alerts a regulator acts on: loans overdue, and loans the risk pool could not fully cover.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Alert {
     /// The loan.
     pub loan: LoanId,

@@ -8,8 +8,9 @@
 use loanchain_contracts::export::{EXPORT_FORMAT, ExportedContract, MAX_EXPORT_JSON_BYTES, SealedBy};
 use loanchain_contracts::seal::{
     self, CHECKS, ChainTimestamp, Revocation, SealCertificate, SealCertificateBody, SealKind, SealProperty,
-    SealSignature, VerifyContext,
+    Certifiers, SealSignature, VerifyContext,
 };
+use loanchain_types::{CommitCertificate, SignedVote, Validator, ValidatorIndex, ValidatorSet, Vote, VoteKind};
 use loanchain_contracts::{
     Amount, ContractDocument, Domain, Error, Hash, Keypair, LoanId, PublicKey, Rate, RepaymentMethod, RiskGrade, SealId,
 };
@@ -70,13 +71,44 @@ fn seal_by(id: &str, holder: &Keypair, signed_at: u64) -> SealSignature {
     SealSignature::sign(cert(id, holder, &authority()), holder, signed_at, document().digest(), property())
 }
 
+const CHAIN: &str = "loanchain-test";
+
+/// The four validators of the test chain, equal power.
+fn validator_keys() -> Vec<Keypair> {
+    (20..24).map(key).collect()
+}
+
+fn validators() -> ValidatorSet {
+    let set = validator_keys()
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: 1 })
+        .collect();
+    ValidatorSet::new(set).unwrap()
+}
+
+fn certifiers(set: &ValidatorSet) -> Certifiers<'_> {
+    Certifiers { validators: set, chain_id: CHAIN }
+}
+
+/// A chain timestamp at `height` whose certificate carries the precommits of the first `signers`
+/// validators (3 of 4 is a quorum, 2 is not).
+fn ts_signed_by(height: u64, signers: usize) -> ChainTimestamp {
+    let block_hash = Hash::digest(&height.to_be_bytes());
+    let votes: Vec<SignedVote> = validator_keys()[..signers]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let vote = Vote { height, round: 0, kind: VoteKind::Precommit, block_hash: Some(block_hash), validator: ValidatorIndex(i as u32) };
+            SignedVote::sign(k, CHAIN, vote)
+        })
+        .collect();
+    let cert = CommitCertificate::from_precommits(height, 0, block_hash, &votes);
+    ChainTimestamp { height, block_hash, block_time: T0 + height * 1000, commit_certificate: bcs::to_bytes(&cert).unwrap() }
+}
+
 fn ts(height: u64) -> ChainTimestamp {
-    ChainTimestamp {
-        height,
-        block_hash: Hash::digest(&height.to_be_bytes()),
-        block_time: T0 + height * 1000,
-        commit_certificate: vec![0xc0, height as u8],
-    }
+    ts_signed_by(height, 3)
 }
 
 fn revocation(id: &str, height: u64, time: u64) -> Revocation {
@@ -99,7 +131,7 @@ fn verify_with(s: &SealSignature, rev: Option<&Revocation>, ts: Option<&ChainTim
         revocation: rev,
         document_digest: document().digest(),
         chain_timestamp: ts,
-        check_timestamp: None,
+        certifiers: None,
     };
     check_of(seal::verify(s, "borrower", &ctx))
 }
@@ -126,16 +158,15 @@ fn verify_with_faults(faults: &[&str]) -> Option<&'static str> {
     }
     let rev = has("not_revoked").then(|| revocation("S-001", 50, T0 + 2 * YEAR + 1));
     let digest = if has("document_digest") { Hash::digest(b"another document") } else { document().digest() };
-    let timestamp = ts(100);
-    let fail_ts = has("chain_timestamp");
-    let check = move |_: &ChainTimestamp| if fail_ts { Err("2 of 4 voting power, needs more than 2/3".to_string()) } else { Ok(()) };
+    let timestamp = if has("chain_timestamp") { ts_signed_by(100, 2) } else { ts(100) };
+    let set = validators();
     let authorities = [authority().public()];
     let ctx = VerifyContext {
         authorities: &authorities,
         revocation: rev.as_ref(),
         document_digest: digest,
         chain_timestamp: Some(&timestamp),
-        check_timestamp: Some(&check),
+        certifiers: Some(certifiers(&set)),
     };
     check_of(seal::verify(&s, "borrower", &ctx))
 }
@@ -178,7 +209,7 @@ fn validity_period_is_inclusive_and_says_when() {
         revocation: None,
         document_digest: document().digest(),
         chain_timestamp: None,
-        check_timestamp: None,
+        certifiers: None,
     };
     let msg = seal::verify(&late, "investor", &ctx).unwrap_err().to_string();
     assert!(msg.contains("certificate S-001 expired at 2027-01-01 00:00:00.000 UTC"), "{msg}");
@@ -246,19 +277,15 @@ fn checks(report: &loanchain_contracts::export::VerifyReport) -> Vec<Option<&str
 fn exported_contract_round_trips_and_verifies() {
     let e = export();
     let json = e.to_json_pretty();
-    assert!(json.contains(EXPORT_FORMAT) && json.contains("\"commit_certificate\": \"c001\""));
+    let certificate_hex = hex::encode(&e.seals[0].chain_timestamp.as_ref().unwrap().commit_certificate);
+    assert!(json.contains(EXPORT_FORMAT) && json.contains(&format!("\"commit_certificate\": \"{certificate_hex}\"")));
     let back = ExportedContract::from_json(&json).unwrap();
     assert_eq!(back, e);
-    let called = std::cell::Cell::new(0);
-    let check = |_: &ChainTimestamp| {
-        called.set(called.get() + 1);
-        Ok(())
-    };
-    let report = back.verify(&[authority().public()], Some(&check));
+    let set = validators();
+    let report = back.verify(&[authority().public()], Some(certifiers(&set)));
     assert!(report.all_ok(), "{report:?}");
     assert_eq!(report.document_digest, document().digest());
     assert_eq!(report.seals.len(), 4);
-    assert_eq!(called.get(), 4);
     assert!(report.first_failure().is_none());
 }
 
@@ -294,9 +321,19 @@ fn export_reports_which_seal_fails_and_why() {
     e.seals[0] = sealed("borrower", &key(6), "S-X", 1);
     assert_eq!(checks(&e.verify(&auth, None))[0], Some("party_account"));
 
-    // A failing commit certificate check names the chain timestamp.
-    let check = |t: &ChainTimestamp| if t.height == 2 { Err("unknown validator".into()) } else { Ok(()) };
-    assert_eq!(checks(&export().verify(&auth, Some(&check))), vec![None, None, Some("chain_timestamp"), None]);
+    // A commit certificate without a quorum, or for another block, names the chain timestamp.
+    let set = validators();
+    let mut e = export();
+    e.seals[2].chain_timestamp = Some(ts_signed_by(2, 2));
+    assert_eq!(checks(&e.verify(&auth, Some(certifiers(&set)))), vec![None, None, Some("chain_timestamp"), None]);
+    let mut e = export();
+    e.seals[1].chain_timestamp.as_mut().unwrap().block_hash = Hash::digest(b"another block");
+    let report = e.verify(&auth, Some(certifiers(&set)));
+    assert_eq!(checks(&report), vec![None, Some("chain_timestamp"), None, None]);
+    assert!(report.seals[1].error.as_deref().unwrap().contains("the certificate is for height"), "{report:?}");
+    let mut e = export();
+    e.seals[3].chain_timestamp.as_mut().unwrap().commit_certificate = vec![0xc0, 0x01];
+    assert_eq!(checks(&e.verify(&auth, Some(certifiers(&set))))[3], Some("chain_timestamp"));
 
     // An unknown authority fails every seal.
     assert_eq!(checks(&export().verify(&[key(9).public()], None)), vec![Some("issuer_is_authority"); 4]);
@@ -394,7 +431,7 @@ fn golden_seal_signature() {
         revocation: None,
         document_digest: Hash::digest(b"fixture document"),
         chain_timestamp: None,
-        check_timestamp: None,
+        certifiers: None,
     };
     seal::verify(&decoded, "institution", &ctx).unwrap();
 }
@@ -417,7 +454,7 @@ proptest! {
                 revocation: None,
                 document_digest: Hash::digest(b"fixture document"),
                 chain_timestamp: None,
-                check_timestamp: None,
+                certifiers: None,
             };
             prop_assert!(seal::verify(&s, "borrower", &ctx).is_err(), "byte {} ^ {:#04x} still verifies", i, mask);
         }

@@ -27,15 +27,7 @@ fn default_mempool_capacity() -> usize {
     DEFAULT_MEMPOOL_CAPACITY
 }
 
-/// Whether the node votes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NodeRole {
-    /// Votes with its consensus key.
-    Validator,
-    /// Follows the chain, serves the read-only API and dashboard, never votes (DESIGN §9).
-    Observer,
-}
+pub use loanchain_types::NodeRole;
 
 /// The contents of a node's `config.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -153,7 +153,7 @@ fn parse_kind(s: &str) -> Result<KeyKind, String> {
 }
 
 fn parse_account(s: &str) -> Result<AccountId, String> {
-    s.parse().map_err(|e: loanchain_contracts::Error| e.to_string())
+    s.parse::<loanchain_contracts::AccountId>().map_err(|e| loanchain_contracts::Error::from(e).to_string())
 }
 
 fn parse_seal_id(s: &str) -> Result<SealId, String> {

@@ -8,7 +8,7 @@ use loanchain_contracts::tx::verify_transactions;
 use loanchain_contracts::{Error as ContractError, Hash, Params, SignedTransaction};
 use loanchain_genesis::Genesis;
 use loanchain_storage::Storage;
-use loanchain_types::api::{CommittedEvent, NodeRole, NodeStatus};
+use loanchain_api::{CommittedEvent, NodeRole, NodeStatus};
 use tokio::sync::{Semaphore, broadcast, mpsc, watch};
 
 use crate::mempool::{Mempool, MempoolError};

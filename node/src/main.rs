@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{ArgGroup, Parser, ValueEnum};
 use loanchain_node::runtime;
-use loanchain_types::api::NodeRole;
+use loanchain_api::NodeRole;
 use tracing_subscriber::EnvFilter;
 
 /// A loanchain validator or regulator observer.

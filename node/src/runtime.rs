@@ -12,7 +12,7 @@ use loanchain_genesis::keys::{KeyKind, read_key_of};
 use loanchain_genesis::{Genesis, NodeConfig};
 use loanchain_network::{Network, NetworkConfig, NetworkHandle, Topic};
 use loanchain_storage::Storage;
-use loanchain_types::api::{NodeRole, NodeStatus};
+use loanchain_api::{NodeRole, NodeStatus};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};

@@ -14,11 +14,12 @@ use loanchain_contracts::export::ExportedContract;
 use loanchain_contracts::views::{Alert, SupervisionSummary};
 use loanchain_contracts::{Event, EventKind, Hash, SignedTransaction};
 use loanchain_node::api;
-use loanchain_types::api::{
+use loanchain_api::{
     AccountEntry, BatchItemResult, BatchSubmitResponse, BlockInfo, CommittedEvent, ErrorBody, HolderClaim, LoanDetail, LoanEntry, MAX_BODY_BYTES,
     NodeRole, NodeStatus, RiskPool, SubmitResponse, TxState, TxStatus,
 };
-use loanchain_types::{CommitCertificate, api::MAX_BATCH_TXS};
+use loanchain_types::CommitCertificate;
+use loanchain_api::MAX_BATCH_TXS;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tower::ServiceExt;

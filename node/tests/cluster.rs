@@ -10,7 +10,7 @@ use common::workload::Workload;
 use common::{Cluster, now_ms};
 use loanchain_contracts::LoanId;
 use loanchain_contracts::state::tables::LoanStatus;
-use loanchain_types::api::{ErrorBody, LoanDetail};
+use loanchain_api::{ErrorBody, LoanDetail};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::submit::submit_and_wait;
 use super::{Ctx, parse_account, parse_amount};
-use crate::txb;
+use crate::tx_builder;
 
 /// Whom an institution registers.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -64,17 +64,17 @@ pub struct DepositArgs {
 pub async fn register(ctx: &Ctx, args: RegisterArgs) -> Result<u8> {
     let key = ctx.signer("credit institution")?;
     let public_key = match (&args.account_key, args.public_key) {
-        (Some(path), _) => txb::account_key(path)?.public(),
+        (Some(path), _) => tx_builder::account_key(path)?.public(),
         (None, Some(pk)) => pk,
         (None, None) => anyhow::bail!("pass --account-key or --public-key"),
     };
-    let salt = args.salt.clone().unwrap_or_else(txb::random_salt);
+    let salt = args.salt.clone().unwrap_or_else(tx_builder::random_salt);
     let role = match args.role {
         RegisterRole::Investor => Role::Investor,
         RegisterRole::Borrower => Role::Borrower,
     };
-    let payload = Payload::RegisterAccount { public_key, role, name: args.name.clone(), id_hash: txb::id_hash(&salt, &args.id_number) };
-    let tx = txb::sign(&ctx.target().await?, payload, &key);
+    let payload = Payload::RegisterAccount { public_key, role, name: args.name.clone(), id_hash: tx_builder::id_hash(&salt, &args.id_number) };
+    let tx = tx_builder::sign(&ctx.target().await?, payload, &key);
     let extra = json!({ "account": public_key.account_id(), "role": role, "salt": salt });
     submit_and_wait(ctx, tx, extra).await
 }
@@ -84,7 +84,7 @@ pub async fn custody(ctx: &Ctx, args: DepositArgs, withdraw: bool) -> Result<u8>
     let key = ctx.signer("custodian bank")?;
     let DepositArgs { account, amount, reference } = args;
     let payload = if withdraw { Payload::Withdraw { account, amount, reference } } else { Payload::Deposit { account, amount, reference } };
-    let tx = txb::sign(&ctx.target().await?, payload, &key);
+    let tx = tx_builder::sign(&ctx.target().await?, payload, &key);
     submit_and_wait(ctx, tx, json!({ "account": account, "amount": amount })).await
 }
 

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::submit::submit_and_wait;
 use super::{Ctx, parse_account, parse_amount};
 use crate::output::table;
-use crate::txb;
+use crate::tx_builder;
 
 fn parse_claim(s: &str) -> Result<ClaimId, String> {
     s.parse().map_err(|e: loanchain_contracts::Error| e.to_string())
@@ -72,9 +72,9 @@ pub async fn run(ctx: &Ctx, cmd: ClaimsCommand) -> Result<u8> {
         }
         ClaimsCommand::Transfer { claim, to, price, buyer_key } => {
             let seller = ctx.signer("claim holder")?;
-            let buyer = txb::account_key(&buyer_key)?;
+            let buyer = tx_builder::account_key(&buyer_key)?;
             anyhow::ensure!(buyer.public().account_id() == to, "--buyer-key is the key of {}, not of --to {to}", buyer.public().account_id());
-            let tx = txb::transfer_claim(&ctx.target().await?, claim.clone(), price, &seller, &buyer);
+            let tx = tx_builder::transfer_claim(&ctx.target().await?, claim.clone(), price, &seller, &buyer);
             submit_and_wait(ctx, tx, json!({ "claim": claim.to_string(), "to": to, "price": price })).await
         }
     }

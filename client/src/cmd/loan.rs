@@ -13,7 +13,7 @@ use super::submit::submit_and_wait;
 use super::{Ctx, fmt_time, parse_account, parse_amount, parse_loan};
 use crate::cli::Method;
 use crate::output::table;
-use crate::txb::{self, Sealer};
+use crate::tx_builder::{self, Sealer};
 
 /// Loan statuses accepted by `--status`.
 const STATUSES: [&str; 8] = ["funding", "active", "overdue", "repaid", "failed", "cancelled", "bought_back", "pool_compensated"];
@@ -180,8 +180,8 @@ pub async fn run(ctx: &Ctx, cmd: LoanCommand) -> Result<u8> {
             );
             let detail = ctx.node.loan(loan.as_str()).await?;
             let doc = &detail.loan.document;
-            let payload = txb::fund_loan(&loan, doc.version, detail.loan.document_digest, amount, &sealer, txb::now_ms());
-            let tx = txb::sign(&ctx.target().await?, payload, &key);
+            let payload = tx_builder::fund_loan(&loan, doc.version, detail.loan.document_digest, amount, &sealer, tx_builder::now_ms());
+            let tx = tx_builder::sign(&ctx.target().await?, payload, &key);
             submit_and_wait(ctx, tx, json!({ "loan": loan, "amount": amount })).await
         }
         LoanCommand::Repay { loan, amount } => {
@@ -190,11 +190,11 @@ pub async fn run(ctx: &Ctx, cmd: LoanCommand) -> Result<u8> {
                 Some(a) => a,
                 None => {
                     let detail = ctx.node.loan(loan.as_str()).await?;
-                    let due = due_now(&detail.loan, txb::now_ms());
+                    let due = due_now(&detail.loan, tx_builder::now_ms());
                     Amount::new(due).with_context(|| format!("nothing is owed on {loan}"))?
                 }
             };
-            let tx = txb::sign(&ctx.target().await?, Payload::Repay { loan: loan.clone(), amount }, &key);
+            let tx = tx_builder::sign(&ctx.target().await?, Payload::Repay { loan: loan.clone(), amount }, &key);
             submit_and_wait(ctx, tx, json!({ "loan": loan, "amount": amount })).await
         }
         LoanCommand::Prepay { loan } => simple(ctx, "borrower", Payload::Prepay { loan }).await,
@@ -206,7 +206,7 @@ pub async fn run(ctx: &Ctx, cmd: LoanCommand) -> Result<u8> {
 async fn simple(ctx: &Ctx, role: &str, payload: Payload) -> Result<u8> {
     let key = ctx.signer(role)?;
     let loan = payload.loan().cloned();
-    let tx = txb::sign(&ctx.target().await?, payload, &key);
+    let tx = tx_builder::sign(&ctx.target().await?, payload, &key);
     submit_and_wait(ctx, tx, json!({ "loan": loan })).await
 }
 
@@ -297,7 +297,7 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
         Some(p) => Hash::digest(&std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
         None => Hash::digest(a.purpose.as_bytes()),
     };
-    let now = txb::now_ms();
+    let now = tx_builder::now_ms();
     let target = ctx.target().await?;
     let document = ContractDocument {
         version: 1,
@@ -316,7 +316,7 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
         terms_digest,
     };
     let digest = document.digest();
-    let tx = txb::sign(&target, txb::list_loan(document, &borrower, &institution, now), &key);
+    let tx = tx_builder::sign(&target, tx_builder::list_loan(document, &borrower, &institution, now), &key);
     submit_and_wait(ctx, tx, json!({ "loan": a.id, "document_digest": digest })).await
 }
 

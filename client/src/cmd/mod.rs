@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use loanchain_contracts::{AccountId, Keypair};
 
 use crate::node::NodeClient;
-use crate::txb::{self, Target};
+use crate::tx_builder::{self, Target};
 
 /// What every network command gets from the global flags.
 #[derive(Debug)]
@@ -38,12 +38,12 @@ impl Ctx {
     /// The signing key of `--key`, required by signing commands.
     pub fn signer(&self, role: &str) -> Result<Keypair> {
         let path = self.key.as_ref().with_context(|| format!("this command is signed: pass --key FILE, the {role}'s account key"))?;
-        txb::account_key(path)
+        tx_builder::account_key(path)
     }
 
     /// The account of `--key`, for read commands that default to "me".
     pub fn my_account(&self) -> Result<Option<AccountId>> {
-        self.key.as_ref().map(|p| txb::account_key(p).map(|k| k.public().account_id())).transpose()
+        self.key.as_ref().map(|p| tx_builder::account_key(p).map(|k| k.public().account_id())).transpose()
     }
 
     /// Chain id and current height from `GET /v1/status`, to sign against.
@@ -66,7 +66,7 @@ impl Ctx {
 
 /// Parses an account id argument (64 hex digits).
 pub fn parse_account(s: &str) -> Result<AccountId, String> {
-    s.parse().map_err(|e: loanchain_contracts::Error| e.to_string())
+    s.parse::<AccountId>().map_err(|e| loanchain_contracts::Error::from(e).to_string())
 }
 
 /// Parses an amount argument (yuan, at most 2 decimal places, > 0).

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use loanchain_contracts::state::tables::{Claim, Loan, LoanStatus};
 use loanchain_contracts::{AccountId, Money, schedule};
-use loanchain_types::api::LoanDetail;
+use loanchain_api::LoanDetail;
 use serde::Serialize;
 
 use super::{Ctx, fmt_time, parse_account};

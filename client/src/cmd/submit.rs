@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use loanchain_contracts::{ReceiptStatus, SignedTransaction};
-use loanchain_types::api::{TxState, TxStatus};
+use loanchain_api::{TxState, TxStatus};
 use serde_json::{Value, json};
 
 use super::Ctx;

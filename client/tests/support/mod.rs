@@ -1,6 +1,6 @@
 //! A one-process stand-in for a node's HTTP API, for loanctl's tests: the real contracts state
 //! machine over an in-memory store, a block every 50 ms of what was submitted, no consensus, no
-//! network. It serves exactly the routes and JSON types of `loanchain_types::api` that loanctl
+//! network. It serves exactly the routes and JSON types of `loanchain_api` that loanctl
 //! uses, so the binary can be driven end to end before (and besides) the real node.
 #![allow(dead_code)]
 
@@ -22,7 +22,7 @@ use loanchain_contracts::state::{KeyCodec, MemStore, read, scan};
 use loanchain_contracts::tx::verify_transactions;
 use loanchain_contracts::{AccountId, BlockContext, Event, Hash, LoanId, Params, Receipt, SignedTransaction, execute_block, init_genesis, views};
 use loanchain_genesis::Genesis;
-use loanchain_types::api::*;
+use loanchain_api::*;
 use loanchain_types::{BlockHeader, ValidatorIndex};
 
 struct Chain {

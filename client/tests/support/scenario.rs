@@ -12,18 +12,44 @@ use loanchain_genesis::seal::{SealRequest, issue_seal, write_certificate};
 use loanchain_genesis::{DevnetSpec, devnet};
 use serde_json::Value;
 
-pub fn loanctl(node: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_loanctl")).args(args).args(["--node", node]).output().unwrap();
+/// Runs `exe` with `args` and `--node node`: exit code, stdout, stderr.
+fn run(exe: &str, node: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(exe).args(args).args(["--node", node]).output().unwrap();
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// Runs `loanctl` (this support module serves the tests of the client crate, where cargo names
+/// that binary, and of the load generator's crate, where it names `loanchain-load`).
+pub fn loanctl(node: &str, args: &[&str]) -> (i32, String, String) {
+    run(option_env!("CARGO_BIN_EXE_loanctl").expect("loanctl's tests run in the client crate"), node, args)
+}
+
+/// Runs `loanchain-load`.
+pub fn load(node: &str, args: &[&str]) -> (i32, String, String) {
+    run(option_env!("CARGO_BIN_EXE_loanchain-load").expect("the load generator's tests run in its crate"), node, args)
+}
+
+#[track_caller]
+fn json_of(what: (i32, String, String), args: &[&str]) -> Value {
+    let (code, out, err) = what;
+    assert_eq!(code, 0, "{args:?}: {out} {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+}
+
+/// `loanctl ARGS --json`, which must succeed, as JSON.
 #[track_caller]
 pub fn ok_json(node: &str, args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.push("--json");
-    let (code, out, err) = loanctl(node, &all);
-    assert_eq!(code, 0, "{args:?}: {out} {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    json_of(loanctl(node, &all), args)
+}
+
+/// `loanchain-load ARGS --json`, which must succeed, as JSON.
+#[track_caller]
+pub fn load_json(node: &str, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    json_of(load(node, &all), args)
 }
 
 pub fn now_ms() -> u64 {

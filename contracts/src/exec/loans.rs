@@ -92,7 +92,7 @@ impl Exec<'_, '_> {
             revocation: revocation.as_ref(),
             document_digest: digest,
             chain_timestamp: Some(&here),
-            check_timestamp: None,
+            certifiers: None,
         };
         seal::verify_after_signatures(s, party, &ctx)
     }

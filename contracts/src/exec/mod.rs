@@ -29,6 +29,7 @@ use crate::tx::{Payload, VerifiedTx};
 /// The block being executed: its height and its time (unix ms), the only inputs from outside
 /// besides the transactions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct BlockContext {
     /// Height.
     pub height: u64,
@@ -51,6 +52,7 @@ pub struct BlockOutcome {
 
 /// An account that exists from genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct GenesisAccount {
     /// Its account public key.
     pub public_key: PublicKey,

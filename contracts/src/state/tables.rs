@@ -56,6 +56,7 @@ table!(/// Chain-wide totals.
 
 /// An account of the custody ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Account {
     /// Its account public key.
     pub public_key: PublicKey,
@@ -77,6 +78,7 @@ pub struct Account {
 
 /// Where a loan is in its life (DESIGN §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LoanStatus {
     /// Listed, collecting investments.
@@ -120,6 +122,7 @@ impl LoanStatus {
 
 /// One installment of a fixed schedule, with what has been paid of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Installment {
     /// 1-based period.
     pub period: u32,
@@ -158,6 +161,7 @@ impl Installment {
 
 /// A loan contract and its progress.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Loan {
     /// The sealed terms.
     pub document: ContractDocument,
@@ -217,6 +221,7 @@ impl Loan {
 
 /// A claim (债权): one investor's share of one loan.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Claim {
     /// Current creditor: an investor, the guarantor after buyback, or the risk pool.
     pub holder: AccountId,
@@ -234,6 +239,7 @@ pub struct Claim {
 
 /// One seal applied to a contract, with the transaction that carried it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SealRecord {
     /// `borrower`, `institution` or `investor`.
     pub party: String,
@@ -249,6 +255,7 @@ pub struct SealRecord {
 
 /// A transfer at or above the large-transaction threshold (大额交易报告).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct LargeTransaction {
     /// The transaction.
     pub tx_hash: Hash,
@@ -264,6 +271,7 @@ pub struct LargeTransaction {
 
 /// Chain-wide totals, kept so that money conservation can be checked at any block.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct GlobalTotals {
     /// Balances given by genesis.
     pub genesis_money: Money,

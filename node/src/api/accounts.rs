@@ -5,7 +5,7 @@ use axum::extract::State;
 use loanchain_contracts::state::read;
 use loanchain_contracts::state::tables::Accounts;
 use loanchain_contracts::{AccountId, views};
-use loanchain_types::api::{AccountEntry, HolderClaim, RiskPool};
+use loanchain_api::{AccountEntry, HolderClaim, RiskPool};
 
 use super::error::ApiErr;
 use super::extract::PathParam;

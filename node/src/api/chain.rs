@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use loanchain_contracts::Hash;
-use loanchain_types::api::{BlockInfo, NodeStatus};
+use loanchain_api::{BlockInfo, NodeStatus};
 
 use super::error::ApiErr;
 use super::extract::PathParam;

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use loanchain_contracts::{Error as ContractError, ErrorClass};
 use loanchain_storage::StorageError;
-use loanchain_types::api::{ApiError, ErrorBody};
+use loanchain_api::{ApiError, ErrorBody};
 
 use crate::context::SubmitError;
 use crate::mempool::MempoolError;

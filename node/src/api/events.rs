@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures::stream::{self, Stream, StreamExt};
-use loanchain_types::api::CommittedEvent;
+use loanchain_api::CommittedEvent;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::ApiState;

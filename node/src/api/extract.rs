@@ -1,5 +1,5 @@
 //! Extractors whose rejections are [`ApiErr`]s, so a body, path or query the API cannot read
-//! is a JSON 400 (or 413 over [`MAX_BODY_BYTES`](loanchain_types::api::MAX_BODY_BYTES)), never
+//! is a JSON 400 (or 413 over [`MAX_BODY_BYTES`](loanchain_api::MAX_BODY_BYTES)), never
 //! axum's plain-text rejection.
 
 use std::str::FromStr;
@@ -24,7 +24,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiErr::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
-                    format!("the request body is larger than {} bytes", loanchain_types::api::MAX_BODY_BYTES),
+                    format!("the request body is larger than {} bytes", loanchain_api::MAX_BODY_BYTES),
                 )
             } else {
                 ApiErr::malformed(format!("the request body could not be read: {}", rejection.body_text()))

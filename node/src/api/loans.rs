@@ -8,7 +8,7 @@ use loanchain_contracts::seal::ChainTimestamp;
 use loanchain_contracts::state::tables::{Claims, InstitutionLoans, Loan, LoanStatus, Loans};
 use loanchain_contracts::state::{KeyCodec, read, scan};
 use loanchain_contracts::{AccountId, ClaimId, Event, Hash, LoanId, Store, views};
-use loanchain_types::api::{ClaimEntry, LoanDetail, LoanEntry};
+use loanchain_api::{ClaimEntry, LoanDetail, LoanEntry};
 use serde::Deserialize;
 
 use super::error::ApiErr;
@@ -16,14 +16,7 @@ use super::extract::{PathParam, QueryParams};
 use super::{ApiState, blocking};
 use crate::context::NodeContext;
 
-/// Loans listed when no `limit` is given.
-pub const DEFAULT_LOAN_LIMIT: usize = 100;
-/// Most loans one list returns.
-pub const MAX_LOAN_LIMIT: usize = 1_000;
-/// Events one history returns when no `limit` is given.
-pub const DEFAULT_HISTORY_LIMIT: usize = 1_000;
-/// Most events one history returns.
-pub const MAX_HISTORY_LIMIT: usize = 10_000;
+use loanchain_api::routes::{DEFAULT_HISTORY_LIMIT, DEFAULT_LOAN_LIMIT, MAX_HISTORY_LIMIT, MAX_LOAN_LIMIT};
 
 /// `?status=&institution=&limit=`.
 #[derive(Debug, Default, Deserialize)]

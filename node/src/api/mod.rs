@@ -1,6 +1,6 @@
 //! The HTTP API (DESIGN §11): axum routes under `/v1`, `/metrics` and `/dashboard`.
 //!
-//! The routes and their JSON shapes are the table of [`loanchain_types::api`], the contract with
+//! The routes and their JSON shapes are the table of [`loanchain_api::routes`], the contract with
 //! `loanctl`. Every handler reads committed state through one storage snapshot (so a response
 //! agrees with a single app hash) on a blocking thread, and every failure is an [`ApiErr`]: JSON
 //! `{ "error": { "code", "message" } }` with its status — 400 for what cannot be read, 403 on an
@@ -15,7 +15,6 @@
 //! | `accounts` | account, its claims, risk pool |
 //! | `supervision` | the regulator's summary and alerts |
 //! | `events` | server-sent committed events |
-//! | `openapi` | the OpenAPI 3 description |
 //! | `dashboard` | the regulator's HTML dashboard |
 
 mod accounts;
@@ -25,7 +24,6 @@ pub mod error;
 mod events;
 mod extract;
 mod loans;
-pub mod openapi;
 mod supervision;
 mod tx;
 
@@ -36,7 +34,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use loanchain_types::api::MAX_BODY_BYTES;
+use loanchain_api::MAX_BODY_BYTES;
 use tokio::sync::watch;
 
 pub use error::ApiErr;
@@ -57,30 +55,36 @@ pub fn router(ctx: Arc<NodeContext>) -> Router {
 }
 
 fn build(state: ApiState) -> Router {
+    use loanchain_api::routes as r;
     Router::new()
-        .route("/v1/status", get(chain::status))
-        .route("/v1/transactions", post(tx::submit))
-        .route("/v1/transactions/batch", post(tx::submit_batch))
-        .route("/v1/transactions/{hash}", get(tx::status))
-        .route("/v1/blocks/latest", get(chain::latest_block))
-        .route("/v1/blocks/{height}", get(chain::block))
-        .route("/v1/loans", get(loans::list))
-        .route("/v1/loans/{id}", get(loans::detail))
-        .route("/v1/loans/{id}/history", get(loans::history))
-        .route("/v1/loans/{id}/contract", get(loans::contract))
-        .route("/v1/accounts/{id}", get(accounts::account))
-        .route("/v1/accounts/{id}/claims", get(accounts::claims))
-        .route("/v1/risk-pool", get(accounts::risk_pool))
-        .route("/v1/supervision/summary", get(supervision::summary))
-        .route("/v1/supervision/alerts", get(supervision::alerts))
-        .route("/v1/events", get(events::stream))
-        .route("/v1/openapi.json", get(openapi::handler))
-        .route("/metrics", get(chain::metrics))
-        .route("/dashboard", get(dashboard::page))
+        .route(r::STATUS.path, get(chain::status))
+        .route(r::SUBMIT.path, post(tx::submit))
+        .route(r::SUBMIT_BATCH.path, post(tx::submit_batch))
+        .route(r::TX_STATUS.path, get(tx::status))
+        .route(r::LATEST_BLOCK.path, get(chain::latest_block))
+        .route(r::BLOCK.path, get(chain::block))
+        .route(r::LOANS.path, get(loans::list))
+        .route(r::LOAN.path, get(loans::detail))
+        .route(r::LOAN_HISTORY.path, get(loans::history))
+        .route(r::LOAN_CONTRACT.path, get(loans::contract))
+        .route(r::ACCOUNT.path, get(accounts::account))
+        .route(r::ACCOUNT_CLAIMS.path, get(accounts::claims))
+        .route(r::RISK_POOL.path, get(accounts::risk_pool))
+        .route(r::SUPERVISION_SUMMARY.path, get(supervision::summary))
+        .route(r::SUPERVISION_ALERTS.path, get(supervision::alerts))
+        .route(r::EVENTS.path, get(events::stream))
+        .route(r::OPENAPI.path, get(openapi))
+        .route(r::METRICS.path, get(chain::metrics))
+        .route(r::DASHBOARD.path, get(dashboard::page))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
+}
+
+/// `GET /v1/openapi.json`: the description generated from the route table and the types.
+async fn openapi() -> axum::Json<serde_json::Value> {
+    axum::Json(loanchain_api::openapi::document())
 }
 
 /// Serves the API on `listener` until `shutdown` completes; then stops accepting, ends the event

@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use loanchain_contracts::Hash;
-use loanchain_types::api::{
+use loanchain_api::{
     ApiError, BatchItemResult, BatchSubmitRequest, BatchSubmitResponse, MAX_BATCH_TXS, NodeRole, SubmitRequest, SubmitResponse, TxState, TxStatus,
 };
 

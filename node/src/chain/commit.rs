@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use loanchain_contracts::{BlockContext, execute_block};
 use loanchain_storage::{CommittedBlock, LastCommitted};
-use loanchain_types::api::CommittedEvent;
+use loanchain_api::CommittedEvent;
 use loanchain_types::{CommitCertificate, Hash, Height};
 use tracing::info;
 

@@ -24,7 +24,7 @@ use loanchain_contracts::VerifiedTx;
 use loanchain_genesis::Genesis;
 use loanchain_network::{NetworkEvent, NetworkHandle, Topic};
 use loanchain_storage::{LastCommitted, Storage};
-use loanchain_types::api::NodeStatus;
+use loanchain_api::NodeStatus;
 use loanchain_types::{
     Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, Validator, ValidatorSet,
 };

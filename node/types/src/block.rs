@@ -4,8 +4,8 @@
 //! [`transactions_root`]. Transactions are opaque bcs bytes to this crate: the contracts crate
 //! defines and checks them, consensus never looks inside.
 
-use loanchain_contracts::codec;
-use loanchain_contracts::crypto::Hash;
+use loanchain_primitives::codec;
+use loanchain_primitives::crypto::Hash;
 use serde::{Deserialize, Serialize};
 
 use crate::certificate::CommitCertificate;
@@ -14,6 +14,7 @@ use crate::Height;
 
 /// Everything a block commits to, except the transactions themselves (committed by their root).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct BlockHeader {
     /// The chain this block belongs to.
     pub chain_id: String,
@@ -43,6 +44,7 @@ impl BlockHeader {
 
 /// A block: header, opaque transactions, and the commit certificate of the previous block.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Block {
     /// The header.
     pub header: BlockHeader,

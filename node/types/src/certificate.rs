@@ -4,7 +4,7 @@
 //! for one block at one height and round. Anyone holding the validator set can check it, without
 //! trusting whoever handed it over: an observer node, `loanctl contract verify`, a syncing node.
 
-use loanchain_contracts::crypto::{BatchItem, Hash, Signature, verify_batch};
+use loanchain_primitives::crypto::{BatchItem, Hash, Signature, verify_batch};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -14,6 +14,7 @@ use crate::{Height, Round};
 
 /// One precommit signature inside a certificate.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CommitSignature {
     /// The signer.
     pub validator: ValidatorIndex,
@@ -24,6 +25,7 @@ pub struct CommitSignature {
 /// A quorum of precommits for `block_hash` at (`height`, `round`). Signers are listed in strictly
 /// increasing index order, so a certificate has one encoding.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CommitCertificate {
     /// The height of the block.
     pub height: Height,
@@ -122,7 +124,7 @@ impl CommitCertificate {
 mod tests {
     use super::*;
     use crate::validator::Validator;
-    use loanchain_contracts::crypto::Keypair;
+    use loanchain_primitives::crypto::Keypair;
 
     fn setup(powers: &[u64]) -> (Vec<Keypair>, ValidatorSet) {
         let keys: Vec<Keypair> = (0..powers.len()).map(|i| Keypair::from_secret([i as u8 + 1; 32])).collect();

@@ -10,6 +10,7 @@ use crate::{Height, Round};
 
 /// Proof that a validator signed two different things where the protocol allows one.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub enum Evidence {
     /// Two different votes of one kind (prevote or precommit) at one height and round.
     ConflictingVotes {
@@ -94,7 +95,7 @@ mod tests {
     use super::*;
     use crate::message::{Vote, VoteKind};
     use crate::validator::Validator;
-    use loanchain_contracts::crypto::{Hash, Keypair};
+    use loanchain_primitives::crypto::{Hash, Keypair};
 
     #[test]
     fn conflicting_votes_are_evidence_agreeing_votes_are_not() {

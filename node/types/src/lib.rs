@@ -3,9 +3,10 @@
 //! Blocks and their headers, the validator set with its quorum arithmetic, consensus proposals and
 //! votes with their domain-separated ed25519 signatures, commit certificates (the proof that a block
 //! is final) and equivocation evidence. The consensus core, the node, the simulator, an observer and
-//! the `loanctl` CLI all use these types, so this crate is light: no I/O, no async, no clock.
+//! the `loanctl` CLI all use these types, so this crate is light: no I/O, no async, no clock, and
+//! nothing of the loan contracts (a block's transactions are opaque bytes here).
 //!
-//! Everything that is hashed or signed is encoded with bcs ([`loanchain_contracts::codec`]); the
+//! Everything that is hashed or signed is encoded with bcs ([`loanchain_primitives::codec`]); the
 //! exact bytes of a signed vote, a signed proposal, a block header and a commit certificate are
 //! pinned by golden fixtures in `tests/fixtures/` (STYLE habit 10).
 //!
@@ -15,19 +16,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod api;
 pub mod block;
 pub mod certificate;
 pub mod error;
 pub mod evidence;
 pub mod message;
+mod role;
 pub mod validator;
 
 pub use block::{Block, BlockHeader, transactions_root, transactions_root_of_hashes};
 pub use certificate::{CommitCertificate, CommitSignature};
 pub use error::Error;
 pub use evidence::Evidence;
-pub use loanchain_contracts::crypto::{Domain, Hash, Keypair, PublicKey, Signature};
+pub use loanchain_primitives::crypto::{Domain, Hash, Keypair, PublicKey, Signature};
+pub use role::NodeRole;
 pub use message::{ConsensusMessage, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
 pub use validator::{Validator, ValidatorIndex, ValidatorSet};
 

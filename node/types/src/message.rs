@@ -4,8 +4,8 @@
 //! [`Domain::Proposal`] or [`Domain::Vote`]. The message names its signer by [`ValidatorIndex`];
 //! verification looks the key up in the [`ValidatorSet`] of the height.
 
-use loanchain_contracts::codec;
-use loanchain_contracts::crypto::{Domain, Hash, Keypair, Signature};
+use loanchain_primitives::codec;
+use loanchain_primitives::crypto::{Domain, Hash, Keypair, Signature};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -14,6 +14,7 @@ use crate::{Height, Round};
 
 /// The two voting steps of a round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub enum VoteKind {
     /// First vote of a round: "this proposal is acceptable to me" (or nil).
     Prevote,
@@ -24,6 +25,7 @@ pub enum VoteKind {
 /// A proposer's proposal of a block for a height and round. The block travels beside it; the
 /// proposal names it by hash.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Proposal {
     /// The height.
     pub height: Height,
@@ -40,6 +42,7 @@ pub struct Proposal {
 
 /// A prevote or precommit, for a block or for nil (`block_hash: None`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Vote {
     /// The height.
     pub height: Height,
@@ -59,6 +62,7 @@ fn signed_bytes<T: Serialize>(domain: Domain, chain_id: &str, message: &T) -> Ve
 
 /// A proposal with its proposer's signature.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SignedProposal {
     /// The proposal.
     pub proposal: Proposal,
@@ -89,6 +93,7 @@ impl SignedProposal {
 
 /// A vote with its voter's signature.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct SignedVote {
     /// The vote.
     pub vote: Vote,
@@ -119,6 +124,7 @@ impl SignedVote {
 
 /// What validators gossip to each other.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub enum ConsensusMessage {
     /// A signed proposal (the block itself travels beside it).
     Proposal(SignedProposal),

@@ -6,13 +6,14 @@
 
 use std::fmt;
 
-use loanchain_contracts::crypto::{Hash, PublicKey};
+use loanchain_primitives::crypto::{Hash, PublicKey};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
 /// The position of a validator in its [`ValidatorSet`]; messages and certificates name signers by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ValidatorIndex(pub u32);
 
 impl ValidatorIndex {
@@ -30,6 +31,7 @@ impl fmt::Display for ValidatorIndex {
 
 /// One validator: a member institution's consensus identity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Validator {
     /// Human name (the institution's), for logs and the dashboard.
     pub name: String,
@@ -42,6 +44,7 @@ pub struct Validator {
 /// The ordered set of validators of a height. The order is part of consensus (indices, proposer
 /// rotation, certificate encoding).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(try_from = "Vec<Validator>", into = "Vec<Validator>")]
 pub struct ValidatorSet {
     validators: Vec<Validator>,
@@ -170,7 +173,7 @@ impl ValidatorSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use loanchain_contracts::crypto::Keypair;
+    use loanchain_primitives::crypto::Keypair;
 
     fn set(powers: &[u64]) -> ValidatorSet {
         ValidatorSet::new(

@@ -1,28 +1,5 @@
-//! The JSON shapes of the node's HTTP API (DESIGN §11), shared by the node that serves them and
-//! `loanctl` that reads them, so the two cannot drift apart.
-//!
-//! Routes (all under `/v1` unless noted; errors are [`ErrorBody`] with a 4xx/5xx status):
-//!
-//! | method and path | body → response |
-//! |---|---|
-//! | `GET /v1/status` | → [`NodeStatus`] |
-//! | `POST /v1/transactions` | [`SubmitRequest`] → [`SubmitResponse`] (202) |
-//! | `POST /v1/transactions/batch` | [`BatchSubmitRequest`] → [`BatchSubmitResponse`] (200) |
-//! | `GET /v1/transactions/{hash}` | → [`TxStatus`] |
-//! | `GET /v1/blocks/latest`, `GET /v1/blocks/{height}` | → [`BlockInfo`] |
-//! | `GET /v1/loans?status=&institution=&limit=` | → `[`[`LoanEntry`]`]` |
-//! | `GET /v1/loans/{id}` | → [`LoanDetail`] |
-//! | `GET /v1/loans/{id}/history` | → `[`[`loanchain_contracts::Event`]`]` |
-//! | `GET /v1/loans/{id}/contract` | → [`loanchain_contracts::export::ExportedContract`] |
-//! | `GET /v1/accounts/{id}` | → [`AccountEntry`] |
-//! | `GET /v1/accounts/{id}/claims` | → `[`[`HolderClaim`]`]` |
-//! | `GET /v1/risk-pool` | → [`RiskPool`] |
-//! | `GET /v1/supervision/summary` | → [`loanchain_contracts::views::SupervisionSummary`] |
-//! | `GET /v1/supervision/alerts` | → `[`[`loanchain_contracts::views::Alert`]`]` |
-//! | `GET /v1/events` | server-sent events, one [`CommittedEvent`] per `data:` line |
-//! | `GET /v1/openapi.json` | the OpenAPI 3 description |
-//! | `GET /metrics` | Prometheus text format |
-//! | `GET /dashboard` | the regulator's dashboard (HTML) |
+//! The JSON shapes of the node's HTTP API (DESIGN §11): what the node serves and `loanctl` reads.
+//! Which route carries which shape is [`crate::routes`].
 
 use loanchain_contracts::event::{Event, Receipt};
 use loanchain_contracts::ids::{AccountId, ClaimId, LoanId};
@@ -30,22 +7,20 @@ use loanchain_contracts::state::tables::{Account, Claim, Loan, LoanStatus};
 use loanchain_contracts::{Hash, Money};
 use serde::{Deserialize, Serialize};
 
-use crate::{BlockHeader, CommitCertificate, Height, Round};
+use loanchain_types::{BlockHeader, CommitCertificate, Height, Round};
+use schemars::JsonSchema;
 
-/// Largest request body the API accepts, in bytes (a batch of transactions included).
-pub const MAX_BODY_BYTES: usize = 4 << 20;
-/// Most transactions in one batch submission.
-pub const MAX_BATCH_TXS: usize = 5_000;
+pub use loanchain_types::NodeRole;
 
 /// `{ "error": { "code", "message" } }`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorBody {
     /// The error.
     pub error: ApiError,
 }
 
 /// A machine-readable code and a sentence for a person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ApiError {
     /// Stable snake_case code, for example `nonce_replayed`, `mempool_full`, `not_found`.
     pub code: String,
@@ -53,18 +28,8 @@ pub struct ApiError {
     pub message: String,
 }
 
-/// A node's role.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NodeRole {
-    /// Votes, with a consensus key.
-    Validator,
-    /// Follows and verifies; read-only.
-    Observer,
-}
-
 /// `GET /v1/status`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct NodeStatus {
     /// The node's name in genesis.
     pub name: String,
@@ -93,35 +58,35 @@ pub struct NodeStatus {
 }
 
 /// `POST /v1/transactions`: one signed transaction, its bcs bytes in hex.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SubmitRequest {
     /// Hex of `SignedTransaction::to_bytes()`.
     pub tx: String,
 }
 
 /// The answer to a submission that the mempool accepted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SubmitResponse {
     /// The transaction hash (DESIGN §5), to poll `GET /v1/transactions/{hash}`.
     pub tx_hash: Hash,
 }
 
 /// `POST /v1/transactions/batch`: many signed transactions, verified in one batch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BatchSubmitRequest {
     /// Hex of each `SignedTransaction::to_bytes()`.
     pub txs: Vec<String>,
 }
 
 /// One result per submitted transaction, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BatchSubmitResponse {
     /// Accepted (with its hash) or refused (with why).
     pub results: Vec<BatchItemResult>,
 }
 
 /// The fate of one transaction of a batch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BatchItemResult {
     /// In the mempool.
@@ -137,7 +102,7 @@ pub enum BatchItemResult {
 }
 
 /// Where a transaction is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TxState {
     /// In this node's mempool, not yet in a block.
@@ -149,7 +114,7 @@ pub enum TxState {
 }
 
 /// `GET /v1/transactions/{hash}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TxStatus {
     /// The transaction hash.
     pub tx_hash: Hash,
@@ -166,7 +131,7 @@ pub struct TxStatus {
 }
 
 /// `GET /v1/blocks/{height}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BlockInfo {
     /// The block hash.
     pub hash: Hash,
@@ -181,7 +146,7 @@ pub struct BlockInfo {
 }
 
 /// One loan in a list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LoanEntry {
     /// Its id.
     pub id: LoanId,
@@ -190,7 +155,7 @@ pub struct LoanEntry {
 }
 
 /// `GET /v1/loans/{id}`: the loan with its claims.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct LoanDetail {
     /// Its id.
     pub id: LoanId,
@@ -201,7 +166,7 @@ pub struct LoanDetail {
 }
 
 /// A claim with its id.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ClaimEntry {
     /// Its id.
     pub id: ClaimId,
@@ -210,7 +175,7 @@ pub struct ClaimEntry {
 }
 
 /// A claim held by an account, with the status of its loan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct HolderClaim {
     /// Its id.
     pub id: ClaimId,
@@ -221,7 +186,7 @@ pub struct HolderClaim {
 }
 
 /// `GET /v1/accounts/{id}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AccountEntry {
     /// Its id.
     pub id: AccountId,
@@ -230,7 +195,7 @@ pub struct AccountEntry {
 }
 
 /// `GET /v1/risk-pool`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RiskPool {
     /// What the pool holds now.
     pub balance: Money,
@@ -239,7 +204,7 @@ pub struct RiskPool {
 }
 
 /// One committed event, as `GET /v1/events` streams it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CommittedEvent {
     /// The block height.
     pub height: Height,

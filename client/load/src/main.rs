@@ -1,4 +1,5 @@
-//! `loanctl load`: a load generator for a devnet (DESIGN §11, §12).
+//! loanchain-load: the load generator of a loanchain devnet, for operators and benchmarks
+//! (docs/DESIGN.md §11, §12; `scripts/bench.sh` drives it).
 //!
 //! Setup (not measured): N investors and some borrowers registered by the devnet's institutions,
 //! the investors funded by the custodian bank, and enough loans listed for the expected load, all
@@ -10,7 +11,7 @@
 
 mod engine;
 mod setup;
-pub mod stats;
+mod stats;
 mod track;
 
 use std::collections::BTreeMap;
@@ -27,11 +28,65 @@ use futures::{StreamExt, stream};
 use loanchain_contracts::{Amount, Money, ReceiptStatus};
 use serde::Serialize;
 
-use crate::cmd::Ctx;
+use clap::Parser;
+use loanchain_client::node::NodeClient;
 use engine::Generator;
 use setup::{Devnet, Plan};
 use stats::Latency;
 use track::Tracker;
+
+/// loanchain-load: sets up accounts and loans on a devnet, then measures committed tx/s and
+/// finality latency.
+#[derive(Debug, Parser)]
+#[command(name = "loanchain-load", version, about)]
+struct Cli {
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// The node's HTTP API that the setup and the following of blocks use (and the load, unless
+    /// --spread) [default: $LOANCTL_NODE or http://127.0.0.1:26601].
+    #[arg(long, value_name = "URL")]
+    node: Option<String>,
+    /// Seconds to wait for an HTTP answer.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+/// What a run needs besides its arguments.
+struct Ctx {
+    node: NodeClient,
+    json: bool,
+    timeout: Duration,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let result = (|| -> Result<u8> {
+        let node_url = cli
+            .node
+            .clone()
+            .or_else(|| std::env::var("LOANCTL_NODE").ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| loanchain_client::cli::DEFAULT_NODE.to_string());
+        let timeout = Duration::from_secs(cli.timeout);
+        let ctx = Ctx { node: NodeClient::new(&node_url, timeout)?, json, timeout };
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        runtime.block_on(run(&ctx, cli.load))
+    })();
+    match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(e) => {
+            if json {
+                println!("{}", serde_json::json!({ "error": { "message": format!("{e:#}") } }));
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            std::process::ExitCode::from(1)
+        }
+    }
+}
 
 /// Fundings per listed loan.
 pub const SLOTS_PER_LOAN: u32 = 200;
@@ -166,7 +221,7 @@ pub struct Report {
     follower_errors: usize,
 }
 
-pub async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
+async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
     let devnet = Devnet::read(&args.devnet)?;
     let status = ctx.node.status().await?;
     anyhow::ensure!(
@@ -190,7 +245,7 @@ pub async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
     );
     let tracker = Tracker::new(status.height, plan.loans, SLOTS_PER_LOAN);
     let follower = tokio::spawn(tracker.clone().follow(ctx.node.clone()));
-    let target = crate::txb::Target { chain_id: status.chain_id.clone(), height: status.height, valid_for };
+    let target = loanchain_client::tx_builder::Target { chain_id: status.chain_id.clone(), height: status.height, valid_for };
     let setup_timeout = ctx.timeout.max(Duration::from_secs(120));
     let world = match setup::setup(&ctx.node, &tracker, &devnet, &target, &plan, setup_timeout).await {
         Ok(w) => w,
@@ -296,7 +351,7 @@ pub async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
 }
 
 /// A client of each validator's API, from the devnet directory's node configs.
-fn validator_clients(dir: &std::path::Path, devnet: &Devnet, timeout: Duration) -> Result<Vec<crate::node::NodeClient>> {
+fn validator_clients(dir: &std::path::Path, devnet: &Devnet, timeout: Duration) -> Result<Vec<loanchain_client::node::NodeClient>> {
     devnet
         .genesis
         .validators
@@ -304,14 +359,15 @@ fn validator_clients(dir: &std::path::Path, devnet: &Devnet, timeout: Duration) 
         .map(|v| {
             let path = dir.join(&v.name).join("config.json");
             let config = loanchain_genesis::NodeConfig::load(&path).with_context(|| format!("--spread reads {}", path.display()))?;
-            crate::node::NodeClient::new(&format!("http://{}", config.api_listen), timeout)
+            loanchain_client::node::NodeClient::new(&format!("http://{}", config.api_listen), timeout)
         })
         .collect()
 }
 
 fn print_report(ctx: &Ctx, r: &Report) -> Result<()> {
     if ctx.json {
-        return ctx.print_json(r);
+        println!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
     }
     let knob = match r.mode {
         Mode::Open => format!("rate {} tx/s", r.rate.unwrap_or(0)),
@@ -338,14 +394,20 @@ fn print_report(ctx: &Ctx, r: &Report) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
 
     fn args(extra: &[&str]) -> LoadArgs {
-        let cli = crate::cli::Cli::try_parse_from(["loanctl", "load", "--devnet", "d"].iter().chain(extra)).unwrap();
-        let crate::cli::Command::Load(a) = cli.command else { panic!() };
-        *a
+        Cli::try_parse_from(["loanchain-load", "--devnet", "d"].iter().chain(extra)).unwrap().load
+    }
+
+    #[test]
+    fn modes_take_their_own_knob() {
+        assert_eq!(args(&["--accounts", "10", "--mode", "open", "--rate", "500", "--duration", "5"]).rate, Some(500));
+        let closed = args(&["--accounts", "10", "--mode", "closed", "--concurrency", "8", "--mix", "3:1"]);
+        assert_eq!((closed.concurrency, closed.mix), (Some(8), Mix { fund: 3, repay: 1 }));
+        for bad in [&["--mode", "open"][..], &["--mode", "closed"], &["--mode", "open", "--rate", "0"]] {
+            assert!(Cli::try_parse_from(["loanchain-load", "--devnet", "d"].iter().chain(bad)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use loanchain_contracts::Hash;
 use tokio::sync::Notify;
 
-use crate::node::NodeClient;
+use loanchain_client::node::NodeClient;
 
 /// How often the follower asks for the height when it has caught up.
 pub const POLL: Duration = Duration::from_millis(20);

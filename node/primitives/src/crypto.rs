@@ -127,6 +127,22 @@ macro_rules! fixed_bytes {
             }
         }
 
+        #[cfg(feature = "json-schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let pattern = format!("^[0-9a-fA-F]{{{}}}$", 2 * $len);
+                schemars::json_schema!({
+                    "type": "string",
+                    "pattern": pattern,
+                    "description": concat!(stringify!($name), ": ", stringify!($len), " bytes in hex"),
+                })
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 if d.is_human_readable() {
@@ -149,9 +165,6 @@ macro_rules! fixed_bytes {
         }
     };
 }
-#[allow(unused_imports)]
-pub(crate) use fixed_bytes;
-
 fixed_bytes!(
     /// A SHA-256 digest.
     Hash,
@@ -226,8 +239,8 @@ impl PublicKey {
     }
 
     /// The account id of whoever holds this key: SHA-256 of the key (DESIGN §4).
-    pub fn account_id(&self) -> crate::ids::AccountId {
-        crate::ids::AccountId(Hash::digest(&self.0))
+    pub fn account_id(&self) -> crate::AccountId {
+        crate::AccountId(Hash::digest(&self.0))
     }
 }
 

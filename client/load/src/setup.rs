@@ -15,11 +15,11 @@ use loanchain_contracts::{AccountId, Amount, ContractDocument, Hash, Keypair, Lo
 use loanchain_genesis::Genesis;
 use loanchain_genesis::keys::{Key, read_key};
 use loanchain_genesis::seal::{SealRequest, issue_seal};
-use loanchain_types::api::BatchItemResult;
+use loanchain_api::BatchItemResult;
 
 use super::track::{Track, Tracker, Waiter};
-use crate::node::NodeClient;
-use crate::txb::{self, Sealer, Target};
+use loanchain_client::node::NodeClient;
+use loanchain_client::tx_builder::{self, Sealer, Target};
 
 /// Most transactions per setup batch (a listing is about 3 KB of hex: 500 stay under the body limit).
 const SETUP_BATCH: usize = 500;
@@ -101,7 +101,7 @@ impl Devnet {
             holder: key.public().account_id(),
             organisation: label.to_string(),
             signer_keys: vec![seal_key.public()],
-            valid_from_ms: txb::now_ms().saturating_sub(3_600_000),
+            valid_from_ms: tx_builder::now_ms().saturating_sub(3_600_000),
             valid_days: 2,
             image_digest: Hash::digest(label.as_bytes()),
         };
@@ -183,9 +183,9 @@ pub async fn setup(node: &NodeClient, tracker: &Arc<Tracker>, devnet: &Devnet, t
             public_key: p.key.public(),
             role,
             name: format!("load {role} {i}"),
-            id_hash: txb::id_hash(&tag, &format!("{role}-{i}")),
+            id_hash: tx_builder::id_hash(&tag, &format!("{role}-{i}")),
         };
-        txb::sign(target, payload, &inst(i).key)
+        tx_builder::sign(target, payload, &inst(i).key)
     };
     let regs: Vec<SignedTransaction> = investors
         .iter()
@@ -201,11 +201,11 @@ pub async fn setup(node: &NodeClient, tracker: &Arc<Tracker>, devnet: &Devnet, t
         .iter()
         .map(|p| {
             let payload = Payload::Deposit { account: p.account(), amount: plan.deposit, reference: format!("load-{tag}") };
-            txb::sign(target, payload, &devnet.custodian)
+            tx_builder::sign(target, payload, &devnet.custodian)
         })
         .collect();
     let principal = Amount::new(Money::from_fen(plan.slot.fen() * u64::from(plan.slots_per_loan))?)?;
-    let now = txb::now_ms();
+    let now = tx_builder::now_ms();
     let mut loans = Vec::with_capacity(plan.loans);
     let mut listings = Vec::with_capacity(plan.loans);
     for j in 0..plan.loans {
@@ -227,7 +227,7 @@ pub async fn setup(node: &NodeClient, tracker: &Arc<Tracker>, devnet: &Devnet, t
             terms_digest: Hash::digest(b"loanctl load terms"),
         };
         loans.push(LoanSlot { id: document.loan_id.clone(), version: document.version, digest: document.digest(), borrower: b });
-        listings.push(txb::sign(target, txb::list_loan(document, &borrowers[b].sealer, &inst(j).sealer, now), &inst(j).key));
+        listings.push(tx_builder::sign(target, tx_builder::list_loan(document, &borrowers[b].sealer, &inst(j).sealer, now), &inst(j).key));
     }
     submit_checked(node, tracker, "deposits", deposits, timeout).await?;
     submit_checked(node, tracker, "listings", listings, timeout).await?;

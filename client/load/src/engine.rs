@@ -18,8 +18,8 @@ use tokio::task::JoinSet;
 use super::Mix;
 use super::setup::World;
 use super::track::{Track, Tracker, Waiter};
-use crate::node::{NodeClient, Rejected};
-use crate::txb::{self, Target};
+use loanchain_client::node::{NodeClient, Rejected};
+use loanchain_client::tx_builder::{self, Target};
 
 /// Longest a closed-loop worker waits for its batch.
 const BATCH_WAIT: Duration = Duration::from_secs(30);
@@ -94,7 +94,7 @@ impl Generator {
     fn repay_tx(&self, loan: u32, target: &Target) -> (SignedTransaction, Track) {
         let slot = &self.world.loans[loan as usize];
         let borrower = &self.world.borrowers[slot.borrower];
-        let tx = txb::sign(target, Payload::Repay { loan: slot.id.clone(), amount: self.repay }, &borrower.key);
+        let tx = tx_builder::sign(target, Payload::Repay { loan: slot.id.clone(), amount: self.repay }, &borrower.key);
         self.repays.fetch_add(1, Ordering::Relaxed);
         let hash = tx.hash();
         (tx, Track { hash, funds_loan: None })
@@ -119,8 +119,8 @@ impl Generator {
         }
         let l = &self.world.loans[loan as usize];
         let investor = &self.world.investors[(slot % self.world.investors.len() as u64) as usize];
-        let payload = txb::fund_loan(&l.id, l.version, l.digest, self.slot, &investor.sealer, txb::now_ms());
-        let tx = txb::sign(&target, payload, &investor.key);
+        let payload = tx_builder::fund_loan(&l.id, l.version, l.digest, self.slot, &investor.sealer, tx_builder::now_ms());
+        let tx = tx_builder::sign(&target, payload, &investor.key);
         self.funds.fetch_add(1, Ordering::Relaxed);
         let hash = tx.hash();
         Some((tx, Track { hash, funds_loan: Some(loan as u32) }))
@@ -149,7 +149,7 @@ impl Generator {
         match node.submit_batch_hex(hex).await {
             Ok(resp) => {
                 for (t, r) in tracks.iter().zip(&resp.results) {
-                    if let loanchain_types::api::BatchItemResult::Rejected { error } = r {
+                    if let loanchain_api::BatchItemResult::Rejected { error } = r {
                         self.tracker.forget(&[t.hash]);
                         self.reject(&error.code, 1);
                     }
