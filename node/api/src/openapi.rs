@@ -123,7 +123,9 @@ mod tests {
         for field in ["name", "role", "chain_id", "genesis_hash", "height", "app_hash", "round", "peers", "mempool_size", "behind"] {
             assert!(status["properties"][field].is_object(), "NodeStatus.{field}");
         }
-        assert_eq!(schemas["NodeRole"]["enum"], json!(["validator", "observer"]));
+        // A unit enum with documented variants: one `const` per variant, each with its doc.
+        let roles: Vec<&Value> = schemas["NodeRole"]["oneOf"].as_array().expect("NodeRole is oneOf").iter().map(|v| &v["const"]).collect();
+        assert_eq!(roles, [&json!("validator"), &json!("observer")]);
         assert_eq!(schemas["Money"]["type"], "string");
         assert!(schemas["Loan"]["properties"].as_object().is_some_and(|p| p.len() > 5), "Loan is described field by field");
     }
