@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The throughput benchmark (DESIGN §12): a fresh devnet of 4 validators + 1 observer, an open-loop
-# rate sweep with `loanctl load`, and a JSON report on stdout (also written to bench-report.json):
+# rate sweep with `loanchain-load`, and a JSON report on stdout (also written to bench-report.json):
 #   - the highest rate whose run was sustained: committed tx/s >= 90 % of the offered rate, every
 #     transaction final, p99 finality under 2 s;
 #   - the latency percentiles of a run at half that rate;
@@ -20,7 +20,7 @@ export DEVNET_DIR=${BENCH_DIR:-$ROOT/devnet-bench}
 export DEVNET_BASE_PORT=${BENCH_BASE_PORT:-26700}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 case "$TARGET" in /*) ;; *) TARGET=$ROOT/$TARGET ;; esac
-LOANCTL=$TARGET/release/loanctl
+LOAD=$TARGET/release/loanchain-load
 NODE_URL="http://127.0.0.1:$((DEVNET_BASE_PORT + 1))"
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -50,7 +50,7 @@ num() { # num KEY: the first number after "KEY": in the JSON on stdin
 run() { # run RATE: one load run; prints its JSON line with the nodes' CPU added
   local rate=$1 t0 t1 s0 s1 out cpu
   t0=$(node_ticks); s0=$(date +%s.%N)
-  out=$("$LOANCTL" load --devnet "$DEVNET_DIR" --node "$NODE_URL" --mode open --rate "$rate" \
+  out=$("$LOAD" --devnet "$DEVNET_DIR" --node "$NODE_URL" --mode open --rate "$rate" \
         --duration "$DURATION" --accounts "$ACCOUNTS" --mix "$MIX" --json 2>/dev/null | tr -d '\n')
   t1=$(node_ticks); s1=$(date +%s.%N)
   cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v s0="$s0" -v s1="$s1" 'BEGIN { printf "%.2f", (b - a) / hz / (s1 - s0) }')

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The deterministic crates must compile without tokio, libp2p or rocksdb (DESIGN §2, STYLE habit 5);
-# loanctl speaks HTTP to nodes and must never carry the libp2p stack or RocksDB. It may use the
-# key-only libp2p-identity crate, through loanchain-genesis, to read peer ids in genesis files.
+# Proves the crate graph of docs/DESIGN.md §2 (STYLE habit 5):
+# - the deterministic crates compile without tokio, libp2p or rocksdb;
+# - the consensus core, the chain types and the simulator do not depend on the loan contracts
+#   (a block's transactions are opaque bytes to them);
+# - loanctl speaks HTTP to nodes and never carries the libp2p stack or RocksDB. It may use the
+#   key-only libp2p-identity crate, through loanchain-genesis, to read peer ids in genesis files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -19,8 +22,11 @@ check() {
   fi
 }
 
-for crate in loanchain-contracts loanchain-types loanchain-consensus loanchain-sim; do
+for crate in loanchain-primitives loanchain-contracts loanchain-types loanchain-consensus loanchain-sim; do
   check "$crate" 'tokio|libp2p|rocksdb|librocksdb-sys' "tokio, libp2p or rocksdb"
+done
+for crate in loanchain-primitives loanchain-types loanchain-consensus loanchain-sim; do
+  check "$crate" 'loanchain-contracts' "dependency on the loan contracts"
 done
 check loanchain-client 'libp2p|libp2p-swarm|libp2p-core|libp2p-tcp|rocksdb|librocksdb-sys' "libp2p stack and no rocksdb"
 exit $status

@@ -54,7 +54,7 @@ node_pid() { # prints the pid if the node runs
 }
 
 build() {
-  if [ ! -x "$BIN/loanchain-node" ] || [ ! -x "$BIN/loanchain-genesis" ] || [ ! -x "$BIN/loanctl" ] || [ "${DEVNET_REBUILD:-1}" = 1 ]; then
+  if [ ! -x "$BIN/loanchain-node" ] || [ ! -x "$BIN/loanchain-genesis" ] || [ ! -x "$BIN/loanctl" ] || [ ! -x "$BIN/loanchain-load" ] || [ "${DEVNET_REBUILD:-1}" = 1 ]; then
     source scripts/lib/prereqs.sh
     ensure_prereqs
     echo "==> building the binaries (release; the first build compiles RocksDB, ~20 min on 2 cores)" >&2
