@@ -297,7 +297,8 @@ async fn openapi_metrics_and_dashboard() {
     let c = chain("docs");
     let (app, _) = app(&c, NodeRole::Validator);
     let doc: Value = get(&app, "/v1/openapi.json").await.json();
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.0")));
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
+    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(loanchain_api::routes::ALL.len()), "the route table and the description agree");
     let paths = doc["paths"].as_object().expect("paths");
     for p in [
         "/v1/status",
