@@ -358,8 +358,8 @@ fn a_locked_validator_prevotes_nil_for_another_block_and_unlocks_on_a_newer_pol(
         &mut c,
         vec![
             TestStep {
-                desc: "L65: timeout precommit: round 1",
-                input: Input::Timeout { height: 1, round: 0, step: Step::Precommit },
+                desc: "L65: the precommit timeout (L47: at 0 + 50 ms) fires: round 1",
+                input: Input::Tick { now: 50 },
                 expected_actions: vec![E::PersistState, E::Schedule(Step::Propose, 1)],
                 new_state: state(1, Step::Propose, Some((0, v)), Some((0, v))),
             },
@@ -467,6 +467,7 @@ fn l28_a_proof_of_lock_newer_than_our_lock_wins() {
 fn l28_an_older_proof_of_lock_does_not_unlock() {
     let (v, w) = (block("v"), block("w"));
     let mut c = core(0);
+    let mut actions = Vec::new();
     // Prevotes for w in round 0 (no proposal seen), then lock on v in round 1.
     for input in [
         Input::Start,
@@ -480,12 +481,19 @@ fn l28_an_older_proof_of_lock_does_not_unlock() {
         prevote(1, 1, Some(v)),
         prevote(3, 1, Some(v)),
     ] {
-        c.handle(input);
+        actions.extend(c.handle(input));
     }
     assert_eq!(c.state().locked, Some(RoundValue { round: 1, value: v }));
-    c.handle(Input::Timeout { height: 1, round: 1, step: Step::Precommit });
-    // Precommit timeout was not scheduled by L47 here (two precommits only), but the timeout input
-    // itself moves to round 2 (L65).
+    // L47: our precommit for v and the two nil ones are a quorum of precommits in round 1: the
+    // precommit timeout is scheduled; when it fires, round 2 (L65).
+    let at = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::ScheduleTimeout { round: 1, step: Step::Precommit, at, .. } => Some(*at),
+            _ => None,
+        })
+        .expect("L47 scheduled the precommit timeout of round 1");
+    c.handle(Input::Tick { now: at });
     assert_eq!(c.state().round, 2);
     let actions = c.handle(proposal(1, 2, w, Some(0)));
     assert_eq!(summarize(&actions), vec![E::Validate(w)]);
@@ -538,15 +546,39 @@ fn equivocation_is_reported_once() {
     let mut c = core(0);
     c.handle(Input::Start);
     assert!(c.handle(prevote(2, 0, Some(v))).is_empty());
-    assert_eq!(summarize(&c.handle(prevote(2, 0, Some(w)))), vec![E::Evidence]);
+    let actions = c.handle(prevote(2, 0, Some(w)));
+    assert_eq!(summarize(&actions), vec![E::Evidence]);
+    let Some(Action::ReportEvidence(evidence)) = actions.first() else { unreachable!() };
+    evidence.verify(&set(), CHAIN).unwrap();
     assert!(c.handle(prevote(2, 0, None)).is_empty(), "one report per validator, round and step");
-    assert_eq!(c.evidence().len(), 1);
-    c.evidence()[0].verify(&set(), CHAIN).unwrap();
     // Two proposals from round 0's proposer.
     c.handle(proposal(1, 0, v, None));
     let actions = c.handle(proposal(1, 0, w, None));
     assert_eq!(summarize(&actions), vec![E::Validate(w), E::Evidence]);
-    assert_eq!(c.evidence().len(), 2);
+    let Some(Action::ReportEvidence(evidence)) = actions.last() else { unreachable!() };
+    evidence.verify(&set(), CHAIN).unwrap();
+}
+
+#[test]
+fn equivocation_is_reported_again_at_the_next_height() {
+    // What was reported is remembered per height: a new height's equivocation is new evidence.
+    let (v, w) = (block("v"), block("w"));
+    let mut c = core(0);
+    c.handle(Input::Start);
+    c.handle(prevote(2, 0, Some(v)));
+    assert_eq!(summarize(&c.handle(prevote(2, 0, Some(w)))), vec![E::Evidence]);
+    let votes: Vec<SignedVote> = (1..4).map(|i| vote(i, VoteKind::Precommit, 0, Some(v))).collect();
+    c.handle(Input::Certificate(CommitCertificate::from_precommits(1, 0, v, &votes)));
+    c.handle(Input::StartHeight { height: 2 });
+    let at_height_2 = |value| {
+        Input::Vote(SignedVote::sign(
+            &keys()[2],
+            CHAIN,
+            Vote { height: 2, round: 0, kind: VoteKind::Prevote, block_hash: Some(value), validator: ValidatorIndex(2) },
+        ))
+    };
+    assert!(c.handle(at_height_2(v)).is_empty());
+    assert_eq!(summarize(&c.handle(at_height_2(w))), vec![E::Evidence]);
 }
 
 #[test]
@@ -620,8 +652,9 @@ fn recovery_resends_what_was_signed_and_never_signs_differently() {
         vec![E::PersistSigned, E::Prevote(0, Some(v)), E::Schedule(Step::Prevote, 0)],
         "the same prevote again, and a timeout to keep going"
     );
-    // The propose timeout of the old life fires: no nil prevote in round 0.
-    assert!(r.handle(Input::Timeout { height: 1, round: 0, step: Step::Propose }).is_empty());
+    // The old life's propose timeout (100 ms) died with it: at that time only the resumed prevote
+    // timeout fires (L61: precommit nil); no nil prevote in round 0.
+    assert_eq!(summarize(&r.handle(Input::Tick { now: 100 })), vec![E::PersistSigned, E::Precommit(0, None)]);
     // Our own old prevote echoed back by a peer is accepted as ours.
     assert!(r.handle(prevote(0, 0, Some(v))).is_empty());
     // A forged "own" vote that we never signed is dropped: the recovered node still counts one
@@ -644,7 +677,7 @@ fn recovery_keeps_the_lock() {
         prevote(2, 0, Some(v)),
         precommit(1, 0, None),
         precommit(2, 0, None),
-        Input::Timeout { height: 1, round: 0, step: Step::Precommit },
+        Input::Tick { now: 50 }, // L47's precommit timeout fires (L65): round 1
     ] {
         actions.extend(c.handle(input));
     }

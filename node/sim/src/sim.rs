@@ -32,8 +32,8 @@ const MAX_EVENTS: u64 = 20_000_000;
 /// Options of a run that are not part of the scenario.
 #[derive(Clone, Debug)]
 pub struct SimOptions {
-    /// The core checks every signature it receives (the node does this in batches before the
-    /// core; here it is optional because honest and mock validators only send well-signed messages).
+    /// The core checks every signature it receives (as in the node, which always does; here it is
+    /// optional because honest and mock validators only send well-signed messages).
     pub verify_signatures: bool,
     /// The checker verifies the signatures of the first certificate of each height.
     pub check_certificate_signatures: bool,
