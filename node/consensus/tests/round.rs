@@ -6,26 +6,20 @@
 //! validator (h + r) mod 4, so at height 1: round 0 → v1, round 1 → v2, round 2 → v3, round 3 → v0.
 
 use loanchain_consensus::{Action, Config, Core, Input, RoundState, RoundValue, Step, Timeouts, WalEntry, check_persist_before_send};
+use loanchain_types::test_utils::{equal_validators, keypairs};
 use loanchain_types::{
-    CommitCertificate, ConsensusMessage, Hash, Keypair, Proposal, Round, SignedProposal, SignedVote, Validator,
-    ValidatorIndex, ValidatorSet, Vote, VoteKind,
+    CommitCertificate, ConsensusMessage, Hash, Keypair, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex,
+    ValidatorSet, Vote, VoteKind,
 };
 
 const CHAIN: &str = "loanchain-test";
 
 fn keys() -> Vec<Keypair> {
-    (1..=4u8).map(|i| Keypair::from_secret([i; 32])).collect()
+    keypairs(4)
 }
 
 fn set() -> ValidatorSet {
-    ValidatorSet::new(
-        keys()
-            .iter()
-            .enumerate()
-            .map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: 1 })
-            .collect(),
-    )
-    .unwrap()
+    equal_validators(4).1
 }
 
 fn config() -> Config {

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use loanchain_consensus::{Config, Core, Host, Input, ProposerSchedule, Step, Timeouts, WalEntry, drive};
 use loanchain_types::{
     BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round,
-    SignedProposal, SignedVote, Validator, ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
+    SignedProposal, SignedVote, ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
 };
+use loanchain_types::test_utils::validator_set_of;
 use sha2::{Digest, Sha256};
 
 use crate::checker::{BlockInfo, Checker, Violations};
@@ -315,14 +316,7 @@ pub fn run(scenario: Scenario, opts: SimOptions) -> Outcome {
 impl Sim {
     fn new(scenario: Scenario, opts: SimOptions) -> Sim {
         let keys: Vec<Keypair> = (0..scenario.n).map(validator_key).collect();
-        let validators = ValidatorSet::new(
-            keys.iter()
-                .zip(&scenario.powers)
-                .enumerate()
-                .map(|(i, (k, p))| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: *p })
-                .collect(),
-        )
-        .expect("the scenario's validator set is valid");
+        let validators = validator_set_of(&keys, &scenario.powers);
         let schedule = ProposerSchedule::new(&validators).expect("small powers");
         let core_config = Config {
             timeouts: sim_timeouts(),

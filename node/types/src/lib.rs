@@ -21,6 +21,7 @@ pub mod certificate;
 pub mod error;
 pub mod evidence;
 pub mod message;
+#[cfg(any(test, feature = "test-utils"))] pub mod test_utils;
 pub mod validator;
 
 pub use block::{Block, BlockHeader, transactions_root, transactions_root_of_hashes};
