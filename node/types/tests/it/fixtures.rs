@@ -2,7 +2,7 @@
 //!
 //! A change to any of these bytes is a change of the wire and storage format: a node of the old
 //! format would reject the new one's votes and certificates. Regenerate deliberately with
-//! `LOANCHAIN_BLESS=1 cargo test --release -p loanchain-types --test fixtures` and say why in the commit.
+//! `LOANCHAIN_BLESS=1 cargo test --release -p loanchain-types --test it fixtures` and say why in the commit.
 
 use std::path::PathBuf;
 
