@@ -78,7 +78,7 @@ pub enum Action {
     Persist(WalEntry),
     /// Broadcast a message this validator signed to every validator.
     Send(ConsensusMessage),
-    /// Feed `Input::Tick { now }` with `now >= at` (or `Input::Timeout`) at time `at`.
+    /// Feed `Input::Tick { now }` with `now >= at` at time `at`.
     ScheduleTimeout {
         /// Height.
         height: Height,
@@ -117,23 +117,10 @@ pub enum Action {
         /// A quorum of precommits for it.
         certificate: CommitCertificate,
     },
-    /// A validator equivocated: store and gossip the evidence.
+    /// A validator equivocated: the proof, for the host to record. Emitted once per (validator,
+    /// height, round, step); the core keeps no copy. (The node only logs it for now, the
+    /// simulator counts it: nothing stores or gossips evidence yet.)
     ReportEvidence(Evidence),
-}
-
-impl Action {
-    /// Short name, for traces.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::Persist(_) => "persist",
-            Action::Send(_) => "send",
-            Action::ScheduleTimeout { .. } => "schedule-timeout",
-            Action::RequestProposal { .. } => "request-proposal",
-            Action::ValidateBlock { .. } => "validate-block",
-            Action::Commit { .. } => "commit",
-            Action::ReportEvidence(_) => "report-evidence",
-        }
-    }
 }
 
 /// Checks the double-sign discipline of one batch: every `Send` is preceded, in the batch, by a
@@ -158,10 +145,5 @@ mod tests {
     #[test]
     fn timeouts_and_steps_order() {
         assert!(Step::Propose < Step::Prevote && Step::Prevote < Step::Precommit);
-    }
-
-    #[test]
-    fn action_names() {
-        assert_eq!(Action::RequestProposal { height: 1, round: 0 }.name(), "request-proposal");
     }
 }

@@ -56,9 +56,10 @@ pub struct Config {
     /// The timeouts.
     pub timeouts: Timeouts,
     /// Whether the core checks the signature of each proposal, vote and certificate it receives.
-    /// A node that verifies consensus messages in batches before they reach the core (DESIGN §12)
-    /// sets this to `false`; so may a simulator whose network only carries correctly signed
-    /// messages. Structural checks (signer in the set, right proposer) are always made.
+    /// On in [`Config::new`], and the node keeps it on: nothing verifies consensus messages before
+    /// they reach the core. The simulator turns it off by default (its network only carries
+    /// correctly signed messages; `--verify-signatures` turns it back on). Structural checks
+    /// (signer in the set, right proposer) are always made.
     pub verify_signatures: bool,
     /// How many messages of the next height to keep while this height is not decided.
     pub max_future_messages: usize,

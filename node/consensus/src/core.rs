@@ -18,9 +18,6 @@ use crate::input::Input;
 use crate::log::{Added, HeightLog};
 use crate::proposer::ProposerSchedule;
 
-/// Most evidence records kept in memory (the host stores them all as they are reported).
-const MAX_EVIDENCE_KEPT: usize = 1024;
-
 /// What the host said about a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Validity {
@@ -84,8 +81,9 @@ pub struct Core {
     timers: BTreeSet<(u64, Round, Step)>,
     once: BTreeSet<(Round, Once)>,
     future: Vec<ConsensusMessage>,
-    evidence: Vec<Evidence>,
-    evidence_seen: BTreeSet<(ValidatorIndex, Height, Round, u8)>,
+    /// Equivocations reported at this height, by (validator, round, kind), so each is reported
+    /// once: an equivocator's further conflicting messages add nothing.
+    evidence_reported: BTreeSet<(ValidatorIndex, Round, u8)>,
 }
 
 impl Core {
@@ -124,8 +122,7 @@ impl Core {
             timers: BTreeSet::new(),
             once: BTreeSet::new(),
             future: Vec::new(),
-            evidence: Vec::new(),
-            evidence_seen: BTreeSet::new(),
+            evidence_reported: BTreeSet::new(),
         })
     }
 
@@ -210,11 +207,6 @@ impl Core {
         self.me
     }
 
-    /// The proposer rotation.
-    pub fn schedule(&self) -> &ProposerSchedule {
-        &self.schedule
-    }
-
     /// The proposer of (`height`, `round`).
     pub fn proposer(&self, height: Height, round: Round) -> ValidatorIndex {
         self.schedule.proposer(height, round)
@@ -245,11 +237,6 @@ impl Core {
             valid: self.valid,
             decided: self.decided,
         }
-    }
-
-    /// The evidence of equivocation seen so far (most recent [`MAX_EVIDENCE_KEPT`]).
-    pub fn evidence(&self) -> &[Evidence] {
-        &self.evidence
     }
 
     /// Every proposal and vote held for the current height, for a host that helps a lagging peer
@@ -299,12 +286,8 @@ impl Core {
                         break;
                     }
                     self.timers.pop_first();
-                    self.on_timeout(self.height, round, step, &mut out);
+                    self.on_timeout(round, step, &mut out);
                 }
-            }
-            Input::Timeout { height, round, step } => {
-                self.timers.retain(|(_, r, s)| !(*r == round && *s == step));
-                self.on_timeout(height, round, step, &mut out);
             }
             Input::Proposal(p) => self.on_message(ConsensusMessage::Proposal(p), &mut out),
             Input::Vote(v) => self.on_message(ConsensusMessage::Vote(v), &mut out),
@@ -356,6 +339,7 @@ impl Core {
         self.awaiting_payload = None;
         self.timers.clear();
         self.once.clear();
+        self.evidence_reported.clear();
         self.started = true;
         // Tendermint L54: StartRound(0).
         self.start_round(0, out);
@@ -418,8 +402,8 @@ impl Core {
         out.push(Action::ScheduleTimeout { height: self.height, round: self.round, step, at });
     }
 
-    fn on_timeout(&mut self, height: Height, round: Round, step: Step, out: &mut Vec<Action>) {
-        if height != self.height || round != self.round || self.decided.is_some() || !self.started {
+    fn on_timeout(&mut self, round: Round, step: Step, out: &mut Vec<Action>) {
+        if round != self.round || self.decided.is_some() || !self.started {
             return;
         }
         match step {
@@ -491,11 +475,9 @@ impl Core {
             Evidence::ConflictingProposals { .. } => 0,
             Evidence::ConflictingVotes { first, .. } => 1 + first.vote.kind as u8,
         };
-        if self.evidence_seen.insert((evidence.validator(), evidence.height(), evidence.round(), kind)) {
-            if self.evidence.len() == MAX_EVIDENCE_KEPT {
-                self.evidence.remove(0);
-            }
-            self.evidence.push(evidence.clone());
+        // Only messages of the current height reach the log, so its evidence is of this height.
+        debug_assert_eq!(evidence.height(), self.height);
+        if self.evidence_reported.insert((evidence.validator(), evidence.round(), kind)) {
             out.push(Action::ReportEvidence(evidence));
         }
     }

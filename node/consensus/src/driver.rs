@@ -20,7 +20,7 @@ pub trait Host {
     fn persist(&mut self, entries: &[WalEntry]) -> Result<(), Self::Error>;
     /// Broadcasts a signed message to every validator.
     fn send(&mut self, message: ConsensusMessage);
-    /// Arranges `Input::Tick { now }` (or `Input::Timeout`) at host time `at`.
+    /// Arranges `Input::Tick { now }` at host time `at` or later.
     fn schedule_timeout(&mut self, height: Height, round: Round, step: Step, at: u64);
     /// Builds a block for (height, round); answers later with `Input::ProposalPayload`.
     fn request_proposal(&mut self, height: Height, round: Round);
@@ -28,7 +28,9 @@ pub trait Host {
     fn validate_block(&mut self, height: Height, round: Round, block_hash: Hash);
     /// Stores and executes a final block; then feeds `Input::StartHeight { height: height + 1 }`.
     fn commit(&mut self, height: Height, block_hash: Hash, certificate: CommitCertificate);
-    /// Stores and gossips evidence of equivocation.
+    /// Receives proof that a validator equivocated (see [`Action::ReportEvidence`]). What to do
+    /// with it is the host's choice: the node logs a warning, the simulator counts it; neither
+    /// stores nor gossips it.
     fn report_evidence(&mut self, evidence: Evidence);
 }
 
@@ -37,11 +39,6 @@ pub trait Host {
 /// error, if any, having sent nothing.
 pub fn drive<H: Host>(core: &mut Core, input: Input, host: &mut H) -> Result<(), H::Error> {
     let actions = core.handle(input);
-    execute(actions, host)
-}
-
-/// Executes a batch of actions the same way as [`drive`] (for hosts that inspect them first).
-pub fn execute<H: Host>(actions: Vec<Action>, host: &mut H) -> Result<(), H::Error> {
     debug_assert!(crate::action::check_persist_before_send(&actions).is_ok());
     let entries: Vec<WalEntry> = actions
         .iter()

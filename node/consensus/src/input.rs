@@ -2,8 +2,6 @@
 
 use loanchain_types::{CommitCertificate, Hash, Height, Round, SignedProposal, SignedVote};
 
-use crate::action::Step;
-
 /// One event for [`crate::Core::handle`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
@@ -16,15 +14,6 @@ pub enum Input {
     Tick {
         /// Current time.
         now: u64,
-    },
-    /// A timeout fired (for hosts that keep their own timers instead of ticking).
-    Timeout {
-        /// Height it was scheduled for.
-        height: Height,
-        /// Round it was scheduled for.
-        round: Round,
-        /// Step it was scheduled for.
-        step: Step,
     },
     /// A proposal from the network (its block travels beside it, to the host).
     Proposal(SignedProposal),

@@ -37,7 +37,8 @@
 //! (STYLE habit 2). A validator persists the [`WalEntry::Signed`] record of every message before
 //! it can leave, and [`Core::recover`] rebuilds a validator from its WAL, so a restart can never
 //! make it sign two different messages for one (height, round, step). Conflicting messages of
-//! another validator become [`loanchain_types::Evidence`], kept and reported.
+//! another validator become [`loanchain_types::Evidence`], reported once to the host
+//! ([`Action::ReportEvidence`]).
 //!
 //! State that is iterated lives in `BTreeMap`s; the output depends only on the inputs.
 //! The `broken-quorum` feature lowers the quorum to 2f, on purpose, only so the simulator can show
@@ -57,7 +58,7 @@ mod proposer;
 pub use action::{Action, Message, RoundValue, SafetyRecord, Step, WalEntry, check_persist_before_send};
 pub use config::{Config, Timeouts};
 pub use core::{Core, RoundState};
-pub use driver::{Host, drive, execute};
+pub use driver::{Host, drive};
 pub use error::Error;
 pub use input::Input;
 pub use proposer::ProposerSchedule;

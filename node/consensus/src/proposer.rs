@@ -69,22 +69,7 @@ impl ProposerSchedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use loanchain_types::{Keypair, Validator};
-
-    fn set(powers: &[u64]) -> ValidatorSet {
-        ValidatorSet::new(
-            powers
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Validator {
-                    name: format!("v{i}"),
-                    public_key: Keypair::from_secret([i as u8 + 1; 32]).public(),
-                    voting_power: *p,
-                })
-                .collect(),
-        )
-        .unwrap()
-    }
+    use loanchain_types::test_utils::validator_set as set;
 
     #[test]
     fn equal_power_is_plain_round_robin() {

@@ -92,9 +92,9 @@ fn main() -> ExitCode {
         let mut failed = false;
         for &n in &args.validators {
             for &mix in &args.mixes {
-                let sc = Scenario::generate(seed, n, mix);
-                println!("scenario: {sc:?}");
-                let o = run(sc, args.opts.clone());
+                let scenario = Scenario::generate(seed, n, mix);
+                println!("scenario: {scenario:?}");
+                let o = run(scenario, args.opts.clone());
                 println!(
                     "seed {seed} validators {n} faults {mix}: heights {} virtual {} ms events {} progress {} \
                      violations {:?} evidence {} trace {}",
@@ -104,7 +104,7 @@ fn main() -> ExitCode {
                     if o.progress_ok { "ok" } else { "FAILED" },
                     o.violations,
                     o.evidence,
-                    hex(&o.trace_hash)
+                    hex::encode(o.trace_hash)
                 );
                 if let Some(v) = &o.first_violation {
                     println!("first violation: {v}");
@@ -149,8 +149,4 @@ fn main() -> ExitCode {
     }
     println!("(lat = commit latency of the fault-free mix, proposal broadcast to commit, in message delays)");
     if rows.iter().any(Row::failed) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

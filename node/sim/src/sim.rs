@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use loanchain_consensus::{Config, Core, Host, Input, ProposerSchedule, Step, Timeouts, WalEntry, drive};
 use loanchain_types::{
     BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round,
-    SignedProposal, SignedVote, Validator, ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
+    SignedProposal, SignedVote, ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
 };
+use loanchain_types::test_utils::validator_set_of;
 use sha2::{Digest, Sha256};
 
 use crate::checker::{BlockInfo, Checker, Violations};
@@ -32,8 +33,8 @@ const MAX_EVENTS: u64 = 20_000_000;
 /// Options of a run that are not part of the scenario.
 #[derive(Clone, Debug)]
 pub struct SimOptions {
-    /// The core checks every signature it receives (the node does this in batches before the
-    /// core; here it is optional because honest and mock validators only send well-signed messages).
+    /// The core checks every signature it receives (as in the node, which always does; here it is
+    /// optional because honest and mock validators only send well-signed messages).
     pub verify_signatures: bool,
     /// The checker verifies the signatures of the first certificate of each height.
     pub check_certificate_signatures: bool,
@@ -82,28 +83,67 @@ pub struct Outcome {
     pub trace_hash: [u8; 32],
 }
 
-enum Net {
-    Msg(ConsensusMessage),
+/// What one simulated link carries from one validator to another.
+#[derive(Clone)]
+enum Packet {
+    /// A proposal or vote.
+    Message(ConsensusMessage),
+    /// Catch-up gossip: every message the sender holds for the height the receiver is stuck at.
     Batch(Vec<ConsensusMessage>),
+    /// "I am stuck at `height`": asks peers for help.
     Status { height: Height },
-    Certs(Vec<CommitCertificate>),
+    /// Sync: commit certificates of heights the receiver lacks.
+    Certificates(Vec<CommitCertificate>),
 }
 
-enum Ev {
-    Deliver { to: usize, from: usize, net: Net },
+/// An event of the discrete-event loop, at a virtual time.
+enum Event {
+    /// A packet arrives at `to`.
+    Deliver { to: usize, from: usize, packet: Packet },
+    /// A timeout the core of `node` asked for, valid while the node's `epoch` (its life) lasts.
     Wake { node: usize, epoch: u64 },
+    /// `node` checks whether it is stuck and asks for help.
     Gossip { node: usize },
+    /// The crash `scenario.crashes[idx]` begins.
     Crash { idx: usize },
+    /// The crash `scenario.crashes[idx]` ends.
     Restart { idx: usize },
+    /// The network faults end and every crashed validator restarts.
     Heal,
+    /// The progress bound after the heal passed.
     Deadline,
+    /// A stale replayer replays old messages.
     Replay { node: usize },
+}
+
+/// The kind of a trace record. The discriminant is the byte fed to the trace hash: keep it.
+#[derive(Clone, Copy, Debug)]
+#[repr(u8)]
+enum TraceKind {
+    /// A packet delivered (detail: a message's signature, a batch's length, a height).
+    Deliver = 1,
+    /// A timer of an honest validator fired.
+    Wake = 2,
+    /// A stuck validator broadcast its height (detail: the height).
+    Status = 3,
+    /// A crash began (detail: whether inside a WAL write).
+    Crash = 4,
+    /// A crash ended.
+    Restart = 5,
+    /// The network healed.
+    Heal = 6,
+    /// The progress deadline passed.
+    Deadline = 7,
+    /// A validator lost power inside a WAL write.
+    PowerLoss = 8,
+    /// An honest validator committed a block (detail: its hash).
+    Commit = 9,
 }
 
 struct Scheduled {
     at: u64,
     seq: u64,
-    ev: Ev,
+    event: Event,
 }
 
 impl PartialEq for Scheduled {
@@ -215,7 +255,7 @@ impl Host for SimHost<'_> {
 
 /// One simulation run.
 pub struct Sim {
-    sc: Scenario,
+    scenario: Scenario,
     opts: SimOptions,
     validators: ValidatorSet,
     schedule: ProposerSchedule,
@@ -236,7 +276,7 @@ pub struct Sim {
     events: u64,
     latency: (u64, u64, u64),
     evidence: u64,
-    trace: Sha256,
+    trace_hash: Sha256,
 }
 
 /// The consensus key of simulated validator `i` (fixed, so traces are comparable across seeds).
@@ -261,37 +301,30 @@ pub fn run(scenario: Scenario, opts: SimOptions) -> Outcome {
     let mut sim = Sim::new(scenario, opts);
     sim.start();
     while !sim.done {
-        let Some(Scheduled { at, seq: _, ev }) = sim.queue.pop() else { break };
+        let Some(Scheduled { at, seq: _, event }) = sim.queue.pop() else { break };
         sim.now = at;
         sim.events += 1;
         if sim.events > MAX_EVENTS {
             sim.progress_ok = false;
             break;
         }
-        sim.handle(ev);
+        sim.handle(event);
     }
     sim.outcome()
 }
 
 impl Sim {
-    fn new(sc: Scenario, opts: SimOptions) -> Sim {
-        let keys: Vec<Keypair> = (0..sc.n).map(validator_key).collect();
-        let validators = ValidatorSet::new(
-            keys.iter()
-                .zip(&sc.powers)
-                .enumerate()
-                .map(|(i, (k, p))| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: *p })
-                .collect(),
-        )
-        .expect("the scenario's validator set is valid");
+    fn new(scenario: Scenario, opts: SimOptions) -> Sim {
+        let keys: Vec<Keypair> = (0..scenario.n).map(validator_key).collect();
+        let validators = validator_set_of(&keys, &scenario.powers);
         let schedule = ProposerSchedule::new(&validators).expect("small powers");
         let core_config = Config {
             timeouts: sim_timeouts(),
             verify_signatures: opts.verify_signatures,
             ..Config::new(CHAIN_ID)
         };
-        let nodes = (0..sc.n)
-            .map(|i| match sc.byzantine_kind(i) {
+        let nodes = (0..scenario.n)
+            .map(|i| match scenario.byzantine_kind(i) {
                 Some(kind) => Node::Byzantine(Byzantine {
                     kind,
                     proposed: BTreeSet::new(),
@@ -312,10 +345,10 @@ impl Sim {
             })
             .collect();
         let checker = Checker::new(validators.clone(), CHAIN_ID.to_string(), opts.check_certificate_signatures);
-        let rng = Rng::new(sc.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ sc.n as u64 ^ ((sc.mix as u64) << 32));
+        let rng = Rng::new(scenario.seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ scenario.n as u64 ^ ((scenario.mix as u64) << 32));
         Sim {
-            down: vec![false; sc.n],
-            sc,
+            down: vec![false; scenario.n],
+            scenario,
             opts,
             validators,
             schedule,
@@ -335,83 +368,85 @@ impl Sim {
             events: 0,
             latency: (0, 0, 0),
             evidence: 0,
-            trace: Sha256::new(),
+            trace_hash: Sha256::new(),
         }
     }
 
-    fn push(&mut self, at: u64, ev: Ev) {
+    fn push(&mut self, at: u64, event: Event) {
         self.seq += 1;
-        self.queue.push(Scheduled { at, seq: self.seq, ev });
+        self.queue.push(Scheduled { at, seq: self.seq, event });
     }
 
     fn start(&mut self) {
-        for i in 0..self.sc.n {
+        for i in 0..self.scenario.n {
             match &self.nodes[i] {
                 Node::Honest(_) => {
                     self.feed(i, Input::Start);
-                    self.push(GOSSIP_MS + i as u64, Ev::Gossip { node: i });
+                    self.push(GOSSIP_MS + i as u64, Event::Gossip { node: i });
                 }
-                Node::Byzantine(b) if b.kind == ByzantineKind::Stale => self.push(REPLAY_MS, Ev::Replay { node: i }),
+                Node::Byzantine(b) if b.kind == ByzantineKind::Stale => self.push(REPLAY_MS, Event::Replay { node: i }),
                 Node::Byzantine(_) => {}
             }
         }
-        for idx in 0..self.sc.crashes.len() {
-            let c = &self.sc.crashes[idx];
+        for idx in 0..self.scenario.crashes.len() {
+            let c = &self.scenario.crashes[idx];
             let (at, restart_at) = (c.at, c.restart_at);
-            self.push(at, Ev::Crash { idx });
-            self.push(restart_at, Ev::Restart { idx });
+            self.push(at, Event::Crash { idx });
+            self.push(restart_at, Event::Restart { idx });
         }
-        self.push(self.sc.heal_at, Ev::Heal);
-        self.push(self.sc.heal_at + self.sc.progress_bound, Ev::Deadline);
+        self.push(self.scenario.heal_at, Event::Heal);
+        self.push(self.scenario.heal_at + self.scenario.progress_bound, Event::Deadline);
     }
 
-    fn log(&mut self, kind: u8, a: usize, b: usize, detail: &[u8]) {
-        self.trace.update(self.now.to_le_bytes());
-        self.trace.update([kind, a as u8, b as u8]);
-        self.trace.update(detail);
+    /// Feeds one record to the trace hash (and prints it with `--trace`): the time, the kind, the
+    /// two validators concerned (the same twice when one), and a detail.
+    fn trace(&mut self, kind: TraceKind, from: usize, to: usize, detail: &[u8]) {
+        self.trace_hash.update(self.now.to_le_bytes());
+        self.trace_hash.update([kind as u8, from as u8, to as u8]);
+        self.trace_hash.update(detail);
         if self.opts.trace {
-            println!("t={:>7} ev={kind} {a}->{b} {}", self.now, hex_short(detail));
+            println!("t={:>7} {kind:?} {from}->{to} {}", self.now, hex::encode(&detail[..detail.len().min(8)]));
         }
     }
 
-    fn handle(&mut self, ev: Ev) {
-        match ev {
-            Ev::Deliver { to, from, net } => {
-                let detail: Vec<u8> = match &net {
-                    Net::Msg(m) => m.signature().0.to_vec(),
-                    Net::Batch(ms) => (ms.len() as u64).to_le_bytes().to_vec(),
-                    Net::Status { height } => height.to_le_bytes().to_vec(),
-                    Net::Certs(cs) => cs.first().map_or(0, |c| c.height).to_le_bytes().to_vec(),
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Deliver { to, from, packet } => {
+                let detail: Vec<u8> = match &packet {
+                    Packet::Message(m) => m.signature().0.to_vec(),
+                    Packet::Batch(ms) => (ms.len() as u64).to_le_bytes().to_vec(),
+                    Packet::Status { height } => height.to_le_bytes().to_vec(),
+                    Packet::Certificates(cs) => cs.first().map_or(0, |c| c.height).to_le_bytes().to_vec(),
                 };
-                self.log(1, from, to, &detail);
+                self.trace(TraceKind::Deliver, from, to, &detail);
                 if self.down[to] {
                     return;
                 }
                 match &self.nodes[to] {
-                    Node::Honest(_) => self.honest_receive(to, from, net),
-                    Node::Byzantine(_) => self.byzantine_receive(to, net),
+                    Node::Honest(_) => self.honest_receive(to, from, packet),
+                    Node::Byzantine(_) => self.byzantine_receive(to, packet),
                 }
             }
-            Ev::Wake { node, epoch } => {
+            Event::Wake { node, epoch } => {
                 if let Node::Honest(h) = &self.nodes[node]
                     && h.epoch == epoch && !self.down[node] {
-                        self.log(2, node, node, &[]);
+                        self.trace(TraceKind::Wake, node, node, &[]);
                         self.feed(node, Input::Tick { now: self.now });
                     }
             }
-            Ev::Gossip { node } => {
-                self.push(self.now + GOSSIP_MS, Ev::Gossip { node });
+            Event::Gossip { node } => {
+                self.push(self.now + GOSSIP_MS, Event::Gossip { node });
                 let Node::Honest(h) = &self.nodes[node] else { return };
                 if self.down[node] || self.now.saturating_sub(h.last_progress) < STALL_MS {
                     return;
                 }
                 let height = h.core.as_ref().map_or(1, Core::height);
-                self.log(3, node, node, &height.to_le_bytes());
-                self.broadcast(node, |_| Net::Status { height });
+                self.trace(TraceKind::Status, node, node, &height.to_le_bytes());
+                self.broadcast(node, |_| Packet::Status { height });
             }
-            Ev::Crash { idx } => {
-                let c = self.sc.crashes[idx].clone();
-                self.log(4, c.node, c.node, &[c.mid_write as u8]);
+            Event::Crash { idx } => {
+                let c = self.scenario.crashes[idx].clone();
+                self.trace(TraceKind::Crash, c.node, c.node, &[c.mid_write as u8]);
                 if c.mid_write {
                     if let Node::Honest(h) = &mut self.nodes[c.node] {
                         h.crash_in_write = !self.down[c.node];
@@ -420,18 +455,18 @@ impl Sim {
                     self.crash(c.node);
                 }
             }
-            Ev::Restart { idx } => {
-                let node = self.sc.crashes[idx].node;
-                self.log(5, node, node, &[]);
+            Event::Restart { idx } => {
+                let node = self.scenario.crashes[idx].node;
+                self.trace(TraceKind::Restart, node, node, &[]);
                 if self.down[node] {
                     self.restart(node);
                 } else if let Node::Honest(h) = &mut self.nodes[node] {
                     h.crash_in_write = false;
                 }
             }
-            Ev::Heal => {
-                self.log(6, 0, 0, &[]);
-                for i in 0..self.sc.n {
+            Event::Heal => {
+                self.trace(TraceKind::Heal, 0, 0, &[]);
+                for i in 0..self.scenario.n {
                     if let Node::Honest(h) = &mut self.nodes[i] {
                         h.crash_in_write = false;
                     }
@@ -440,11 +475,11 @@ impl Sim {
                     }
                 }
                 let best = self.honest().map(|h| h.committed()).max().unwrap_or(0);
-                self.target = Some(best + self.sc.heights_after_heal);
+                self.target = Some(best + self.scenario.heights_after_heal);
                 self.check_done();
             }
-            Ev::Deadline => {
-                self.log(7, 0, 0, &[]);
+            Event::Deadline => {
+                self.trace(TraceKind::Deadline, 0, 0, &[]);
                 if self.opts.trace {
                     for (i, n) in self.nodes.iter().enumerate() {
                         if let Node::Honest(h) = n {
@@ -455,8 +490,8 @@ impl Sim {
                 self.progress_ok = false;
                 self.done = true;
             }
-            Ev::Replay { node } => {
-                self.push(self.now + REPLAY_MS, Ev::Replay { node });
+            Event::Replay { node } => {
+                self.push(self.now + REPLAY_MS, Event::Replay { node });
                 let Node::Byzantine(b) = &self.nodes[node] else { return };
                 if b.history.is_empty() {
                     return;
@@ -464,8 +499,8 @@ impl Sim {
                 for _ in 0..3 {
                     let Node::Byzantine(b) = &self.nodes[node] else { return };
                     let m = b.history[self.rng.index(b.history.len())].clone();
-                    let to = self.rng.index(self.sc.n);
-                    self.send(node, to, Net::Msg(m));
+                    let to = self.rng.index(self.scenario.n);
+                    self.send(node, to, Packet::Message(m));
                 }
             }
         }
@@ -508,7 +543,7 @@ impl Sim {
         self.down[node] = false;
         self.feed(node, Input::Start);
         let height = self.node_height(node);
-        self.broadcast(node, |_| Net::Status { height });
+        self.broadcast(node, |_| Packet::Status { height });
     }
 
     fn node_height(&self, node: usize) -> Height {
@@ -521,41 +556,35 @@ impl Sim {
     // ----------------------------------------------------------------------------------------
     // Network
 
-    fn send(&mut self, from: usize, to: usize, net: Net) {
+    fn send(&mut self, from: usize, to: usize, packet: Packet) {
         if from == to {
             return;
         }
         let now = self.now;
-        if self.sc.partitions.iter().any(|p| p.from <= now && now < p.until && p.side[from] != p.side[to]) {
+        if self.scenario.partitions.iter().any(|p| p.from <= now && now < p.until && p.side[from] != p.side[to]) {
             return;
         }
-        let faulty = now < self.sc.heal_at;
-        if faulty && self.rng.chance(self.sc.loss_ppm) {
+        let faulty = now < self.scenario.heal_at;
+        if faulty && self.rng.chance(self.scenario.loss_ppm) {
             return;
         }
-        let base = self.sc.latency[from][to];
-        let mut delay = base + self.rng.range(0, self.sc.jitter);
-        if faulty && self.rng.chance(self.sc.reorder_ppm) {
+        let base = self.scenario.latency[from][to];
+        let mut delay = base + self.rng.range(0, self.scenario.jitter);
+        if faulty && self.rng.chance(self.scenario.reorder_ppm) {
             delay += self.rng.range(50, 500);
         }
-        if self.rng.chance(self.sc.dup_ppm) {
-            let again = base + self.rng.range(0, self.sc.jitter + 20);
-            let copy = match &net {
-                Net::Msg(m) => Net::Msg(m.clone()),
-                Net::Batch(ms) => Net::Batch(ms.clone()),
-                Net::Status { height } => Net::Status { height: *height },
-                Net::Certs(cs) => Net::Certs(cs.clone()),
-            };
-            self.push(now + again, Ev::Deliver { to, from, net: copy });
+        if self.rng.chance(self.scenario.dup_ppm) {
+            let again = base + self.rng.range(0, self.scenario.jitter + 20);
+            self.push(now + again, Event::Deliver { to, from, packet: packet.clone() });
         }
-        self.push(now + delay, Ev::Deliver { to, from, net });
+        self.push(now + delay, Event::Deliver { to, from, packet });
     }
 
-    fn broadcast(&mut self, from: usize, make: impl Fn(usize) -> Net) {
-        for to in 0..self.sc.n {
+    fn broadcast(&mut self, from: usize, make: impl Fn(usize) -> Packet) {
+        for to in 0..self.scenario.n {
             if to != from {
-                let net = make(to);
-                self.send(from, to, net);
+                let packet = make(to);
+                self.send(from, to, packet);
             }
         }
     }
@@ -563,15 +592,15 @@ impl Sim {
     // ----------------------------------------------------------------------------------------
     // Honest validators: the real core behind the real driver
 
-    fn honest_receive(&mut self, to: usize, from: usize, net: Net) {
-        match net {
-            Net::Msg(m) => self.feed(to, message_input(m)),
-            Net::Batch(ms) => {
+    fn honest_receive(&mut self, to: usize, from: usize, packet: Packet) {
+        match packet {
+            Packet::Message(m) => self.feed(to, message_input(m)),
+            Packet::Batch(ms) => {
                 for m in ms {
                     self.feed(to, message_input(m));
                 }
             }
-            Net::Status { height } => {
+            Packet::Status { height } => {
                 // Catch-up gossip: certificates of heights the peer lacks, or every message of
                 // the height we share.
                 let Node::Honest(h) = &self.nodes[to] else { return };
@@ -579,21 +608,21 @@ impl Sim {
                 let reply = if height <= committed {
                     let certs: Vec<CommitCertificate> =
                         h.blocks.range(height..=committed.min(height + 9)).map(|(_, b)| b.1.clone()).collect();
-                    Some(Net::Certs(certs))
+                    Some(Packet::Certificates(certs))
                 } else {
                     match &h.core {
                         Some(core) if core.height() == height => {
                             let ms = core.messages();
-                            (!ms.is_empty()).then_some(Net::Batch(ms))
+                            (!ms.is_empty()).then_some(Packet::Batch(ms))
                         }
                         _ => None,
                     }
                 };
-                if let Some(net) = reply {
-                    self.send(to, from, net);
+                if let Some(packet) = reply {
+                    self.send(to, from, packet);
                 }
             }
-            Net::Certs(certs) => {
+            Packet::Certificates(certs) => {
                 for c in certs {
                     self.feed(to, Input::Certificate(c));
                 }
@@ -629,7 +658,7 @@ impl Sim {
                 h.epoch += 1;
                 h.crash_in_write = false;
                 self.down[node] = true;
-                self.log(8, node, node, &[]);
+                self.trace(TraceKind::PowerLoss, node, node, &[]);
                 return;
             }
             let effects = host.effects;
@@ -646,12 +675,12 @@ impl Sim {
                 if let ConsensusMessage::Proposal(p) = &m {
                     self.proposal_sent.entry((p.proposal.height, p.proposal.round)).or_insert(self.now);
                 }
-                self.broadcast(node, |_| Net::Msg(m.clone()));
+                self.broadcast(node, |_| Packet::Message(m.clone()));
             }
             Effect::Wake(at) => {
                 let Node::Honest(h) = &self.nodes[node] else { return };
                 let epoch = h.epoch;
-                self.push(at.max(self.now), Ev::Wake { node, epoch });
+                self.push(at.max(self.now), Event::Wake { node, epoch });
             }
             Effect::Request(height, round) => {
                 let Node::Honest(h) = &self.nodes[node] else { return };
@@ -675,10 +704,10 @@ impl Sim {
                 inbox.push_back(Input::BlockValidated { height, round, block_hash: hash, valid });
             }
             Effect::Commit(height, hash, cert) => {
-                self.log(9, node, node, hash.as_bytes());
+                self.trace(TraceKind::Commit, node, node, hash.as_bytes());
                 let block = self.app.get(&hash).cloned();
                 self.checker.on_commit(self.now, node, height, hash, &cert, block.as_ref());
-                if self.sc.mix == FaultMix::None
+                if self.scenario.mix == FaultMix::None
                     && let Some(t0) = self.proposal_sent.get(&(height, cert.round)) {
                         let l = self.now - t0;
                         self.latency.0 += l;
@@ -699,7 +728,7 @@ impl Sim {
     /// The application builds a block; `nonce` varies it. Its digest decides whether the
     /// application will accept it (a deterministic stand-in for transaction checks).
     fn build_block(&mut self, proposer: usize, height: Height, round: Round, parent: Hash, nonce: u64) -> Hash {
-        let tx = [self.sc.seed.to_le_bytes(), (proposer as u64).to_le_bytes(), u64::from(round).to_le_bytes(), nonce.to_le_bytes()]
+        let tx = [self.scenario.seed.to_le_bytes(), (proposer as u64).to_le_bytes(), u64::from(round).to_le_bytes(), nonce.to_le_bytes()]
             .concat();
         let header = BlockHeader {
             chain_id: CHAIN_ID.to_string(),
@@ -712,7 +741,7 @@ impl Sim {
             validator_set_hash: Hash::ZERO,
         };
         let hash = header.hash();
-        let digest_ok = u32::from(hash.0[0]) * 1000 >= self.sc.invalid_per_mille * 256;
+        let digest_ok = u32::from(hash.0[0]) * 1000 >= self.scenario.invalid_per_mille * 256;
         self.app.insert(hash, BlockInfo { height, parent, digest_ok });
         hash
     }
@@ -720,11 +749,11 @@ impl Sim {
     // ----------------------------------------------------------------------------------------
     // Byzantine mocks
 
-    fn byzantine_receive(&mut self, node: usize, net: Net) {
-        let ms = match net {
-            Net::Msg(m) => vec![m],
-            Net::Batch(ms) => ms,
-            Net::Status { .. } | Net::Certs(_) => return,
+    fn byzantine_receive(&mut self, node: usize, packet: Packet) {
+        let ms = match packet {
+            Packet::Message(m) => vec![m],
+            Packet::Batch(ms) => ms,
+            Packet::Status { .. } | Packet::Certificates(_) => return,
         };
         for m in ms {
             let Node::Byzantine(b) = &mut self.nodes[node] else { return };
@@ -760,7 +789,7 @@ impl Sim {
     }
 
     fn split(&mut self, node: usize) -> (Vec<usize>, Vec<usize>) {
-        let others: Vec<usize> = (0..self.sc.n).filter(|i| *i != node).collect();
+        let others: Vec<usize> = (0..self.scenario.n).filter(|i| *i != node).collect();
         loop {
             let (mut x, mut y) = (Vec::new(), Vec::new());
             for &i in &others {
@@ -807,7 +836,7 @@ impl Sim {
                 Proposal { height: h, round: r, block_hash: hash, valid_round: None, proposer: ValidatorIndex(node as u32) },
             );
             for &to in group {
-                self.send(node, to, Net::Msg(ConsensusMessage::Proposal(p.clone())));
+                self.send(node, to, Packet::Message(ConsensusMessage::Proposal(p.clone())));
             }
         }
         self.equivocating_votes_to(node, h, r, (&x, Some(blocks[0])), (&y, Some(blocks[1])));
@@ -838,7 +867,7 @@ impl Sim {
                     Vote { height: h, round: r, kind, block_hash: value, validator: ValidatorIndex(node as u32) },
                 );
                 for &to in group {
-                    self.send(node, to, Net::Msg(ConsensusMessage::Vote(v.clone())));
+                    self.send(node, to, Packet::Message(ConsensusMessage::Vote(v.clone())));
                 }
             }
         }
@@ -847,13 +876,13 @@ impl Sim {
     fn outcome(mut self) -> Outcome {
         let heights = self.checker.decided.len() as u64;
         for (h, hash) in &self.checker.decided {
-            self.trace.update(h.to_le_bytes());
-            self.trace.update(hash.as_bytes());
+            self.trace_hash.update(h.to_le_bytes());
+            self.trace_hash.update(hash.as_bytes());
         }
         Outcome {
-            seed: self.sc.seed,
-            n: self.sc.n,
-            mix: self.sc.mix,
+            seed: self.scenario.seed,
+            n: self.scenario.n,
+            mix: self.scenario.mix,
             violations: self.checker.violations.clone(),
             first_violation: self.checker.first.clone(),
             first_agreement_violation: self.checker.first_agreement.clone(),
@@ -865,7 +894,7 @@ impl Sim {
             latency_count: self.latency.1,
             latency_max_ms: self.latency.2,
             evidence: self.evidence,
-            trace_hash: self.trace.finalize().into(),
+            trace_hash: self.trace_hash.finalize().into(),
         }
     }
 }
@@ -875,8 +904,4 @@ fn message_input(m: ConsensusMessage) -> Input {
         ConsensusMessage::Proposal(p) => Input::Proposal(p),
         ConsensusMessage::Vote(v) => Input::Vote(v),
     }
-}
-
-fn hex_short(bytes: &[u8]) -> String {
-    bytes.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }

@@ -22,6 +22,7 @@ pub mod error;
 pub mod evidence;
 pub mod message;
 mod role;
+#[cfg(any(test, feature = "test-utils"))] pub mod test_utils;
 pub mod validator;
 
 pub use block::{Block, BlockHeader, transactions_root, transactions_root_of_hashes};

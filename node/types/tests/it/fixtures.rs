@@ -2,13 +2,14 @@
 //!
 //! A change to any of these bytes is a change of the wire and storage format: a node of the old
 //! format would reject the new one's votes and certificates. Regenerate deliberately with
-//! `LOANCHAIN_BLESS=1 cargo test --release -p loanchain-types --test fixtures` and say why in the commit.
+//! `LOANCHAIN_BLESS=1 cargo test --release -p loanchain-types --test it fixtures` and say why in the commit.
 
 use std::path::PathBuf;
 
+use loanchain_types::test_utils::{keypairs, named_validator_set};
 use loanchain_types::{
-    Block, BlockHeader, CommitCertificate, Hash, Keypair, Proposal, SignedProposal, SignedVote, Validator,
-    ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
+    Block, BlockHeader, CommitCertificate, Hash, Keypair, Proposal, SignedProposal, SignedVote, ValidatorIndex,
+    ValidatorSet, Vote, VoteKind, transactions_root,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,17 +17,12 @@ use serde::de::DeserializeOwned;
 const CHAIN: &str = "loanchain-fixture";
 
 fn keys() -> Vec<Keypair> {
-    (1..=4u8).map(|i| Keypair::from_secret([i; 32])).collect()
+    keypairs(4)
 }
 
 fn validators(keys: &[Keypair]) -> ValidatorSet {
-    ValidatorSet::new(
-        keys.iter()
-            .enumerate()
-            .map(|(i, k)| Validator { name: format!("bank-{i}"), public_key: k.public(), voting_power: 10 + i as u64 })
-            .collect(),
-    )
-    .unwrap()
+    let powers: Vec<u64> = (0..keys.len() as u64).map(|i| 10 + i).collect();
+    named_validator_set("bank-", keys, &powers)
 }
 
 fn header(set: &ValidatorSet) -> BlockHeader {

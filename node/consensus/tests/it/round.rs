@@ -6,26 +6,20 @@
 //! validator (h + r) mod 4, so at height 1: round 0 → v1, round 1 → v2, round 2 → v3, round 3 → v0.
 
 use loanchain_consensus::{Action, Config, Core, Input, RoundState, RoundValue, Step, Timeouts, WalEntry, check_persist_before_send};
+use loanchain_types::test_utils::{equal_validators, keypairs};
 use loanchain_types::{
-    CommitCertificate, ConsensusMessage, Hash, Keypair, Proposal, Round, SignedProposal, SignedVote, Validator,
-    ValidatorIndex, ValidatorSet, Vote, VoteKind,
+    CommitCertificate, ConsensusMessage, Hash, Keypair, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex,
+    ValidatorSet, Vote, VoteKind,
 };
 
 const CHAIN: &str = "loanchain-test";
 
 fn keys() -> Vec<Keypair> {
-    (1..=4u8).map(|i| Keypair::from_secret([i; 32])).collect()
+    keypairs(4)
 }
 
 fn set() -> ValidatorSet {
-    ValidatorSet::new(
-        keys()
-            .iter()
-            .enumerate()
-            .map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: 1 })
-            .collect(),
-    )
-    .unwrap()
+    equal_validators(4).1
 }
 
 fn config() -> Config {
@@ -50,21 +44,36 @@ fn block(name: &str) -> Hash {
     Hash::digest(name.as_bytes())
 }
 
-fn proposal(height: u64, round: Round, value: Hash, valid_round: Option<Round>) -> Input {
-    let proposer = ((height + u64::from(round)) % 4) as usize;
+/// A proposal of (height, round) signed by `who`, which claims to be that round's proposer only
+/// if it is.
+fn proposal_by(who: usize, height: u64, round: Round, value: Hash, valid_round: Option<Round>) -> Input {
     Input::Proposal(SignedProposal::sign(
-        &keys()[proposer],
+        &keys()[who],
         CHAIN,
-        Proposal { height, round, block_hash: value, valid_round, proposer: ValidatorIndex(proposer as u32) },
+        Proposal { height, round, block_hash: value, valid_round, proposer: ValidatorIndex(who as u32) },
     ))
 }
 
-fn vote(who: usize, kind: VoteKind, round: Round, value: Option<Hash>) -> SignedVote {
+/// The proposal of (height, round) by its proposer, validator (height + round) mod 4.
+fn proposal(height: u64, round: Round, value: Hash, valid_round: Option<Round>) -> Input {
+    proposal_by(((height + u64::from(round)) % 4) as usize, height, round, value, valid_round)
+}
+
+fn vote_at(height: u64, who: usize, kind: VoteKind, round: Round, value: Option<Hash>) -> SignedVote {
     SignedVote::sign(
         &keys()[who],
         CHAIN,
-        Vote { height: 1, round, kind, block_hash: value, validator: ValidatorIndex(who as u32) },
+        Vote { height, round, kind, block_hash: value, validator: ValidatorIndex(who as u32) },
     )
+}
+
+fn vote(who: usize, kind: VoteKind, round: Round, value: Option<Hash>) -> SignedVote {
+    vote_at(1, who, kind, round, value)
+}
+
+/// Precommits for `value` in `round` of height 1 from v1, v2 and v3: a quorum without us.
+fn precommits_of_others(round: Round, value: Hash) -> Vec<SignedVote> {
+    (1..4).map(|i| vote(i, VoteKind::Precommit, round, Some(value))).collect()
 }
 
 fn prevote(who: usize, round: Round, value: Option<Hash>) -> Input {
@@ -77,6 +86,37 @@ fn precommit(who: usize, round: Round, value: Option<Hash>) -> Input {
 
 fn valid(round: Round, value: Hash, ok: bool) -> Input {
     Input::BlockValidated { height: 1, round, block_hash: value, valid: ok }
+}
+
+/// Start, then round 0's proposal of `value` (by v1), valid: a validator that is not the proposer
+/// prevotes `value`.
+fn prevoted(value: Hash) -> Vec<Input> {
+    vec![Input::Start, proposal(1, 0, value, None), valid(0, value, true)]
+}
+
+/// [`prevoted`], then v1's and v2's prevotes for `value`: with ours a quorum, so the validator
+/// locks on `value` in round 0 and precommits it (L36-L41).
+fn locked_in_round_0(value: Hash) -> Vec<Input> {
+    let mut inputs = prevoted(value);
+    inputs.extend([prevote(1, 0, Some(value)), prevote(2, 0, Some(value))]);
+    inputs
+}
+
+/// Feeds `inputs` in order, checking that each batch persists before it sends; returns every
+/// action.
+fn feed(core: &mut Core, inputs: impl IntoIterator<Item = Input>) -> Vec<Action> {
+    let mut all = Vec::new();
+    for (i, input) in inputs.into_iter().enumerate() {
+        let actions = core.handle(input);
+        check_persist_before_send(&actions).unwrap_or_else(|e| panic!("input {i}: {e}"));
+        all.extend(actions);
+    }
+    all
+}
+
+/// Validator `me` rebuilt from `wal`, about to run `next_height`.
+fn recover(me: usize, next_height: u64, wal: &[WalEntry]) -> Result<Core, loanchain_consensus::Error> {
+    Core::recover(config(), set(), Some(keys()[me].clone()), next_height, wal)
 }
 
 /// An action, stripped of signatures and absolute times.
@@ -128,6 +168,11 @@ struct TestStep {
 fn state(round: Round, step: Step, locked: Option<(Round, Hash)>, valid: Option<(Round, Hash)>) -> RoundState {
     let rv = |x: Option<(Round, Hash)>| x.map(|(round, value)| RoundValue { round, value });
     RoundState { height: 1, round, step, locked: rv(locked), valid: rv(valid), decided: None }
+}
+
+/// The state of height 1 at (round, step), locked on `lock` which is also the valid value.
+fn locked(round: Round, step: Step, lock: (Round, Hash)) -> RoundState {
+    state(round, step, Some(lock), Some(lock))
 }
 
 fn decided(mut s: RoundState, value: Hash) -> RoundState {
@@ -196,19 +241,19 @@ fn happy_path_steps() -> Vec<TestStep> {
                 E::PersistSigned,
                 E::Precommit(0, Some(v)),
             ],
-            new_state: state(0, Step::Precommit, Some((0, v)), Some((0, v))),
+            new_state: locked(0, Step::Precommit, (0, v)),
         },
         TestStep {
             desc: "two precommits: no decision yet",
             input: precommit(1, 0, Some(v)),
             expected_actions: vec![],
-            new_state: state(0, Step::Precommit, Some((0, v)), Some((0, v))),
+            new_state: locked(0, Step::Precommit, (0, v)),
         },
         TestStep {
             desc: "L49-L51: quorum of precommits for v: decide",
             input: precommit(2, 0, Some(v)),
             expected_actions: vec![E::Commit(v)],
-            new_state: decided(state(0, Step::Precommit, Some((0, v)), Some((0, v))), v),
+            new_state: decided(locked(0, Step::Precommit, (0, v)), v),
         },
     ]
 }
@@ -342,57 +387,48 @@ fn a_locked_validator_prevotes_nil_for_another_block_and_unlocks_on_a_newer_pol(
     let (v, w) = (block("v"), block("w"));
     let mut c = core(0);
     // Lock on v in round 0 (L36-L38), without deciding.
-    for input in [
-        Input::Start,
-        proposal(1, 0, v, None),
-        valid(0, v, true),
-        prevote(1, 0, Some(v)),
-        prevote(2, 0, Some(v)),
-        precommit(1, 0, None),
-        precommit(2, 0, None),
-    ] {
-        c.handle(input);
-    }
-    assert_eq!(c.state(), state(0, Step::Precommit, Some((0, v)), Some((0, v))));
+    feed(&mut c, locked_in_round_0(v));
+    feed(&mut c, [precommit(1, 0, None), precommit(2, 0, None)]);
+    assert_eq!(c.state(), locked(0, Step::Precommit, (0, v)));
     run(
         &mut c,
         vec![
             TestStep {
-                desc: "L65: timeout precommit: round 1",
-                input: Input::Timeout { height: 1, round: 0, step: Step::Precommit },
+                desc: "L65: the precommit timeout (L47: at 0 + 50 ms) fires: round 1",
+                input: Input::Tick { now: 50 },
                 expected_actions: vec![E::PersistState, E::Schedule(Step::Propose, 1)],
-                new_state: state(1, Step::Propose, Some((0, v)), Some((0, v))),
+                new_state: locked(1, Step::Propose, (0, v)),
             },
             TestStep {
                 desc: "L22: proposal of w without a proof of lock",
                 input: proposal(1, 1, w, None),
                 expected_actions: vec![E::Validate(w)],
-                new_state: state(1, Step::Propose, Some((0, v)), Some((0, v))),
+                new_state: locked(1, Step::Propose, (0, v)),
             },
             TestStep {
                 desc: "L25-L26: locked on v, so prevote nil for w even though w is valid",
                 input: valid(1, w, true),
                 expected_actions: vec![E::PersistSigned, E::Prevote(1, None)],
-                new_state: state(1, Step::Prevote, Some((0, v)), Some((0, v))),
+                new_state: locked(1, Step::Prevote, (0, v)),
             },
             // The others prevote w in round 1 (we missed the proposal's quorum: we precommit nil).
             TestStep {
                 desc: "prevote w from v1",
                 input: prevote(1, 1, Some(w)),
                 expected_actions: vec![],
-                new_state: state(1, Step::Prevote, Some((0, v)), Some((0, v))),
+                new_state: locked(1, Step::Prevote, (0, v)),
             },
             TestStep {
                 desc: "prevote w from v2",
                 input: prevote(2, 1, Some(w)),
                 expected_actions: vec![E::Schedule(Step::Prevote, 1)],
-                new_state: state(1, Step::Prevote, Some((0, v)), Some((0, v))),
+                new_state: locked(1, Step::Prevote, (0, v)),
             },
             TestStep {
                 desc: "L36: quorum for w in round 1 (v3 too): relock on w, precommit w, valid w",
                 input: prevote(3, 1, Some(w)),
                 expected_actions: vec![E::PersistJustification, E::PersistState, E::PersistSigned, E::Precommit(1, Some(w))],
-                new_state: state(1, Step::Precommit, Some((1, w)), Some((1, w))),
+                new_state: locked(1, Step::Precommit, (1, w)),
             },
         ],
     );
@@ -403,15 +439,7 @@ fn l28_a_proof_of_lock_newer_than_our_lock_wins() {
     let (v, w) = (block("v"), block("w"));
     let mut c = core(0);
     // Lock on v in round 0.
-    for input in [
-        Input::Start,
-        proposal(1, 0, v, None),
-        valid(0, v, true),
-        prevote(1, 0, Some(v)),
-        prevote(2, 0, Some(v)),
-    ] {
-        c.handle(input);
-    }
+    feed(&mut c, locked_in_round_0(v));
     assert_eq!(c.state().locked, Some(RoundValue { round: 0, value: v }));
     // Round 1's prevotes for w reach us late; f+1 messages of round 2 move us there (L55).
     run(
@@ -421,43 +449,43 @@ fn l28_a_proof_of_lock_newer_than_our_lock_wins() {
                 desc: "prevote w round 1 from v1",
                 input: prevote(1, 1, Some(w)),
                 expected_actions: vec![],
-                new_state: state(0, Step::Precommit, Some((0, v)), Some((0, v))),
+                new_state: locked(0, Step::Precommit, (0, v)),
             },
             TestStep {
                 desc: "L55: f+1 (v1, v2) in round 1: skip to round 1",
                 input: prevote(2, 1, Some(w)),
                 expected_actions: vec![E::PersistState, E::Schedule(Step::Propose, 1)],
-                new_state: state(1, Step::Propose, Some((0, v)), Some((0, v))),
+                new_state: locked(1, Step::Propose, (0, v)),
             },
             TestStep {
                 desc: "prevote w round 1 from v3: a quorum for w in round 1 (no proposal seen: no lock)",
                 input: prevote(3, 1, Some(w)),
                 expected_actions: vec![],
-                new_state: state(1, Step::Propose, Some((0, v)), Some((0, v))),
+                new_state: locked(1, Step::Propose, (0, v)),
             },
             TestStep {
                 desc: "L55: f+1 in round 2: skip to round 2 (proposer v3)",
                 input: precommit(1, 2, None),
                 expected_actions: vec![],
-                new_state: state(1, Step::Propose, Some((0, v)), Some((0, v))),
+                new_state: locked(1, Step::Propose, (0, v)),
             },
             TestStep {
                 desc: "L55: second sender of round 2",
                 input: precommit(2, 2, None),
                 expected_actions: vec![E::PersistState, E::Schedule(Step::Propose, 2)],
-                new_state: state(2, Step::Propose, Some((0, v)), Some((0, v))),
+                new_state: locked(2, Step::Propose, (0, v)),
             },
             TestStep {
                 desc: "L28: proposal w with vr = 1 (proof of lock in round 1)",
                 input: proposal(1, 2, w, Some(1)),
                 expected_actions: vec![E::Validate(w)],
-                new_state: state(2, Step::Propose, Some((0, v)), Some((0, v))),
+                new_state: locked(2, Step::Propose, (0, v)),
             },
             TestStep {
                 desc: "L29-L30: lockedRound 0 <= vr 1: prevote w",
                 input: valid(2, w, true),
                 expected_actions: vec![E::PersistSigned, E::Prevote(2, Some(w))],
-                new_state: state(2, Step::Prevote, Some((0, v)), Some((0, v))),
+                new_state: locked(2, Step::Prevote, (0, v)),
             },
         ],
     );
@@ -468,7 +496,7 @@ fn l28_an_older_proof_of_lock_does_not_unlock() {
     let (v, w) = (block("v"), block("w"));
     let mut c = core(0);
     // Prevotes for w in round 0 (no proposal seen), then lock on v in round 1.
-    for input in [
+    let actions = feed(&mut c, [
         Input::Start,
         prevote(1, 0, Some(w)),
         prevote(2, 0, Some(w)),
@@ -479,13 +507,18 @@ fn l28_an_older_proof_of_lock_does_not_unlock() {
         valid(1, v, true),
         prevote(1, 1, Some(v)),
         prevote(3, 1, Some(v)),
-    ] {
-        c.handle(input);
-    }
+    ]);
     assert_eq!(c.state().locked, Some(RoundValue { round: 1, value: v }));
-    c.handle(Input::Timeout { height: 1, round: 1, step: Step::Precommit });
-    // Precommit timeout was not scheduled by L47 here (two precommits only), but the timeout input
-    // itself moves to round 2 (L65).
+    // L47: our precommit for v and the two nil ones are a quorum of precommits in round 1: the
+    // precommit timeout is scheduled; when it fires, round 2 (L65).
+    let at = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::ScheduleTimeout { round: 1, step: Step::Precommit, at, .. } => Some(*at),
+            _ => None,
+        })
+        .expect("L47 scheduled the precommit timeout of round 1");
+    c.handle(Input::Tick { now: at });
     assert_eq!(c.state().round, 2);
     let actions = c.handle(proposal(1, 2, w, Some(0)));
     assert_eq!(summarize(&actions), vec![E::Validate(w)]);
@@ -498,8 +531,7 @@ fn l28_an_older_proof_of_lock_does_not_unlock() {
 fn an_invalid_block_gets_a_nil_prevote() {
     let v = block("bad");
     let mut c = core(0);
-    c.handle(Input::Start);
-    c.handle(proposal(1, 0, v, None));
+    feed(&mut c, [Input::Start, proposal(1, 0, v, None)]);
     // L25: valid(v) is false.
     assert_eq!(summarize(&c.handle(valid(0, v, false))), vec![E::PersistSigned, E::Prevote(0, None)]);
     // L36 needs valid(v): a quorum of prevotes for the invalid block does not make us precommit it.
@@ -520,12 +552,7 @@ fn proposals_from_the_wrong_proposer_and_bad_signatures_are_dropped() {
         signature: keys()[2].sign(loanchain_types::Domain::Proposal, b"whatever"),
     };
     assert!(c.handle(Input::Proposal(forged)).is_empty());
-    let wrong = SignedProposal::sign(
-        &keys()[2],
-        CHAIN,
-        Proposal { height: 1, round: 0, block_hash: v, valid_round: None, proposer: ValidatorIndex(2) },
-    );
-    assert!(c.handle(Input::Proposal(wrong)).is_empty());
+    assert!(c.handle(proposal_by(2, 1, 0, v, None)).is_empty());
     let mut bad_vote = vote(1, VoteKind::Prevote, 0, Some(v));
     bad_vote.signature.0[0] ^= 1;
     c.handle(Input::Vote(bad_vote));
@@ -538,15 +565,32 @@ fn equivocation_is_reported_once() {
     let mut c = core(0);
     c.handle(Input::Start);
     assert!(c.handle(prevote(2, 0, Some(v))).is_empty());
-    assert_eq!(summarize(&c.handle(prevote(2, 0, Some(w)))), vec![E::Evidence]);
+    let actions = c.handle(prevote(2, 0, Some(w)));
+    assert_eq!(summarize(&actions), vec![E::Evidence]);
+    let Some(Action::ReportEvidence(evidence)) = actions.first() else { unreachable!() };
+    evidence.verify(&set(), CHAIN).unwrap();
     assert!(c.handle(prevote(2, 0, None)).is_empty(), "one report per validator, round and step");
-    assert_eq!(c.evidence().len(), 1);
-    c.evidence()[0].verify(&set(), CHAIN).unwrap();
     // Two proposals from round 0's proposer.
     c.handle(proposal(1, 0, v, None));
     let actions = c.handle(proposal(1, 0, w, None));
     assert_eq!(summarize(&actions), vec![E::Validate(w), E::Evidence]);
-    assert_eq!(c.evidence().len(), 2);
+    let Some(Action::ReportEvidence(evidence)) = actions.last() else { unreachable!() };
+    evidence.verify(&set(), CHAIN).unwrap();
+}
+
+#[test]
+fn equivocation_is_reported_again_at_the_next_height() {
+    // What was reported is remembered per height: a new height's equivocation is new evidence.
+    let (v, w) = (block("v"), block("w"));
+    let mut c = core(0);
+    c.handle(Input::Start);
+    c.handle(prevote(2, 0, Some(v)));
+    assert_eq!(summarize(&c.handle(prevote(2, 0, Some(w)))), vec![E::Evidence]);
+    c.handle(Input::Certificate(CommitCertificate::from_precommits(1, 0, v, &precommits_of_others(0, v))));
+    c.handle(Input::StartHeight { height: 2 });
+    let at_height_2 = |value| Input::Vote(vote_at(2, 2, VoteKind::Prevote, 0, Some(value)));
+    assert!(c.handle(at_height_2(v)).is_empty());
+    assert_eq!(summarize(&c.handle(at_height_2(w))), vec![E::Evidence]);
 }
 
 #[test]
@@ -554,7 +598,7 @@ fn a_sync_certificate_decides_the_height() {
     let v = block("v");
     let mut c = core(0);
     c.handle(Input::Start);
-    let votes: Vec<SignedVote> = (1..4).map(|i| vote(i, VoteKind::Precommit, 3, Some(v))).collect();
+    let votes = precommits_of_others(3, v);
     let short = CommitCertificate::from_precommits(1, 3, v, &votes[..2]);
     assert!(c.handle(Input::Certificate(short)).is_empty(), "2 of 4 is not a quorum");
     let mut forged = CommitCertificate::from_precommits(1, 3, v, &votes);
@@ -570,12 +614,7 @@ fn messages_of_the_next_height_wait_for_it() {
     let mut c = core(0);
     run(&mut c, happy_path_steps());
     // Height 2, round 0: proposer v2.
-    let p2 = SignedProposal::sign(
-        &keys()[2],
-        CHAIN,
-        Proposal { height: 2, round: 0, block_hash: v, valid_round: None, proposer: ValidatorIndex(2) },
-    );
-    assert!(c.handle(Input::Proposal(p2)).is_empty());
+    assert!(c.handle(proposal(2, 0, v, None)).is_empty());
     let actions = c.handle(Input::StartHeight { height: 2 });
     assert_eq!(summarize(&actions), vec![E::PersistState, E::Schedule(Step::Propose, 0), E::Validate(v)]);
 }
@@ -584,20 +623,9 @@ fn messages_of_the_next_height_wait_for_it() {
 fn an_observer_follows_without_signing() {
     let v = block("v");
     let mut c = Core::new(config(), set(), None, 1).unwrap();
-    let mut all = Vec::new();
-    for input in [
-        Input::Start,
-        proposal(1, 0, v, None),
-        valid(0, v, true),
-        prevote(1, 0, Some(v)),
-        prevote(2, 0, Some(v)),
-        prevote(3, 0, Some(v)),
-        precommit(1, 0, Some(v)),
-        precommit(2, 0, Some(v)),
-        precommit(3, 0, Some(v)),
-    ] {
-        all.extend(c.handle(input));
-    }
+    let mut all = feed(&mut c, prevoted(v));
+    all.extend(feed(&mut c, (1..4).map(|i| prevote(i, 0, Some(v)))));
+    all.extend(feed(&mut c, (1..4).map(|i| precommit(i, 0, Some(v)))));
     assert!(all.iter().all(|a| !matches!(a, Action::Send(_) | Action::Persist(_))));
     assert!(matches!(all.last(), Some(Action::Commit { block_hash, .. }) if *block_hash == v));
 }
@@ -606,13 +634,9 @@ fn an_observer_follows_without_signing() {
 fn recovery_resends_what_was_signed_and_never_signs_differently() {
     let v = block("v");
     let mut c = core(0);
-    let mut actions = Vec::new();
-    for input in [Input::Start, proposal(1, 0, v, None), valid(0, v, true)] {
-        actions.extend(c.handle(input));
-    }
+    let actions = feed(&mut c, prevoted(v));
     // Crash right after persisting the prevote for v (it may or may not have left).
-    let wal = wal_of(&actions);
-    let mut r = Core::recover(config(), set(), Some(keys()[0].clone()), 1, &wal).unwrap();
+    let mut r = recover(0, 1, &wal_of(&actions)).unwrap();
     assert_eq!(r.state(), state(0, Step::Prevote, None, None), "the signed prevote moves the step");
     let resumed = r.handle(Input::Start);
     assert_eq!(
@@ -620,8 +644,9 @@ fn recovery_resends_what_was_signed_and_never_signs_differently() {
         vec![E::PersistSigned, E::Prevote(0, Some(v)), E::Schedule(Step::Prevote, 0)],
         "the same prevote again, and a timeout to keep going"
     );
-    // The propose timeout of the old life fires: no nil prevote in round 0.
-    assert!(r.handle(Input::Timeout { height: 1, round: 0, step: Step::Propose }).is_empty());
+    // The old life's propose timeout (100 ms) died with it: at that time only the resumed prevote
+    // timeout fires (L61: precommit nil); no nil prevote in round 0.
+    assert_eq!(summarize(&r.handle(Input::Tick { now: 100 })), vec![E::PersistSigned, E::Precommit(0, None)]);
     // Our own old prevote echoed back by a peer is accepted as ours.
     assert!(r.handle(prevote(0, 0, Some(v))).is_empty());
     // A forged "own" vote that we never signed is dropped: the recovered node still counts one
@@ -635,22 +660,14 @@ fn recovery_resends_what_was_signed_and_never_signs_differently() {
 fn recovery_keeps_the_lock() {
     let v = block("v");
     let mut c = core(0);
-    let mut actions = Vec::new();
-    for input in [
-        Input::Start,
-        proposal(1, 0, v, None),
-        valid(0, v, true),
-        prevote(1, 0, Some(v)),
-        prevote(2, 0, Some(v)),
+    let mut actions = feed(&mut c, locked_in_round_0(v));
+    actions.extend(feed(&mut c, [
         precommit(1, 0, None),
         precommit(2, 0, None),
-        Input::Timeout { height: 1, round: 0, step: Step::Precommit },
-    ] {
-        actions.extend(c.handle(input));
-    }
-    let wal = wal_of(&actions);
-    let mut r = Core::recover(config(), set(), Some(keys()[0].clone()), 1, &wal).unwrap();
-    assert_eq!(r.state(), state(1, Step::Propose, Some((0, v)), Some((0, v))));
+        Input::Tick { now: 50 }, // L47's precommit timeout fires (L65): round 1
+    ]));
+    let mut r = recover(0, 1, &wal_of(&actions)).unwrap();
+    assert_eq!(r.state(), locked(1, Step::Propose, (0, v)));
     r.handle(Input::Start);
     // Round 1's proposer offers another block without proof of lock: the recovered lock says nil.
     r.handle(proposal(1, 1, block("w"), None));
@@ -662,14 +679,14 @@ fn recovery_keeps_the_lock() {
 fn recovery_refuses_a_wal_from_the_future_or_another_validator() {
     let mut c = core(0);
     let wal = wal_of(&c.handle(Input::Start));
-    assert!(Core::recover(config(), set(), Some(keys()[0].clone()), 0, &wal).is_err());
+    assert!(recover(0, 0, &wal).is_err());
     let mut c1 = core(1);
     let wal1: Vec<WalEntry> = wal_of(&c1.handle(Input::Start));
     let mut c1_actions = c1.handle(Input::ProposalPayload { height: 1, round: 0, block_hash: block("x") });
     c1_actions.retain(|a| matches!(a, Action::Persist(_)));
     let mut foreign = wal1;
     foreign.extend(wal_of(&c1_actions));
-    assert!(Core::recover(config(), set(), Some(keys()[0].clone()), 1, &foreign).is_err());
+    assert!(recover(0, 1, &foreign).is_err());
 }
 
 #[test]
@@ -681,7 +698,7 @@ fn a_recovered_proposer_re_proposes_the_same_block() {
     // Keep only the proposal's record (crash before the prevote was persisted).
     let mut wal = wal_of(&actions);
     wal.truncate(2);
-    let mut r = Core::recover(config(), set(), Some(keys()[1].clone()), 1, &wal).unwrap();
+    let mut r = recover(1, 1, &wal).unwrap();
     let resumed = r.handle(Input::Start);
     let proposals: Vec<E> = summarize(&resumed).into_iter().filter(|e| matches!(e, E::Propose(..))).collect();
     assert_eq!(proposals, vec![E::Propose(0, v, None)]);
@@ -696,9 +713,7 @@ fn an_equivocators_second_vote_still_counts_toward_its_value() {
     // different values still share a correct validator.
     let (v, w) = (block("v"), block("w"));
     let mut c = core(0);
-    c.handle(Input::Start);
-    c.handle(proposal(1, 0, v, None));
-    c.handle(valid(0, v, true));
+    feed(&mut c, prevoted(v));
     assert!(c.handle(prevote(1, 0, Some(w))).is_empty());
     assert_eq!(summarize(&c.handle(prevote(1, 0, Some(v)))), vec![E::Evidence]);
     // Ours + v1's (second) + v2's = 3 for v: L36 locks. The any-value total counts v1 once.
@@ -717,12 +732,8 @@ fn a_restarted_validator_can_still_justify_its_lock() {
     // re-proposal of the locked block (L28). Without it a height can stall forever.
     let v = block("v");
     let mut c = core(0);
-    let mut actions = Vec::new();
-    for input in [Input::Start, proposal(1, 0, v, None), valid(0, v, true), prevote(1, 0, Some(v)), prevote(2, 0, Some(v))] {
-        actions.extend(c.handle(input));
-    }
-    let wal = wal_of(&actions);
-    let r = Core::recover(config(), set(), Some(keys()[0].clone()), 1, &wal).unwrap();
+    let actions = feed(&mut c, locked_in_round_0(v));
+    let r = recover(0, 1, &wal_of(&actions)).unwrap();
     let prevotes_for_v = r
         .messages()
         .into_iter()

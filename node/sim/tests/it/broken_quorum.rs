@@ -2,8 +2,8 @@
 //! feature of the consensus core), the simulator must find an agreement violation within a
 //! bounded number of seeds, and print it.
 //!
-//! `cargo test --release -p loanchain-sim --features broken-quorum`
-#![cfg(feature = "broken-quorum")]
+//! `cargo test --release -p loanchain-sim --features broken-quorum` (only built with that
+//! feature: see `main.rs`).
 
 use loanchain_sim::{FaultMix, Scenario, SimOptions, run};
 

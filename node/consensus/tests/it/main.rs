@@ -1,0 +1,4 @@
+//! The integration tests of the consensus core: one test binary (STYLE: one per crate), a module
+//! each.
+
+mod round;
