@@ -59,11 +59,27 @@ pub struct Generator {
     pub lagged: AtomicBool,
 }
 
+/// What the generator signs: for which chain, valid how long, in which mix, over loans of which
+/// slots.
+pub struct LoadShape {
+    /// The chain id transactions are signed for.
+    pub chain_id: String,
+    /// Blocks each transaction stays valid.
+    pub valid_for: u64,
+    /// Fundings to repayments.
+    pub mix: Mix,
+    /// Fundings each loan takes.
+    pub slots_per_loan: u32,
+    /// The amount of one funding.
+    pub slot: Amount,
+}
+
 impl Generator {
     /// A generator over the world the setup made, sending its batches to `nodes` in turn (at
     /// least one).
-    pub fn new(world: World, tracker: Arc<Tracker>, nodes: Vec<NodeClient>, chain_id: String, valid_for: u64, mix: Mix, slots_per_loan: u32, slot: Amount) -> Generator {
+    pub fn new(world: World, tracker: Arc<Tracker>, nodes: Vec<NodeClient>, shape: LoadShape) -> Generator {
         assert!(!nodes.is_empty(), "the generator needs a node to send to");
+        let LoadShape { chain_id, valid_for, mix, slots_per_loan, slot } = shape;
         Generator {
             world,
             tracker,

@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use clap::Parser;
 use loanchain_client::node::NodeClient;
-use engine::Generator;
+use engine::{Generator, LoadShape};
 use setup::{Devnet, Plan};
 use stats::Latency;
 use track::Tracker;
@@ -257,7 +257,12 @@ async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
     };
     let targets = if args.spread { validator_clients(&args.devnet, &devnet, ctx.timeout)? } else { vec![ctx.node.clone()] };
     // Setup transactions were not measured; start the figures from here.
-    let g = Arc::new(Generator::new(world, tracker.clone(), targets.clone(), status.chain_id.clone(), valid_for, args.mix, SLOTS_PER_LOAN, Amount::yuan(SLOT_YUAN)));
+    let g = Arc::new(Generator::new(
+        world,
+        tracker.clone(),
+        targets.clone(),
+        LoadShape { chain_id: status.chain_id.clone(), valid_for, mix: args.mix, slots_per_loan: SLOTS_PER_LOAN, slot: Amount::yuan(SLOT_YUAN) },
+    ));
     let duration = Duration::from_secs(args.duration);
     let progress = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();

@@ -55,14 +55,17 @@ fn share_of(part: Money, whole: Money, of: Money) -> Result<Money> {
     Ok(Money::round_half_up(of.decimal() * part.decimal() / whole.decimal())?)
 }
 
+/// (period, due_at, principal left, interest left) of one installment.
+type Row = (u32, Option<u64>, Money, Money);
+
 /// The payments `claim` is expected to receive from `loan`'s remaining schedule: while funding,
 /// its share of the schedule the loan will get; while being repaid, its share (by outstanding
 /// principal) of every unsettled installment; nothing once the loan is closed. Principal lines
 /// add up to exactly the claim's outstanding principal (the last line takes the rounding).
 pub fn expected(loan: &Loan, claim: &Claim) -> Result<Expected> {
     let doc = &loan.document;
-    // (period, due_at, principal left, interest left) and the principal the shares are of.
-    let (rows, whole, part): (Vec<(u32, Option<u64>, Money, Money)>, Money, Money) = match loan.status {
+    // The rows and the principal the shares are of.
+    let (rows, whole, part): (Vec<Row>, Money, Money) = match loan.status {
         LoanStatus::Funding => {
             let lines = schedule::build(doc.principal, doc.annual_rate, doc.periods, doc.method)?;
             (lines.iter().map(|l| (l.period, None, l.principal, l.interest)).collect(), doc.principal.money(), claim.amount)

@@ -20,11 +20,13 @@ fn run(exe: &str, node: &str, args: &[&str]) -> (i32, String, String) {
 
 /// Runs `loanctl` (this support module serves the tests of the client crate, where cargo names
 /// that binary, and of the load generator's crate, where it names `loanchain-load`).
+#[allow(clippy::option_env_unwrap)] // the panic names the crate whose tests may call it
 pub fn loanctl(node: &str, args: &[&str]) -> (i32, String, String) {
     run(option_env!("CARGO_BIN_EXE_loanctl").expect("loanctl's tests run in the client crate"), node, args)
 }
 
 /// Runs `loanchain-load`.
+#[allow(clippy::option_env_unwrap)] // the panic names the crate whose tests may call it
 pub fn load(node: &str, args: &[&str]) -> (i32, String, String) {
     run(option_env!("CARGO_BIN_EXE_loanchain-load").expect("the load generator's tests run in its crate"), node, args)
 }
