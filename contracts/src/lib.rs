@@ -15,7 +15,7 @@
 
 pub mod amount;
 mod calendar;
-pub use calendar::civil_from_days;
+pub use calendar::{civil_from_days, format_utc};
 pub mod codec;
 pub mod crypto;
 pub mod document;

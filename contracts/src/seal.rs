@@ -464,11 +464,7 @@ fn verify_checks(seal: &SealSignature, party: &str, ctx: &VerifyContext<'_>, che
 
 /// A unix-millisecond time for people: `2026-03-01 08:00:00.000 UTC (1772352000000 ms)`.
 pub fn format_time(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    let rem = ms % 86_400_000;
-    let (year, month, day) = crate::calendar::civil_from_days(days);
-    let (h, m, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{milli:03} UTC ({ms} ms)")
+    format!("{}.{:03} UTC ({ms} ms)", crate::calendar::format_utc(ms), ms % 1000)
 }
 
 #[cfg(test)]
