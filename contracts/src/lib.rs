@@ -26,6 +26,7 @@ pub mod params;
 pub mod schedule;
 pub mod seal;
 mod sigcache;
+#[cfg(any(test, feature = "test-utils"))] pub mod test_utils;
 
 pub use amount::{Amount, Money, Rate};
 pub use crypto::{Domain, Hash, Keypair, PublicKey, Signature};

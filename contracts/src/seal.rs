@@ -472,19 +472,13 @@ mod tests {
     use super::*;
 
     fn body(issuer: &Keypair, signer: &Keypair) -> SealCertificateBody {
-        SealCertificateBody {
-            version: 1,
-            seal_id: SealId::new("S-001").unwrap(),
-            kind: SealKind::ContractSeal,
-            name: "示例小贷公司合同专用章".into(),
-            holder: signer.public().account_id(),
-            organisation: "示例小贷公司".into(),
-            signer_keys: vec![signer.public()],
-            valid_from: 1_000,
-            valid_to: 2_000,
-            image_digest: Hash::digest(b"image"),
-            issuer: issuer.public(),
-        }
+        crate::test_utils::CertBuilder::new("S-001", signer, issuer)
+            .kind(SealKind::ContractSeal)
+            .name("示例小贷公司合同专用章")
+            .organisation("示例小贷公司")
+            .valid(1_000, 2_000)
+            .image(b"image")
+            .body()
     }
 
     #[test]
