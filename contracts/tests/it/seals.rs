@@ -3,7 +3,7 @@
 //! round-trip and verify offline, and golden fixtures pin the bcs encoding (STYLE habit 10).
 //!
 //! Regenerate the fixtures deliberately with `LOANCHAIN_BLESS=1 cargo test --release -p
-//! loanchain-contracts --test seals`: that is a wire-format change.
+//! loanchain-contracts --test it seals`: that is a wire-format change.
 
 use loanchain_contracts::export::{EXPORT_FORMAT, ExportedContract, MAX_EXPORT_JSON_BYTES, SealedBy};
 use loanchain_contracts::seal::{
