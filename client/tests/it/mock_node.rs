@@ -3,10 +3,8 @@
 //! loan lifecycle from registration to repayment, a failed receipt (exit 1), a 4xx (exit 4),
 //! `--no-wait`, and both load modes with their JSON report.
 
-mod support;
-
-use support::MockNode;
-use support::scenario::{devnet_dir, lifecycle, loanctl, ok_json, s};
+use crate::support::MockNode;
+use crate::support::scenario::{devnet_dir, lifecycle, loanctl, ok_json, s};
 
 #[test]
 fn a_loan_lifecycle_through_loanctl() {
