@@ -148,8 +148,8 @@ pub fn now_ms() -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use loanchain_contracts::seal::{SealCertificateBody, SealKind};
-    use loanchain_contracts::{RepaymentMethod, RiskGrade, Role, SealId};
+    use loanchain_contracts::test_utils::CertBuilder;
+    use loanchain_contracts::{RepaymentMethod, RiskGrade, Role};
 
     use super::*;
 
@@ -161,20 +161,14 @@ mod tests {
 
     fn sealer(authority: &Keypair, holder: &Keypair, seed: u8) -> Sealer {
         let key = Keypair::from_secret([seed; 32]);
-        let body = SealCertificateBody {
-            version: 1,
-            seal_id: SealId::new(format!("S-{seed}")).unwrap(),
-            kind: SealKind::PersonalSeal,
-            name: "seal".into(),
-            holder: holder.public().account_id(),
-            organisation: "org".into(),
-            signer_keys: vec![key.public()],
-            valid_from: 0,
-            valid_to: u64::MAX / 2,
-            image_digest: Hash::digest(b"img"),
-            issuer: authority.public(),
-        };
-        Sealer { certificate: SealCertificate::issue(body, authority).unwrap(), key }
+        let certificate = CertBuilder::new(&format!("S-{seed}"), holder, authority)
+            .name("seal")
+            .organisation("org")
+            .signer_keys(vec![key.public()])
+            .valid(0, u64::MAX / 2)
+            .image(b"img")
+            .issue();
+        Sealer { certificate, key }
     }
 
     fn terms(borrower: &Keypair, institution: &Keypair) -> ContractDocument {

@@ -21,11 +21,12 @@ use loanchain_contracts::amount::{Money, Rate};
 use loanchain_contracts::crypto::{Hash, Keypair};
 use loanchain_contracts::document::ContractDocument;
 use loanchain_contracts::exec::{BlockContext, GenesisAccount, execute_block, init_genesis};
-use loanchain_contracts::ids::{LoanId, Role, SealId};
+use loanchain_contracts::ids::{LoanId, Role};
 use loanchain_contracts::params::{Params, RiskGrade};
 use loanchain_contracts::schedule::RepaymentMethod;
-use loanchain_contracts::seal::{SealCertificate, SealCertificateBody, SealKind, SealProperty, SealSignature};
+use loanchain_contracts::seal::{SealCertificate, SealProperty, SealSignature};
 use loanchain_contracts::state::MemStore;
+use loanchain_contracts::test_utils::CertBuilder;
 use loanchain_contracts::tx::{Payload, SignedTransaction, TxBody, VerifiedTx, verify_transactions};
 
 const CHAIN: &str = "loanchain-bench";
@@ -68,20 +69,13 @@ fn arg(name: &str, default: usize) -> usize {
 }
 
 fn cert(authority: &Keypair, holder: &Keypair, seal_key: &Keypair) -> SealCertificate {
-    let body = SealCertificateBody {
-        version: 1,
-        seal_id: SealId::new(format!("S-{}", &holder.public().account_id().to_string()[..12])).unwrap(),
-        kind: SealKind::PersonalSeal,
-        name: "seal".into(),
-        holder: holder.public().account_id(),
-        organisation: "bench".into(),
-        signer_keys: vec![seal_key.public()],
-        valid_from: T0 - 1,
-        valid_to: T0 + 365 * 86_400_000,
-        image_digest: Hash::digest(b"img"),
-        issuer: authority.public(),
-    };
-    SealCertificate::issue(body, authority).unwrap()
+    CertBuilder::new(&format!("S-{}", &holder.public().account_id().to_string()[..12]), holder, authority)
+        .name("seal")
+        .organisation("bench")
+        .signer_keys(vec![seal_key.public()])
+        .valid(T0 - 1, T0 + 365 * 86_400_000)
+        .image(b"img")
+        .issue()
 }
 
 fn phase(name: &str) -> bool {

@@ -42,6 +42,15 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month as u32, day as u32)
 }
 
+/// Unix milliseconds as `YYYY-MM-DD HH:MM:SS` in UTC, the milliseconds dropped: the one formatter
+/// of times for people (seal error messages, loanctl's tables).
+pub fn format_utc(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64); // below 2.2·10^11 days: fits an i64
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 /// True for Gregorian leap years (divisible by 4, except centuries not divisible by 400).
 pub(crate) fn is_leap_year(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)

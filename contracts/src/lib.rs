@@ -15,7 +15,7 @@
 
 pub mod amount;
 mod calendar;
-pub use calendar::civil_from_days;
+pub use calendar::{civil_from_days, format_utc};
 pub mod document;
 pub mod error;
 pub mod export;
@@ -27,6 +27,8 @@ pub mod seal;
 /// The canonical codec and the crypto primitives, from `loanchain-primitives` (re-exported so the
 /// crates above the contracts have one path to them).
 pub use loanchain_primitives::{codec, crypto};
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 
 pub use amount::{Amount, Money, Rate};
 pub use crypto::{Domain, Hash, Keypair, PublicKey, Signature};

@@ -17,12 +17,13 @@
 //!   gives 0.005) would round down instead of up.
 //! - The equal installment `A` is computed in exact integer arithmetic: with `annual = m/10^6`,
 //!   `D = 12·10^6`, `g = D + m` and the principal `p` in fen,
-//!   `A = p·m·g^n / (D·(g^n − D^n))` fen, rounded half-up by comparing integers. `(1+r)^n` has
-//!   thousands of digits for 600 periods. Evaluated in Decimal's 28 digits, an `A` that is exactly
-//!   a half fen (these occur: at 12 % over 2 periods whenever `p·10201 ≡ 10050 (mod 20100)`; at
-//!   10 % 144.60 over 2 periods gives 73.205) rounds up only if the accumulated error happens to
-//!   point up, and `P·r·(1+r)^n` overflows Decimal at high rates over long terms (100 % over 600
-//!   periods). Exact integers make the rounding a guarantee rather than an observation.
+//!   `A = p·m·g^n / (D·(g^n − D^n))` fen, rounded half-up by one exact division of naturals
+//!   (`num-bigint`). `(1+r)^n` has thousands of digits for 600 periods. Evaluated in Decimal's
+//!   28 digits, an `A` that is exactly a half fen (these occur: at 12 % over 2 periods whenever
+//!   `p·10201 ≡ 10050 (mod 20100)`; at 10 % 144.60 over 2 periods gives 73.205) rounds up only if
+//!   the accumulated error happens to point up, and `P·r·(1+r)^n` overflows Decimal at high
+//!   rates over long terms (100 % over 600 periods). Exact integers make the rounding a
+//!   guarantee rather than an observation.
 //!
 //! # When the rounded principal would overshoot
 //!
@@ -42,6 +43,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use num_bigint::BigUint;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -251,116 +253,18 @@ fn round_div(p: Money, n: u32) -> Result<Money, Error> {
 /// `round(p·m·g^n / (D·(g^n − D^n)))` with `D = 12·10^6`, `g = D + m`, which is
 /// `P·r·(1+r)^n / ((1+r)^n − 1)` with `r = m / D`, multiplied through by `D^n`.
 ///
-/// Half-up rounding of `Num/Den` is the largest `k` with `k·2Den ≤ 2Num + Den`, found by binary
-/// search over exact naturals. Bound: `A = P·r / (1 − (1+r)^-n) ≤ P·r / (1 − 1/(1+r)) = P·(1+r)`
-/// and `r ≤ 1/12`, so the rounded `A` is at most `2p`.
+/// Half-up rounding of `Num/Den` is `floor((2Num + Den) / 2Den)`, one exact division of
+/// naturals (`num-bigint`; `(1+r)^600` has about 14,000 bits). Bound: `A = P·r / (1 − (1+r)^-n)
+/// ≤ P·r / (1 − 1/(1+r)) = P·(1+r)` and `r ≤ 1/12`, so the rounded `A` is at most `2p`, which
+/// fits a `u64` (p < 2^57).
 fn installment_fen(p: u64, m: u64, n: u32) -> u64 {
-    let g_n = Nat::pow(RATE_DENOM + m, n);
-    let mut den = g_n.sub(&Nat::pow(RATE_DENOM, n)); // g^n > D^n since m > 0
-    den.mul_small(RATE_DENOM);
-    let mut twice_num = g_n;
-    twice_num.mul_small(p);
-    twice_num.mul_small(2 * m);
-    let target = twice_num.add(&den);
-    den.mul_small(2);
-    // Invariant: lo satisfies k·2Den ≤ target, hi does not.
-    let (mut lo, mut hi) = (0u64, 2 * p + 1);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        let mut t = den.clone();
-        t.mul_small(mid);
-        if t <= target { lo = mid } else { hi = mid }
-    }
-    lo
-}
-
-/// A natural number of any size, little-endian 64-bit limbs without leading zero limbs: just what
-/// [`installment_fen`] needs (`(1+r)^600` has about 14,000 bits).
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Nat(Vec<u64>);
-
-impl Nat {
-    /// `base^exp`, multiplying by the largest power of `base` that fits a limb at each step.
-    fn pow(base: u64, exp: u32) -> Nat {
-        let mut acc = Nat(vec![1]);
-        let mut left = exp;
-        while left > 0 {
-            let (mut chunk, mut k) = (base, 1);
-            while k < left {
-                match chunk.checked_mul(base) {
-                    Some(c) => (chunk, k) = (c, k + 1),
-                    None => break,
-                }
-            }
-            acc.mul_small(chunk);
-            left -= k;
-        }
-        acc
-    }
-
-    fn mul_small(&mut self, k: u64) {
-        let mut carry = 0u128;
-        for limb in &mut self.0 {
-            // ≤ (2^64 − 1)² + 2^64 − 1 < 2^128
-            let x = u128::from(*limb) * u128::from(k) + carry;
-            *limb = x as u64;
-            carry = x >> 64;
-        }
-        if carry > 0 {
-            self.0.push(carry as u64);
-        }
-        self.trim();
-    }
-
-    fn add(&self, other: &Nat) -> Nat {
-        let (long, short) = if self.0.len() >= other.0.len() { (self, other) } else { (other, self) };
-        let mut out = Vec::with_capacity(long.0.len() + 1);
-        let mut carry = false;
-        for (i, &a) in long.0.iter().enumerate() {
-            let (s1, c1) = a.overflowing_add(short.0.get(i).copied().unwrap_or(0));
-            let (s2, c2) = s1.overflowing_add(u64::from(carry));
-            out.push(s2);
-            carry = c1 || c2;
-        }
-        if carry {
-            out.push(1);
-        }
-        Nat(out)
-    }
-
-    /// `self − other`, for `self ≥ other`.
-    fn sub(&self, other: &Nat) -> Nat {
-        debug_assert!(*self >= *other);
-        let mut out = self.0.clone();
-        let mut borrow = false;
-        for (i, limb) in out.iter_mut().enumerate() {
-            let (d1, b1) = limb.overflowing_sub(other.0.get(i).copied().unwrap_or(0));
-            let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
-            *limb = d2;
-            borrow = b1 || b2;
-        }
-        let mut n = Nat(out);
-        n.trim();
-        n
-    }
-
-    fn trim(&mut self) {
-        while self.0.len() > 1 && self.0.last() == Some(&0) {
-            self.0.pop();
-        }
-    }
-}
-
-impl PartialOrd for Nat {
-    fn partial_cmp(&self, other: &Nat) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Nat {
-    fn cmp(&self, other: &Nat) -> std::cmp::Ordering {
-        self.0.len().cmp(&other.0.len()).then_with(|| self.0.iter().rev().cmp(other.0.iter().rev()))
-    }
+    let g_n = BigUint::from(RATE_DENOM + m).pow(n);
+    let den = (&g_n - BigUint::from(RATE_DENOM).pow(n)) * RATE_DENOM; // g^n > D^n since m > 0
+    let num = g_n * p * m;
+    let rounded = (num * 2u32 + &den) / (den * 2u32);
+    // Unreachable by the bound above; u64::MAX is outside the money range, so a caller's
+    // `Money::from_fen` would refuse it rather than use a wrong amount.
+    u64::try_from(&rounded).unwrap_or(u64::MAX)
 }
 
 /// Unix milliseconds at which `period` (1-based) falls due for a loan activated at `start_ms`.
@@ -556,26 +460,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn naturals_match_u128_arithmetic() {
-        let big = |x: u128| {
-            let mut n = Nat(vec![x as u64, (x >> 64) as u64]);
-            n.trim();
-            n
-        };
-        assert_eq!(Nat::pow(10, 30), big(10u128.pow(30)));
-        assert_eq!(Nat::pow(13_000_000, 5), big(13_000_000u128.pow(5)));
-        assert_eq!(Nat::pow(7, 0), big(1));
-        let (a, b) = (u128::MAX / 3, u128::MAX / 5);
-        assert_eq!(big(a).add(&big(b)), big(a + b));
-        assert_eq!(big(a).sub(&big(b)), big(a - b));
-        assert_eq!(big(a).sub(&big(a)), big(0));
-        assert!(big(b) < big(a) && big(u128::from(u64::MAX)) < big(1 << 64));
-        let mut m = big(u128::from(u64::MAX));
-        m.mul_small(u64::MAX);
-        assert_eq!(m, big(u128::from(u64::MAX) * u128::from(u64::MAX)));
     }
 
     #[test]

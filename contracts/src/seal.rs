@@ -483,11 +483,7 @@ fn verify_checks(seal: &SealSignature, party: &str, ctx: &VerifyContext<'_>, che
 
 /// A unix-millisecond time for people: `2026-03-01 08:00:00.000 UTC (1772352000000 ms)`.
 pub fn format_time(ms: u64) -> String {
-    let days = (ms / 86_400_000) as i64;
-    let rem = ms % 86_400_000;
-    let (year, month, day) = crate::calendar::civil_from_days(days);
-    let (h, m, s, milli) = (rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{milli:03} UTC ({ms} ms)")
+    format!("{}.{:03} UTC ({ms} ms)", crate::calendar::format_utc(ms), ms % 1000)
 }
 
 #[cfg(test)]
@@ -495,19 +491,13 @@ mod tests {
     use super::*;
 
     fn body(issuer: &Keypair, signer: &Keypair) -> SealCertificateBody {
-        SealCertificateBody {
-            version: 1,
-            seal_id: SealId::new("S-001").unwrap(),
-            kind: SealKind::ContractSeal,
-            name: "示例小贷公司合同专用章".into(),
-            holder: signer.public().account_id(),
-            organisation: "示例小贷公司".into(),
-            signer_keys: vec![signer.public()],
-            valid_from: 1_000,
-            valid_to: 2_000,
-            image_digest: Hash::digest(b"image"),
-            issuer: issuer.public(),
-        }
+        crate::test_utils::CertBuilder::new("S-001", signer, issuer)
+            .kind(SealKind::ContractSeal)
+            .name("示例小贷公司合同专用章")
+            .organisation("示例小贷公司")
+            .valid(1_000, 2_000)
+            .image(b"image")
+            .body()
     }
 
     #[test]

@@ -79,13 +79,9 @@ pub fn parse_loan(s: &str) -> Result<loanchain_contracts::LoanId, String> {
     loanchain_contracts::LoanId::new(s).map_err(|e| e.to_string())
 }
 
-/// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS` UTC (for tables).
-pub fn fmt_time(ms: u64) -> String {
-    let secs = (ms / 1000) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = loanchain_contracts::civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
-}
+/// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS` UTC (for tables): the contracts crate's
+/// formatter, the one seal messages use too.
+pub use loanchain_contracts::format_utc as fmt_time;
 
 #[cfg(test)]
 mod tests {

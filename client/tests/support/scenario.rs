@@ -1,4 +1,4 @@
-//! The scenarios loanctl's process tests run, against the mock node (tests/mock_node.rs) and
+//! The scenarios loanctl's process tests run, against the mock node (tests/it/mock_node.rs) and
 //! against a real devnet (tests/devnet.rs).
 #![allow(dead_code)]
 

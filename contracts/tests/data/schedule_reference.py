@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference repayment schedules for loanchain, written from the text of DESIGN §6 alone.
 
-Writes schedule_reference.json next to this file; contracts/tests/schedule_reference.rs checks
+Writes schedule_reference.json next to this file; contracts/tests/it/schedule_reference.rs checks
 that loanchain_contracts::schedule::build reproduces every line of every case.
 
 DESIGN §6, as implemented here (every amount in whole fen, each rounded half-up; r = annual/12):

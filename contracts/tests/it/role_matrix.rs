@@ -2,9 +2,7 @@
 //! role. Only the allowed cells succeed; every other cell fails with `wrong_role` and leaves the
 //! state unchanged but for the signer's nonce.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use loanchain_contracts::crypto::{Hash, Keypair};
 use loanchain_contracts::ids::{ClaimId, LoanId, Role, SealId};
 use loanchain_contracts::schedule::RepaymentMethod;

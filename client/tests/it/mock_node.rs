@@ -3,10 +3,8 @@
 //! loan lifecycle from registration to repayment, a failed receipt (exit 1), a 4xx (exit 4),
 //! and `--no-wait`.
 
-mod support;
-
-use support::MockNode;
-use support::scenario::{devnet_dir, lifecycle, loanctl};
+use crate::support::MockNode;
+use crate::support::scenario::{devnet_dir, lifecycle, loanctl};
 
 #[test]
 fn a_loan_lifecycle_through_loanctl() {

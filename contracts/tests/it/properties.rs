@@ -3,9 +3,7 @@
 //! sums to the loan's principal, no claim is paid twice (claims never receive more principal than
 //! they were owed), and the same inputs give the same state commitment twice.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use loanchain_contracts::amount::{Amount, Money};
 use loanchain_contracts::crypto::{Hash, Keypair};
 use loanchain_contracts::document::ContractDocument;

@@ -3,17 +3,18 @@
 //! round-trip and verify offline, and golden fixtures pin the bcs encoding (STYLE habit 10).
 //!
 //! Regenerate the fixtures deliberately with `LOANCHAIN_BLESS=1 cargo test --release -p
-//! loanchain-contracts --test seals`: that is a wire-format change.
+//! loanchain-contracts --test it seals`: that is a wire-format change.
 
 use loanchain_contracts::export::{EXPORT_FORMAT, ExportedContract, MAX_EXPORT_JSON_BYTES, SealedBy};
 use loanchain_contracts::seal::{
-    self, CHECKS, ChainTimestamp, Revocation, SealCertificate, SealCertificateBody, SealKind, SealProperty,
-    Certifiers, SealSignature, VerifyContext,
+    self, CHECKS, ChainTimestamp, Certifiers, Revocation, SealCertificate, SealKind, SealProperty, SealSignature,
+    VerifyContext,
 };
 use loanchain_types::{CommitCertificate, SignedVote, Validator, ValidatorIndex, ValidatorSet, Vote, VoteKind};
 use loanchain_contracts::{
     Amount, ContractDocument, Domain, Error, Hash, Keypair, LoanId, PublicKey, Rate, RepaymentMethod, RiskGrade, SealId,
 };
+use loanchain_contracts::test_utils::CertBuilder;
 use proptest::prelude::*;
 
 const T0: u64 = 1_767_225_600_000; // 2026-01-01 00:00 UTC
@@ -47,20 +48,7 @@ fn document() -> ContractDocument {
 
 /// A certificate for the seal held by `holder`'s account, signable by `holder`, issued by `issuer`.
 fn cert(id: &str, holder: &Keypair, issuer: &Keypair) -> SealCertificate {
-    let body = SealCertificateBody {
-        version: 1,
-        seal_id: SealId::new(id).unwrap(),
-        kind: SealKind::PersonalSeal,
-        name: format!("{id} 签章"),
-        holder: holder.public().account_id(),
-        organisation: "示例".into(),
-        signer_keys: vec![holder.public()],
-        valid_from: T0,
-        valid_to: T0 + YEAR,
-        image_digest: Hash::digest(id.as_bytes()),
-        issuer: issuer.public(),
-    };
-    SealCertificate::issue(body, issuer).unwrap()
+    CertBuilder::new(id, holder, issuer).name(format!("{id} 签章")).organisation("示例").valid(T0, T0 + YEAR).issue()
 }
 
 fn property() -> SealProperty {
@@ -376,20 +364,14 @@ fn from_json_rejects_bad_input_with_typed_errors() {
 
 fn fixture_certificate() -> SealCertificate {
     let holder = key(2);
-    let body = SealCertificateBody {
-        version: 1,
-        seal_id: SealId::new("CFCA-TEST-0001").unwrap(),
-        kind: SealKind::ContractSeal,
-        name: "示例小额贷款有限公司合同专用章".into(),
-        holder: holder.public().account_id(),
-        organisation: "示例小额贷款有限公司".into(),
-        signer_keys: vec![holder.public(), key(3).public()],
-        valid_from: T0,
-        valid_to: T0 + YEAR,
-        image_digest: Hash::digest(b"seal image"),
-        issuer: authority().public(),
-    };
-    SealCertificate::issue(body, &authority()).unwrap()
+    CertBuilder::new("CFCA-TEST-0001", &holder, &authority())
+        .kind(SealKind::ContractSeal)
+        .name("示例小额贷款有限公司合同专用章")
+        .organisation("示例小额贷款有限公司")
+        .signer_keys(vec![holder.public(), key(3).public()])
+        .valid(T0, T0 + YEAR)
+        .image(b"seal image")
+        .issue()
 }
 
 fn fixture_signature() -> SealSignature {

@@ -9,12 +9,13 @@ use loanchain_contracts::amount::{Amount, Money, Rate};
 use loanchain_contracts::crypto::{Hash, Keypair};
 use loanchain_contracts::document::ContractDocument;
 use loanchain_contracts::exec::{BlockContext, BlockOutcome, GenesisAccount, execute_block, init_genesis};
-use loanchain_contracts::ids::{AccountId, LoanId, Role, SealId};
+use loanchain_contracts::ids::{AccountId, LoanId, Role};
 use loanchain_contracts::params::{Params, RiskGrade};
 use loanchain_contracts::schedule::RepaymentMethod;
-use loanchain_contracts::seal::{SealCertificate, SealCertificateBody, SealKind, SealProperty, SealSignature};
+use loanchain_contracts::seal::{SealCertificate, SealKind, SealProperty, SealSignature};
 use loanchain_contracts::state::tables::{Accounts, Claim, Claims, Loan, Loans};
 use loanchain_contracts::state::{KeyCodec, MemStore, read, scan};
+use loanchain_contracts::test_utils::CertBuilder;
 use loanchain_contracts::tx::{Payload, SignedTransaction, TxBody, verify_transactions};
 use loanchain_contracts::{Event, Receipt, ReceiptStatus, views};
 
@@ -164,20 +165,14 @@ impl TestChain {
         if let Some(c) = self.certs.get(&holder) {
             return c.clone();
         }
-        let body = SealCertificateBody {
-            version: 1,
-            seal_id: SealId::new(format!("S-{}", &holder.to_string()[..8])).unwrap(),
-            kind: SealKind::ContractSeal,
-            name: "合同专用章".into(),
-            holder,
-            organisation: "test".into(),
-            signer_keys: vec![seal_key(who).public()],
-            valid_from: T0 - 1_000,
-            valid_to: T0 + 10 * 365 * 86_400_000,
-            image_digest: Hash::digest(b"image"),
-            issuer: self.authority.public(),
-        };
-        let cert = SealCertificate::issue(body, &self.authority).unwrap();
+        let cert = CertBuilder::new(&format!("S-{}", &holder.to_string()[..8]), who, &self.authority)
+            .kind(SealKind::ContractSeal)
+            .name("合同专用章")
+            .organisation("test")
+            .signer_keys(vec![seal_key(who).public()])
+            .valid(T0 - 1_000, T0 + 10 * 365 * 86_400_000)
+            .image(b"image")
+            .issue();
         self.certs.insert(holder, cert.clone());
         cert
     }

@@ -2,11 +2,9 @@
 //! window. Bad input gets a typed error and changes nothing.
 //!
 //! Regenerate the fixture deliberately with `LOANCHAIN_BLESS=1 cargo test --release -p
-//! loanchain-contracts --test transactions`: that is a wire-format change.
+//! loanchain-contracts --test it transactions`: that is a wire-format change.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use loanchain_contracts::crypto::Hash;
 use loanchain_contracts::ids::{LoanId, Role};
 use loanchain_contracts::schedule::RepaymentMethod;

@@ -1,8 +1,6 @@
 //! Scenario tests, one per story of DESIGN §6: each reads as the story it tells.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use loanchain_contracts::amount::Money;
 use loanchain_contracts::ids::Role;
 use loanchain_contracts::schedule::{self, RepaymentMethod};

@@ -7,8 +7,9 @@ use std::process::Command;
 
 use loanchain_contracts::document::ContractDocument;
 use loanchain_contracts::export::{ExportedContract, SealedBy};
-use loanchain_contracts::seal::{ChainTimestamp, SealCertificate, SealCertificateBody, SealKind, SealProperty, SealSignature};
-use loanchain_contracts::{Amount, Hash, Keypair, LoanId, Rate, RepaymentMethod, RiskGrade, SealId};
+use loanchain_contracts::seal::{ChainTimestamp, SealProperty, SealSignature};
+use loanchain_contracts::test_utils::CertBuilder;
+use loanchain_contracts::{Amount, Hash, Keypair, LoanId, Rate, RepaymentMethod, RiskGrade};
 use loanchain_genesis::{DevnetSpec, devnet};
 use loanchain_types::{CommitCertificate, SignedVote, ValidatorIndex, Vote, VoteKind};
 
@@ -94,20 +95,12 @@ fn sealed_contract(dir: &Path, signers: usize) -> (PathBuf, ExportedContract) {
     let borrower = Keypair::from_secret([21; 32]);
     let investor = Keypair::from_secret([22; 32]);
     let cert_for = |holder: &Keypair, seal_key: &Keypair, id: &str| {
-        let body = SealCertificateBody {
-            version: 1,
-            seal_id: SealId::new(id).unwrap(),
-            kind: SealKind::PersonalSeal,
-            name: format!("seal {id}"),
-            holder: holder.public().account_id(),
-            organisation: "person".into(),
-            signer_keys: vec![seal_key.public()],
-            valid_from: T0,
-            valid_to: T0 + 365 * 86_400_000,
-            image_digest: Hash::digest(id.as_bytes()),
-            issuer: authority.public(),
-        };
-        SealCertificate::issue(body, authority.keypair()).unwrap()
+        CertBuilder::new(id, holder, authority.keypair())
+            .name(format!("seal {id}"))
+            .organisation("person")
+            .signer_keys(vec![seal_key.public()])
+            .valid(T0, T0 + 365 * 86_400_000)
+            .issue()
     };
     let doc = ContractDocument {
         version: 1,
