@@ -22,18 +22,15 @@ pub enum ErrorClass {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum Error {
     // --- encoding and crypto -------------------------------------------------------------
-    #[error("{what} is not valid hex of {expected_bytes} bytes")]
-    BadHex { what: &'static str, expected_bytes: usize },
+    /// Hex, keys and batches, as the primitives report them.
+    #[error(transparent)]
+    Primitive(loanchain_primitives::Error),
     #[error("cannot decode {what}: {reason}")]
     Decode { what: &'static str, reason: String },
     #[error("{what} is {size} bytes, the limit is {max}")]
     TooLarge { what: &'static str, size: usize, max: usize },
-    #[error("public key {key} is not a valid ed25519 point")]
-    BadPublicKey { key: String },
     #[error("signature by {signer} does not verify")]
     BadSignature { signer: String },
-    #[error("batch of {size} signatures does not verify")]
-    BatchFailed { size: usize },
 
     // --- values --------------------------------------------------------------------------
     #[error("amount {value} {reason}")]
@@ -119,16 +116,16 @@ pub enum Error {
 impl From<loanchain_primitives::Error> for Error {
     fn from(e: loanchain_primitives::Error) -> Error {
         use loanchain_primitives::Error as P;
+        // What the contracts also report of their own inputs keeps one variant; the rest is
+        // carried as it is.
         match e {
-            P::BadHex { what, expected_bytes } => Error::BadHex { what, expected_bytes },
             P::BadAccountId { input } => {
                 Error::InvalidField { field: "account", reason: format!("{input:?} is not 64 hex digits") }
             }
             P::Decode { what, reason } => Error::Decode { what, reason },
             P::TooLarge { what, size, max } => Error::TooLarge { what, size, max },
-            P::BadPublicKey { key } => Error::BadPublicKey { key },
             P::BadSignature { signer } => Error::BadSignature { signer },
-            P::BatchFailed { size } => Error::BatchFailed { size },
+            other => Error::Primitive(other),
         }
     }
 }
@@ -137,11 +134,10 @@ impl Error {
     /// A stable snake_case code for receipts, API errors and scripts.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::BadHex { .. } => "bad_hex",
+            Error::Primitive(e) => e.code(),
             Error::Decode { .. } => "decode",
             Error::TooLarge { .. } => "too_large",
-            Error::BadPublicKey { .. } => "bad_public_key",
-            Error::BadSignature { .. } | Error::BatchFailed { .. } => "bad_signature",
+            Error::BadSignature { .. } => "bad_signature",
             Error::InvalidAmount { .. } => "invalid_amount",
             Error::InvalidRate { .. } => "invalid_rate",
             Error::InvalidField { .. } => "invalid_field",

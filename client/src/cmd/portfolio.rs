@@ -220,25 +220,7 @@ mod tests {
             purpose: String::new(),
             terms_digest: Hash::ZERO,
         };
-        Loan {
-            document,
-            document_digest: Hash::ZERO,
-            status,
-            listed_height: 1,
-            funded: Money::ZERO,
-            claim_count: 0,
-            seal_count: 0,
-            activated_at: None,
-            schedule,
-            margin_posted: Money::ZERO,
-            penalty_due: Money::ZERO,
-            penalty_paid: Money::ZERO,
-            overdue_since: None,
-            buyback_deadline: None,
-            penalty_next_at: None,
-            pool_shortfall: Money::ZERO,
-            closed_at: None,
-        }
+        Loan { status, schedule, ..Loan::listed(document, Hash::ZERO, 1, Money::ZERO) }
     }
 
     fn inst(period: u32, p: &str, i: &str, paid_p: &str, paid_i: &str) -> Installment {

@@ -153,25 +153,7 @@ impl Exec<'_, '_> {
         totals.escrow = totals.escrow.checked_add(margin)?;
         self.put_totals(&totals);
 
-        let mut loan = Loan {
-            document: doc.clone(),
-            document_digest: digest,
-            status: LoanStatus::Funding,
-            listed_height: self.block.height,
-            funded: Money::ZERO,
-            claim_count: 0,
-            seal_count: 0,
-            activated_at: None,
-            schedule: Vec::new(),
-            margin_posted: margin,
-            penalty_due: Money::ZERO,
-            penalty_paid: Money::ZERO,
-            overdue_since: None,
-            buyback_deadline: None,
-            penalty_next_at: None,
-            pool_shortfall: Money::ZERO,
-            closed_at: None,
-        };
+        let mut loan = Loan::listed(doc.clone(), digest, self.block.height, margin);
         self.record_seal(&doc.loan_id, &mut loan, "borrower", doc.borrower, borrower_seal);
         self.record_seal(&doc.loan_id, &mut loan, "institution", institution, institution_seal);
         self.put_loan(&doc.loan_id, &loan);

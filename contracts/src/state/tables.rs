@@ -200,6 +200,32 @@ pub struct Loan {
 }
 
 impl Loan {
+    /// A loan just listed at `listed_height`: funding, nothing funded, no schedule yet, with the
+    /// institution's risk margin `margin_posted` (DESIGN §6).
+    pub fn listed(document: ContractDocument, document_digest: Hash, listed_height: u64, margin_posted: Money) -> Loan {
+        Loan {
+            document,
+            document_digest,
+            status: LoanStatus::Funding,
+            listed_height,
+            funded: Money::ZERO,
+            claim_count: 0,
+            seal_count: 0,
+            activated_at: None,
+            schedule: Vec::new(),
+            margin_posted,
+            penalty_due: Money::ZERO,
+            penalty_paid: Money::ZERO,
+            overdue_since: None,
+            buyback_deadline: None,
+            penalty_next_at: None,
+            pool_shortfall: Money::ZERO,
+            closed_at: None,
+        }
+    }
+}
+
+impl Loan {
     /// Principal still owed by the borrower.
     pub fn principal_outstanding(&self) -> Money {
         Money::sum(self.schedule.iter().map(Installment::principal_left)).unwrap_or(Money::ZERO)

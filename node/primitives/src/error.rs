@@ -22,3 +22,17 @@ pub enum Error {
     #[error("batch of {size} signatures does not verify")]
     BatchFailed { size: usize },
 }
+
+impl Error {
+    /// A stable snake_case code for receipts, API errors and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadHex { .. } => "bad_hex",
+            Error::BadAccountId { .. } => "invalid_field",
+            Error::Decode { .. } => "decode",
+            Error::TooLarge { .. } => "too_large",
+            Error::BadPublicKey { .. } => "bad_public_key",
+            Error::BadSignature { .. } | Error::BatchFailed { .. } => "bad_signature",
+        }
+    }
+}
