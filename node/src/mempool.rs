@@ -120,11 +120,6 @@ impl Mempool {
         self.len() == 0
     }
 
-    /// The bound.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// Whether `hash` waits here.
     pub fn contains(&self, hash: &Hash) -> bool {
         self.lock().by_hash.contains_key(hash)
