@@ -1,4 +1,4 @@
-//! The chain task: one tokio task that owns the consensus core and drives it with network
+//! The consensus host, run as the chain task: one tokio task that owns the consensus core and drives it with network
 //! messages and timers, builds and checks blocks, executes and stores what is decided, and
 //! fetches what it lacks from peers.
 //!
