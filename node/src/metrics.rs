@@ -3,7 +3,7 @@
 //! Committed tx/s is `rate(loanchain_transactions_committed_total[1m])`; commit latency is the
 //! time from a height's start to its commit.
 //!
-//! Each metric is declared once, in the [`metrics!`] list below: its field, its type (and how it
+//! Each metric is declared once, in the `metrics!` list below: its field, its type (and how it
 //! is built when `Default` will not do), its name under the `loanchain` prefix and its help text,
 //! which is also the field's doc. Counters get `_total` appended by the exposition format.
 
