@@ -8,16 +8,21 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | `context` | [`context::NodeContext`]: what the API and the chain task share; transaction admission |
+//! | `context` | [`context::NodeContext`]: what the API and the chain task share; [`context::WorkLimits`] |
+//! | `admission` | transaction admission: decode, batch-verify signatures, mempool rules, gossip |
 //! | `mempool` | the bounded pool of verified transactions |
+//! | `consensus_host` | the chain task: the consensus core's host (proposals, validation, commit, block sync) |
+//! | `wire` | what nodes send each other (gossip, block sync) |
 //! | `metrics` | Prometheus metrics |
 //! | `api` | the HTTP API under `/v1`, `/metrics`, `/dashboard` |
+//! | `runtime` | starting a node: storage, network, API, gossip batcher, chain task |
 #![forbid(unsafe_code)]
 
+pub mod admission;
 pub mod api;
+pub mod consensus_host;
 pub mod context;
 pub mod mempool;
 pub mod metrics;
-pub mod chain;
 pub mod runtime;
 pub mod wire;

@@ -120,11 +120,6 @@ impl Mempool {
         self.len() == 0
     }
 
-    /// The bound.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// Whether `hash` waits here.
     pub fn contains(&self, hash: &Hash) -> bool {
         self.lock().by_hash.contains_key(hash)
@@ -264,6 +259,8 @@ mod tests {
     use loanchain_contracts::tx::verify_transactions;
     use loanchain_contracts::{Amount, Keypair, MemStore, Payload, SignedTransaction, TxBody};
 
+    use loanchain_types::test_utils::keypair;
+
     use super::*;
 
     fn tx(key: &Keypair, nonce: u64, valid_until_height: u64) -> (VerifiedTx, Vec<u8>) {
@@ -280,7 +277,7 @@ mod tests {
 
     #[test]
     fn admits_in_order_and_refuses_duplicates_bounds_and_windows() {
-        let key = Keypair::from_secret([7; 32]);
+        let key = keypair(7);
         let pool = Mempool::new(2, 10_000);
         let store = MemStore::new();
         let params = Params::production("c");
@@ -309,7 +306,7 @@ mod tests {
 
     #[test]
     fn get_all_answers_only_when_every_transaction_is_pooled() {
-        let key = Keypair::from_secret([9; 32]);
+        let key = keypair(9);
         let pool = Mempool::new(10, 10_000);
         let (store, params) = (MemStore::new(), Params::production("c"));
         let (a, ab) = tx(&key, 1, 10);
@@ -325,7 +322,7 @@ mod tests {
 
     #[test]
     fn a_pending_nonce_is_not_admitted_twice() {
-        let key = Keypair::from_secret([8; 32]);
+        let key = keypair(8);
         let pool = Mempool::new(10, 10_000);
         let (a, ab) = tx(&key, 9, 10);
         let (b, bb) = tx(&key, 9, 11);

@@ -26,7 +26,9 @@ pub enum Gossip {
         /// The block's certificate of the previous block.
         last_commit: Option<CommitCertificate>,
     },
-    /// A vote.
+    /// A vote. The variant carries a [`ConsensusMessage`] so that its bytes stay those of
+    /// `ConsensusMessage::Vote`; proposals are only sent as [`Gossip::Proposal`], and a receiver
+    /// drops a `ConsensusMessage::Proposal` here.
     Consensus(ConsensusMessage),
     /// The messages of a height, re-sent while a height makes no progress, so that a validator
     /// that restarted or missed them can catch up. `stamp` makes each re-send distinct bytes (gossip

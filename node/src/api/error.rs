@@ -11,7 +11,7 @@ use loanchain_contracts::{Error as ContractError, ErrorClass};
 use loanchain_storage::StorageError;
 use loanchain_api::{ApiError, ErrorBody};
 
-use crate::context::SubmitError;
+use crate::admission::SubmitError;
 use crate::mempool::MempoolError;
 
 /// A request's failure: an HTTP status, a stable snake_case code and a sentence.

@@ -1,6 +1,7 @@
 //! `POST /v1/transactions`, `POST /v1/transactions/batch` and `GET /v1/transactions/{hash}`.
 //!
-//! Admission is [`NodeContext::submit`](crate::context::NodeContext::submit): signatures verified
+//! Admission is [`NodeContext::submit`](crate::context::NodeContext::submit) in
+//! [`crate::admission`]: signatures verified
 //! in one batch, the mempool's checks, gossip. A refusal changes nothing.
 
 use axum::Json;
@@ -14,7 +15,7 @@ use loanchain_api::{
 use super::error::ApiErr;
 use super::extract::{JsonBody, PathParam};
 use super::{ApiState, blocking};
-use crate::context::SubmitError;
+use crate::admission::SubmitError;
 
 fn read_only() -> ApiErr {
     SubmitError::ReadOnly.into()

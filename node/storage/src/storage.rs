@@ -92,7 +92,7 @@ pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 pub(crate) fn corrupt<T: Table>(key: &[u8], reason: impl Into<String>) -> StorageError {
-    StorageError::Corrupt { table: T::NAME, key: key.iter().map(|b| format!("{b:02x}")).collect(), reason: reason.into() }
+    StorageError::Corrupt { table: T::NAME, key: hex::encode(key), reason: reason.into() }
 }
 
 impl Storage {

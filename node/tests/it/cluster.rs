@@ -1,13 +1,11 @@
 //! Multi-process tests (issue 4 "done means"): real `loanchain-node` processes, real libp2p over
 //! 127.0.0.1, RocksDB in temp dirs. The tests run one at a time (they share two cores).
 
-mod common;
-
 use std::sync::Mutex;
 use std::time::Duration;
 
-use common::workload::Workload;
-use common::{Cluster, now_ms};
+use crate::common::workload::Workload;
+use crate::common::{Cluster, now_ms};
 use loanchain_contracts::LoanId;
 use loanchain_contracts::state::tables::LoanStatus;
 use loanchain_api::{ErrorBody, LoanDetail};

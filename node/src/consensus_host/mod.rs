@@ -1,4 +1,4 @@
-//! The chain task: one tokio task that owns the consensus core and drives it with network
+//! The consensus host, run as the chain task: one tokio task that owns the consensus core and drives it with network
 //! messages and timers, builds and checks blocks, executes and stores what is decided, and
 //! fetches what it lacks from peers.
 //!
@@ -394,7 +394,12 @@ impl Chain {
                 self.feed(Input::Proposal(proposal)).await
             }
             Gossip::Consensus(ConsensusMessage::Vote(v)) => self.feed(Input::Vote(v)).await,
-            Gossip::Consensus(ConsensusMessage::Proposal(p)) => self.feed(Input::Proposal(p)).await,
+            // No node sends a plain proposal here (`send` makes every proposal compact; re-sent
+            // proposals travel in `Gossip::Replay`): one that arrives is dropped.
+            Gossip::Consensus(ConsensusMessage::Proposal(p)) => {
+                debug!(height = p.proposal.height, "plain proposal gossip dropped: proposals travel compact");
+                Ok(())
+            }
             Gossip::Replay { messages, .. } => {
                 for m in messages {
                     let input = match m {

@@ -2,8 +2,6 @@
 //! JSON shape, every bad input a JSON error with the right status, submissions reach the mempool
 //! or leave it unchanged, and server-sent events carry committed events.
 
-mod fixture;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +22,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use fixture::{Chain, LOAN, chain};
+use crate::fixture::{Chain, LOAN, chain};
 
 struct Reply {
     status: StatusCode,
