@@ -31,6 +31,10 @@ pub enum SubmitError {
     ShuttingDown,
 }
 
+
+/// One transaction's fate at admission: its hash or why not, and the bytes to gossip if admitted.
+type Verdict = (Result<Hash, SubmitError>, Option<Vec<u8>>);
+
 impl SubmitError {
     /// Stable snake_case code for API errors.
     pub fn code(&self) -> String {
@@ -83,7 +87,7 @@ impl NodeContext {
         let metrics = self.metrics.clone();
         let n = raw.len();
         let work = move || {
-            let mut out: Vec<Option<(Result<Hash, SubmitError>, Option<Vec<u8>>)>> = Vec::with_capacity(raw.len());
+            let mut out: Vec<Option<Verdict>> = Vec::with_capacity(raw.len());
             let mut decoded = Vec::new();
             let mut slots = Vec::new();
             let mut kept = Vec::new();

@@ -11,6 +11,8 @@ pub const MAX_SYNC_BLOCKS: u64 = 64;
 pub const MAX_SYNC_RESPONSE_BYTES: usize = 8 << 20;
 
 /// Gossip on [`loanchain_network::Topic::Consensus`] and [`loanchain_network::Topic::Blocks`].
+// A message is decoded once and moved to its handler, never kept in bulk: no box for the large variant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Gossip {
     /// A proposal with its block in compact form: the transactions by hash. Every transaction
@@ -63,6 +65,8 @@ pub enum SyncRequest {
 }
 
 /// A block sync answer.
+// Decoded once and moved to its handler, never kept in bulk: no box for the large variant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyncResponse {
     /// Consecutive committed blocks from the requested height, each with its certificate.

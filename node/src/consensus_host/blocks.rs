@@ -29,7 +29,7 @@ impl Chain {
         if height != self.last.height + 1 {
             return None;
         }
-        let Some(me) = self.core.me() else { return None };
+        let me = self.core.me()?;
         let c = &self.ctx.genesis.consensus;
         let pooled = self.ctx.mempool.batch(c.max_block_txs as usize, c.max_block_bytes as usize, height);
         let transactions: Vec<Vec<u8>> = pooled.iter().map(|p| (*p.bytes).clone()).collect();

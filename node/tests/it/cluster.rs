@@ -1,7 +1,6 @@
 //! Multi-process tests (issue 4 "done means"): real `loanchain-node` processes, real libp2p over
 //! 127.0.0.1, RocksDB in temp dirs. The tests run one at a time (they share two cores).
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::common::workload::Workload;
@@ -10,7 +9,7 @@ use loanchain_contracts::LoanId;
 use loanchain_contracts::state::tables::LoanStatus;
 use loanchain_api::{ErrorBody, LoanDetail};
 
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const ALL: [usize; 5] = [0, 1, 2, 3, 4];
 const UNTIL: u64 = 900;
@@ -60,7 +59,7 @@ async fn metric(c: &Cluster, node: usize, name: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_lifecycle_transactions_leave_five_nodes_with_one_state() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let mut c = Cluster::new(4, 1, 27_100);
     // The observer's pool holds one transaction: it cannot rebuild blocks from compact proposals
     // and must fetch them whole, while the validators rebuild theirs from their pools.
@@ -108,7 +107,7 @@ async fn a_thousand_lifecycle_transactions_leave_five_nodes_with_one_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_validator_restarts_and_catches_up() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let mut c = Cluster::new(4, 1, 27_200);
     c.start_all();
     c.wait_height(&ALL, 1, Duration::from_secs(30)).await;
@@ -127,7 +126,7 @@ async fn a_killed_validator_restarts_and_catches_up() {
     let hashes = c.block_hashes(&ALL, top).await;
     assert!(hashes.windows(2).all(|p| p[0] == p[1]), "the restarted node diverged: {hashes:?}");
     let log = c.log(3);
-    let startup = log.lines().filter(|l| l.contains("node serving")).last().expect("restart logged").to_string();
+    let startup = log.lines().rev().find(|l| l.contains("node serving")).expect("restart logged").to_string();
     println!("restart of validator-3 after {h} blocks: {startup}");
 }
 
@@ -146,7 +145,7 @@ async fn fund_loans_after_registration(c: &Cluster, w: &mut Workload) -> (LoanId
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_of_four_down_halts_without_fork_and_resumes() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let mut c = Cluster::new(4, 1, 27_300);
     c.start_all();
     c.wait_height(&ALL, 3, Duration::from_secs(30)).await;
@@ -168,7 +167,7 @@ async fn two_of_four_down_halts_without_fork_and_resumes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_and_bad_input_are_refused() {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = SERIAL.lock().await;
     let mut c = Cluster::new(4, 1, 27_400);
     c.start_all();
     c.wait_height(&ALL, 1, Duration::from_secs(30)).await;

@@ -8,10 +8,11 @@ use loanchain_contracts::amount::{Amount, Money, Rate};
 use loanchain_contracts::crypto::{Hash, Keypair};
 use loanchain_contracts::document::ContractDocument;
 use loanchain_contracts::exec::{BlockContext, BlockOutcome, GenesisAccount, execute_block, init_genesis};
-use loanchain_contracts::ids::{AccountId, LoanId, Role, SealId};
+use loanchain_contracts::ids::{AccountId, LoanId, Role};
 use loanchain_contracts::params::{Params, RiskGrade};
 use loanchain_contracts::schedule::RepaymentMethod;
-use loanchain_contracts::seal::{SealCertificate, SealCertificateBody, SealKind, SealProperty, SealSignature};
+use loanchain_contracts::seal::{SealKind, SealProperty, SealSignature};
+use loanchain_contracts::test_utils::CertBuilder;
 use loanchain_contracts::state::{MemStore, Store, WriteSet};
 use loanchain_contracts::tx::{Payload, SignedTransaction, TxBody, VerifiedTx, verify_transactions};
 use loanchain_types::{Block, BlockHeader, CommitCertificate, SignedVote, ValidatorIndex, Vote, VoteKind, transactions_root};
@@ -80,21 +81,14 @@ fn seal_key(who: &Keypair) -> Keypair {
 }
 
 fn seal(who: &Keypair, doc: &ContractDocument, at: u64) -> SealSignature {
-    let holder = who.public().account_id();
-    let body = SealCertificateBody {
-        version: 1,
-        seal_id: SealId::new(format!("S-{}", &holder.to_string()[..8])).expect("seal id"),
-        kind: SealKind::ContractSeal,
-        name: "合同专用章".into(),
-        holder,
-        organisation: "test".into(),
-        signer_keys: vec![seal_key(who).public()],
-        valid_from: T0 - 1_000,
-        valid_to: T0 + 10 * 365 * 86_400_000,
-        image_digest: Hash::digest(b"image"),
-        issuer: authority().public(),
-    };
-    let cert = SealCertificate::issue(body, &authority()).expect("certificate");
+    let id = format!("S-{}", &who.public().account_id().to_string()[..8]);
+    let cert = CertBuilder::new(&id, who, &authority())
+        .kind(SealKind::ContractSeal)
+        .name("合同专用章")
+        .signer_keys(vec![seal_key(who).public()])
+        .valid(T0 - 1_000, T0 + 10 * 365 * 86_400_000)
+        .image(b"image")
+        .issue();
     let property = SealProperty { contract_id: doc.loan_id.clone(), contract_version: doc.version };
     SealSignature::sign(cert, &seal_key(who), at, doc.digest(), property)
 }
