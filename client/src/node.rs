@@ -7,13 +7,13 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use loanchain_contracts::views::{Alert, SupervisionSummary};
-use loanchain_contracts::{Event, Hash, SignedTransaction};
 use loanchain_api::routes;
 use loanchain_api::{
-    AccountEntry, BatchSubmitRequest, BatchSubmitResponse, BlockInfo, ErrorBody, HolderClaim, LoanDetail, LoanEntry,
-    NodeStatus, RiskPool, SubmitRequest, SubmitResponse, TxStatus,
+    AccountEntry, BatchSubmitRequest, BatchSubmitResponse, BlockInfo, ErrorBody, HolderClaim, LoanDetail, LoanEntry, NodeStatus, RiskPool,
+    SubmitRequest, SubmitResponse, TxStatus,
 };
+use loanchain_contracts::views::{Alert, SupervisionSummary};
+use loanchain_contracts::{Event, Hash, SignedTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -48,11 +48,8 @@ impl NodeClient {
     pub fn new(base: &str, timeout: Duration) -> Result<NodeClient> {
         let base = base.trim_end_matches('/').to_string();
         anyhow::ensure!(base.starts_with("http://") || base.starts_with("https://"), "--node {base:?} must start with http://");
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .pool_max_idle_per_host(256)
-            .build()
-            .context("cannot set up the HTTP client")?;
+        let http =
+            reqwest::Client::builder().timeout(timeout).pool_max_idle_per_host(256).build().context("cannot set up the HTTP client")?;
         Ok(NodeClient { base, http })
     }
 
@@ -76,7 +73,10 @@ impl NodeClient {
             Err(_) => {
                 let text: String = String::from_utf8_lossy(&bytes).chars().take(300).collect();
                 let reason = status.canonical_reason().unwrap_or("no reason given");
-                (format!("http_{}", status.as_u16()), if text.trim().is_empty() { format!("{reason} (not a loanchain API answer)") } else { text })
+                (
+                    format!("http_{}", status.as_u16()),
+                    if text.trim().is_empty() { format!("{reason} (not a loanchain API answer)") } else { text },
+                )
             }
         };
         if status.is_client_error() {
@@ -94,8 +94,13 @@ impl NodeClient {
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
         let what = format!("POST {path}");
-        let resp =
-            self.http.post(self.url(path)).json(body).send().await.with_context(|| format!("{what}: cannot reach the node at {}", self.base))?;
+        let resp = self
+            .http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .with_context(|| format!("{what}: cannot reach the node at {}", self.base))?;
         self.decode(&what, resp).await
     }
 

@@ -25,17 +25,10 @@ pub fn run(args: &ScheduleArgs, json: bool) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&lines)?);
         return Ok(0);
     }
-    let rows: Vec<Vec<String>> = lines
-        .iter()
-        .map(|l| vec![l.period.to_string(), l.principal.to_string(), l.interest.to_string(), l.payment.to_string()])
-        .collect();
+    let rows: Vec<Vec<String>> =
+        lines.iter().map(|l| vec![l.period.to_string(), l.principal.to_string(), l.interest.to_string(), l.payment.to_string()]).collect();
     table(&["period", "principal", "interest", "payment"], &rows, &[0, 1, 2, 3]);
     let total = |f: fn(&schedule::ScheduleLine) -> Money| Money::sum(lines.iter().map(f));
-    println!(
-        "total: principal {}, interest {}, payments {}",
-        total(|l| l.principal)?,
-        total(|l| l.interest)?,
-        total(|l| l.payment)?
-    );
+    println!("total: principal {}, interest {}, payments {}", total(|l| l.principal)?, total(|l| l.interest)?, total(|l| l.payment)?);
     Ok(0)
 }

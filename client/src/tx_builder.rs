@@ -6,10 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use loanchain_contracts::seal::{SealCertificate, SealProperty, SealSignature};
 use loanchain_contracts::tx::TransferConsent;
-use loanchain_contracts::{
-    AccountId, Amount, ClaimId, ContractDocument, Hash, Keypair, LoanId, Payload,
-    SignedTransaction, TxBody,
-};
+use loanchain_contracts::{AccountId, Amount, ClaimId, ContractDocument, Hash, Keypair, LoanId, Payload, SignedTransaction, TxBody};
 use loanchain_genesis::keys::{KeyKind, read_key, read_key_of};
 use loanchain_genesis::seal::read_certificate;
 
@@ -78,7 +75,8 @@ pub struct Sealer {
 impl Sealer {
     /// Reads a certificate file (as `loanchain-genesis seal issue` writes it) and a seal key file.
     pub fn read(certificate: &Path, key: &Path) -> Result<Sealer> {
-        let certificate = read_certificate(certificate).with_context(|| format!("cannot use seal certificate {}", certificate.display()))?;
+        let certificate =
+            read_certificate(certificate).with_context(|| format!("cannot use seal certificate {}", certificate.display()))?;
         let key = read_key(key).with_context(|| format!("cannot use seal key {}", key.display()))?;
         anyhow::ensure!(
             key.kind() == KeyKind::Seal || key.kind() == KeyKind::Account,
@@ -192,13 +190,19 @@ mod tests {
 
     #[test]
     fn built_transactions_verify_as_the_chain_verifies_them() {
-        let (authority, institution, borrower, investor, custodian) =
-            (Keypair::from_secret([1; 32]), Keypair::from_secret([2; 32]), Keypair::from_secret([3; 32]), Keypair::from_secret([4; 32]), Keypair::from_secret([5; 32]));
+        let (authority, institution, borrower, investor, custodian) = (
+            Keypair::from_secret([1; 32]),
+            Keypair::from_secret([2; 32]),
+            Keypair::from_secret([3; 32]),
+            Keypair::from_secret([4; 32]),
+            Keypair::from_secret([5; 32]),
+        );
         let t = target();
         let doc = terms(&borrower, &institution);
         let list = list_loan(doc.clone(), &sealer(&authority, &borrower, 10), &sealer(&authority, &institution, 11), 500);
         let fund = fund_loan(&doc.loan_id, doc.version, doc.digest(), "100".parse().unwrap(), &sealer(&authority, &investor, 12), 600);
-        let register = Payload::RegisterAccount { public_key: investor.public(), role: Role::Investor, name: "A".into(), id_hash: id_hash("s", "1") };
+        let register =
+            Payload::RegisterAccount { public_key: investor.public(), role: Role::Investor, name: "A".into(), id_hash: id_hash("s", "1") };
         let deposit = Payload::Deposit { account: investor.public().account_id(), amount: "10".parse().unwrap(), reference: "r".into() };
         for (payload, key) in [(list, &institution), (fund, &investor), (register, &institution), (deposit, &custodian)] {
             let tx = sign(&t, payload, key);
@@ -219,7 +223,8 @@ mod tests {
 
     #[test]
     fn seals_name_the_document_and_are_checked_by_the_contract_rules() {
-        let (authority, institution, borrower) = (Keypair::from_secret([1; 32]), Keypair::from_secret([2; 32]), Keypair::from_secret([3; 32]));
+        let (authority, institution, borrower) =
+            (Keypair::from_secret([1; 32]), Keypair::from_secret([2; 32]), Keypair::from_secret([3; 32]));
         let doc = terms(&borrower, &institution);
         let s = sealer(&authority, &borrower, 10).seal_document(&doc, 77);
         assert_eq!(s.body.document_digest, doc.digest());

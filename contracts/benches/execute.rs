@@ -50,7 +50,8 @@ impl Bench {
     fn run(&mut self, txs: Vec<VerifiedTx>) -> usize {
         self.height += 1;
         self.time += 100;
-        let out = execute_block(&self.store, &self.params, BlockContext { height: self.height, time: self.time }, &self.app_hash, &txs).unwrap();
+        let out =
+            execute_block(&self.store, &self.params, BlockContext { height: self.height, time: self.time }, &self.app_hash, &txs).unwrap();
         self.store.apply_owned(out.writes);
         self.app_hash = out.app_hash;
         out.receipts.iter().filter(|r| !r.ok()).count()
@@ -106,13 +107,23 @@ fn main() {
     let mut accounts = vec![
         GenesisAccount { public_key: authority.public(), role: Role::SealAuthority, name: "authority".into(), balance: Money::ZERO },
         GenesisAccount { public_key: custodian.public(), role: Role::CustodianBank, name: "bank".into(), balance: Money::ZERO },
-        GenesisAccount { public_key: institution.public(), role: Role::CreditInstitution, name: "institution".into(), balance: Money::yuan(1_000_000_000) },
+        GenesisAccount {
+            public_key: institution.public(),
+            role: Role::CreditInstitution,
+            name: "institution".into(),
+            balance: Money::yuan(1_000_000_000),
+        },
     ];
     for b in &borrowers {
         accounts.push(GenesisAccount { public_key: b.public(), role: Role::Borrower, name: "b".into(), balance: Money::ZERO });
     }
     for i in &invs {
-        accounts.push(GenesisAccount { public_key: i.public(), role: Role::Investor, name: "i".into(), balance: Money::yuan(per_investment * loans as u64 * 2) });
+        accounts.push(GenesisAccount {
+            public_key: i.public(),
+            role: Role::Investor,
+            name: "i".into(),
+            balance: Money::yuan(per_investment * loans as u64 * 2),
+        });
     }
     let params = Params::devnet(CHAIN, 3_600, 600);
     let (writes, app_hash) = init_genesis(&params, &accounts).unwrap();
@@ -143,9 +154,23 @@ fn main() {
             terms_digest: Hash::digest(b"terms"),
         };
         let bkey = key(i as u32, 7);
-        let bs = SealSignature::sign(cert(&authority, borrower, &bkey), &bkey, T0, doc.digest(), SealProperty { contract_id: doc.loan_id.clone(), contract_version: 1 });
-        let is = SealSignature::sign(inst_cert.clone(), &inst_seal_key, T0, doc.digest(), SealProperty { contract_id: doc.loan_id.clone(), contract_version: 1 });
-        listing.push(VerifiedTx::trusted(b.sign(&institution, Payload::ListLoan { document: doc.clone(), borrower_seal: bs, institution_seal: is })));
+        let bs = SealSignature::sign(
+            cert(&authority, borrower, &bkey),
+            &bkey,
+            T0,
+            doc.digest(),
+            SealProperty { contract_id: doc.loan_id.clone(), contract_version: 1 },
+        );
+        let is = SealSignature::sign(
+            inst_cert.clone(),
+            &inst_seal_key,
+            T0,
+            doc.digest(),
+            SealProperty { contract_id: doc.loan_id.clone(), contract_version: 1 },
+        );
+        listing.push(VerifiedTx::trusted(
+            b.sign(&institution, Payload::ListLoan { document: doc.clone(), borrower_seal: bs, institution_seal: is }),
+        ));
         docs.push(doc);
     }
     for chunk in listing.chunks(block) {
@@ -153,16 +178,24 @@ fn main() {
     }
 
     // FundLoan transactions, investor-major so each block touches many loans.
-    let inv_certs: Vec<(SealCertificate, Keypair)> = invs.iter().enumerate().map(|(j, inv)| {
-        let k = key(j as u32, 8);
-        (cert(&authority, inv, &k), k)
-    }).collect();
+    let inv_certs: Vec<(SealCertificate, Keypair)> = invs
+        .iter()
+        .enumerate()
+        .map(|(j, inv)| {
+            let k = key(j as u32, 8);
+            (cert(&authority, inv, &k), k)
+        })
+        .collect();
     let mut funding = Vec::with_capacity(loans * investors);
     for (j, inv) in invs.iter().enumerate() {
         for doc in &docs {
             let (c, k) = &inv_certs[j];
-            let seal = SealSignature::sign(c.clone(), k, T0, doc.digest(), SealProperty { contract_id: doc.loan_id.clone(), contract_version: 1 });
-            funding.push(b.sign(inv, Payload::FundLoan { loan: doc.loan_id.clone(), amount: Money::yuan(per_investment).to_string().parse().unwrap(), seal }));
+            let seal =
+                SealSignature::sign(c.clone(), k, T0, doc.digest(), SealProperty { contract_id: doc.loan_id.clone(), contract_version: 1 });
+            funding.push(b.sign(
+                inv,
+                Payload::FundLoan { loan: doc.loan_id.clone(), amount: Money::yuan(per_investment).to_string().parse().unwrap(), seal },
+            ));
         }
     }
     let base_store = b.store.clone();
@@ -179,14 +212,14 @@ fn main() {
 
     let mut v = Bench { params: b.params.clone(), store: base_store, height: base_height, time: base_time, app_hash: base_hash, nonce: 0 };
     if phase("fund-verified") {
-    let start = Instant::now();
-    let mut failed = 0;
-    for chunk in funding.chunks(block) {
-        let verified: Vec<VerifiedTx> = verify_transactions(CHAIN, chunk.to_vec()).into_iter().map(|r| r.unwrap()).collect();
-        failed += v.run(verified);
-    }
-    report("FundLoan, 3 signatures each checked (batch)", funding.len(), start.elapsed().as_secs_f64(), failed);
-    assert_eq!(v.app_hash, funded_hash, "the same blocks give the same state either way");
+        let start = Instant::now();
+        let mut failed = 0;
+        for chunk in funding.chunks(block) {
+            let verified: Vec<VerifiedTx> = verify_transactions(CHAIN, chunk.to_vec()).into_iter().map(|r| r.unwrap()).collect();
+            failed += v.run(verified);
+        }
+        report("FundLoan, 3 signatures each checked (batch)", funding.len(), start.elapsed().as_secs_f64(), failed);
+        assert_eq!(v.app_hash, funded_hash, "the same blocks give the same state either way");
     }
 
     // Repay: every loan is active with `investors` claims.
@@ -207,13 +240,13 @@ fn main() {
     report(&format!("Repay split {investors} ways, signatures excluded"), trusted.len(), start.elapsed().as_secs_f64(), failed);
     let mut v = Bench { params: b.params.clone(), store: repay_store, height: rh, time: rt, app_hash: rhash, nonce: 0 };
     if phase("repay-verified") {
-    let start = Instant::now();
-    let mut failed = 0;
-    for chunk in repays.chunks(block) {
-        let verified: Vec<VerifiedTx> = verify_transactions(CHAIN, chunk.to_vec()).into_iter().map(|r| r.unwrap()).collect();
-        failed += v.run(verified);
-    }
-    report(&format!("Repay split {investors} ways, signature checked"), repays.len(), start.elapsed().as_secs_f64(), failed);
+        let start = Instant::now();
+        let mut failed = 0;
+        for chunk in repays.chunks(block) {
+            let verified: Vec<VerifiedTx> = verify_transactions(CHAIN, chunk.to_vec()).into_iter().map(|r| r.unwrap()).collect();
+            failed += v.run(verified);
+        }
+        report(&format!("Repay split {investors} ways, signature checked"), repays.len(), start.elapsed().as_secs_f64(), failed);
     }
     println!("state: {} keys", b.store.len());
 }

@@ -119,9 +119,7 @@ impl From<loanchain_primitives::Error> for Error {
         // What the contracts also report of their own inputs keeps one variant; the rest is
         // carried as it is.
         match e {
-            P::BadAccountId { input } => {
-                Error::InvalidField { field: "account", reason: format!("{input:?} is not 64 hex digits") }
-            }
+            P::BadAccountId { input } => Error::InvalidField { field: "account", reason: format!("{input:?} is not 64 hex digits") },
             P::Decode { what, reason } => Error::Decode { what, reason },
             P::TooLarge { what, size, max } => Error::TooLarge { what, size, max },
             P::BadSignature { signer } => Error::BadSignature { signer },

@@ -27,40 +27,124 @@ pub struct Payout {
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum EventKind {
-    AccountRegistered { account: AccountId, role: Role, by: AccountId },
-    Deposited { account: AccountId, amount: Money },
-    Withdrawn { account: AccountId, amount: Money },
-    LoanListed { institution: AccountId, borrower: AccountId, principal: Money, margin_held: Money },
-    LoanFunded { claim: ClaimId, investor: AccountId, amount: Money, funded: Money },
+    AccountRegistered {
+        account: AccountId,
+        role: Role,
+        by: AccountId,
+    },
+    Deposited {
+        account: AccountId,
+        amount: Money,
+    },
+    Withdrawn {
+        account: AccountId,
+        amount: Money,
+    },
+    LoanListed {
+        institution: AccountId,
+        borrower: AccountId,
+        principal: Money,
+        margin_held: Money,
+    },
+    LoanFunded {
+        claim: ClaimId,
+        investor: AccountId,
+        amount: Money,
+        funded: Money,
+    },
     /// 满标放款: escrow paid to the borrower, margin to the risk pool, schedule fixed.
-    LoanActivated { borrower: AccountId, disbursed: Money, margin_to_pool: Money, first_due_at: u64 },
+    LoanActivated {
+        borrower: AccountId,
+        disbursed: Money,
+        margin_to_pool: Money,
+        first_due_at: u64,
+    },
     /// 流标.
-    ListingFailed { refunded: Money },
-    ListingCancelled { refunded: Money },
-    Refunded { claim: ClaimId, investor: AccountId, amount: Money },
+    ListingFailed {
+        refunded: Money,
+    },
+    ListingCancelled {
+        refunded: Money,
+    },
+    Refunded {
+        claim: ClaimId,
+        investor: AccountId,
+        amount: Money,
+    },
     /// A repayment, split among the claim holders.
-    Repaid { payer: AccountId, amount: Money, principal: Money, interest: Money, penalty: Money, forced: bool, prepayment: bool, payouts: Vec<Payout> },
+    Repaid {
+        payer: AccountId,
+        amount: Money,
+        principal: Money,
+        interest: Money,
+        penalty: Money,
+        forced: bool,
+        prepayment: bool,
+        payouts: Vec<Payout>,
+    },
     /// 逾期.
-    LoanOverdue { period: u32, overdue_amount: Money, buyback_deadline: Option<u64> },
+    LoanOverdue {
+        period: u32,
+        overdue_amount: Money,
+        buyback_deadline: Option<u64>,
+    },
     /// The borrower caught up: no installment is overdue any more.
     OverdueCured,
     /// 罚息.
-    PenaltyAccrued { amount: Money, on: Money },
+    PenaltyAccrued {
+        amount: Money,
+        on: Money,
+    },
     /// 担保代偿.
-    BoughtBack { guarantor: AccountId, paid: Money, payouts: Vec<Payout> },
-    BuybackWindowExpired { risk_pool_enabled: bool },
+    BoughtBack {
+        guarantor: AccountId,
+        paid: Money,
+        payouts: Vec<Payout>,
+    },
+    BuybackWindowExpired {
+        risk_pool_enabled: bool,
+    },
     /// 风险池代偿.
-    PoolCompensated { paid: Money, shortfall: Money, payouts: Vec<Payout> },
+    PoolCompensated {
+        paid: Money,
+        shortfall: Money,
+        payouts: Vec<Payout>,
+    },
     LoanSettled,
     /// 债权转让.
-    ClaimTransferred { claim: ClaimId, from: AccountId, to: AccountId, price: Money },
-    SealRevoked { seal_id: SealId, issuer: AccountId },
-    AccountFrozen { account: AccountId, reason: String },
-    AccountUnfrozen { account: AccountId, reason: String },
-    InstitutionSuspended { account: AccountId, reason: String },
-    InstitutionResumed { account: AccountId, reason: String },
+    ClaimTransferred {
+        claim: ClaimId,
+        from: AccountId,
+        to: AccountId,
+        price: Money,
+    },
+    SealRevoked {
+        seal_id: SealId,
+        issuer: AccountId,
+    },
+    AccountFrozen {
+        account: AccountId,
+        reason: String,
+    },
+    AccountUnfrozen {
+        account: AccountId,
+        reason: String,
+    },
+    InstitutionSuspended {
+        account: AccountId,
+        reason: String,
+    },
+    InstitutionResumed {
+        account: AccountId,
+        reason: String,
+    },
     /// A time-driven transition failed and was skipped (a defect to report, never expected).
-    DeadlineFailed { kind: u8, period: u32, code: String, message: String },
+    DeadlineFailed {
+        kind: u8,
+        period: u32,
+        code: String,
+        message: String,
+    },
 }
 
 /// An event with where it happened.

@@ -12,7 +12,7 @@ use crate::crypto::{Hash, PublicKey};
 use crate::document::ContractDocument;
 use crate::error::Error;
 use crate::ids::{AccountId, SealId};
-use crate::seal::{self, ChainTimestamp, Revocation, SealSignature, Certifiers, VerifyContext};
+use crate::seal::{self, Certifiers, ChainTimestamp, Revocation, SealSignature, VerifyContext};
 
 /// The `format` tag of an exported contract.
 pub const EXPORT_FORMAT: &str = "loanchain-contract/v1";
@@ -189,11 +189,7 @@ impl ExportedContract {
         certifiers: Option<Certifiers<'_>>,
     ) -> Result<(), Error> {
         let id = sealed.seal.seal_id();
-        let revocation = self
-            .revocations
-            .iter()
-            .filter(|r| &r.seal_id == id)
-            .min_by_key(|r| (r.revoked_at_height, r.revoked_at_time));
+        let revocation = self.revocations.iter().filter(|r| &r.seal_id == id).min_by_key(|r| (r.revoked_at_height, r.revoked_at_time));
         let ctx = VerifyContext {
             authorities,
             revocation,

@@ -5,17 +5,14 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use loanchain_primitives::AccountId;
 use crate::error::Error;
+pub use loanchain_primitives::AccountId;
 
 /// Checks a human-chosen identifier: 1 to 64 characters from `[A-Za-z0-9._-]`.
 fn check_label(field: &'static str, s: &str) -> Result<(), Error> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
     if s.is_empty() || s.len() > 64 || !s.chars().all(ok_char) {
-        return Err(Error::InvalidField {
-            field,
-            reason: format!("{s:?} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"),
-        });
+        return Err(Error::InvalidField { field, reason: format!("{s:?} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'") });
     }
     Ok(())
 }

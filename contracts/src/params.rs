@@ -41,10 +41,10 @@ impl fmt::Display for RiskGrade {
 impl FromStr for RiskGrade {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        RiskGrade::ALL.into_iter().find(|g| g.to_string() == s).ok_or_else(|| Error::InvalidField {
-            field: "grade",
-            reason: format!("{s:?} is not one of A, B, C, D, E"),
-        })
+        RiskGrade::ALL
+            .into_iter()
+            .find(|g| g.to_string() == s)
+            .ok_or_else(|| Error::InvalidField { field: "grade", reason: format!("{s:?} is not one of A, B, C, D, E") })
     }
 }
 
@@ -103,11 +103,7 @@ impl Params {
     /// Devnet defaults: a period lasts `period_seconds` and a day `day_seconds`, so a whole loan
     /// lifecycle fits in minutes.
     pub fn devnet(chain_id: impl Into<String>, period_seconds: u64, day_seconds: u64) -> Params {
-        Params {
-            period: PeriodKind::FixedSeconds { seconds: period_seconds },
-            day_seconds,
-            ..Params::production(chain_id)
-        }
+        Params { period: PeriodKind::FixedSeconds { seconds: period_seconds }, day_seconds, ..Params::production(chain_id) }
     }
 
     /// Checks that the parameters make sense together.

@@ -68,12 +68,8 @@ pub enum RepaymentMethod {
 
 impl RepaymentMethod {
     /// Every method, in a fixed order.
-    pub const ALL: [RepaymentMethod; 4] = [
-        RepaymentMethod::EqualInstallment,
-        RepaymentMethod::EqualPrincipal,
-        RepaymentMethod::InterestFirst,
-        RepaymentMethod::Bullet,
-    ];
+    pub const ALL: [RepaymentMethod; 4] =
+        [RepaymentMethod::EqualInstallment, RepaymentMethod::EqualPrincipal, RepaymentMethod::InterestFirst, RepaymentMethod::Bullet];
 
     /// The snake_case name used in JSON and on the CLI.
     pub fn name(self) -> &'static str {
@@ -170,17 +166,9 @@ impl ScheduleLine {
 ///
 /// Errors: `periods` is 0 or above [`MAX_PERIODS`] ([`Error::InvalidField`]); an amount beyond
 /// the money range ([`Error::Overflow`]).
-pub fn build(
-    principal: Amount,
-    annual_rate: Rate,
-    periods: u32,
-    method: RepaymentMethod,
-) -> Result<Vec<ScheduleLine>, Error> {
+pub fn build(principal: Amount, annual_rate: Rate, periods: u32, method: RepaymentMethod) -> Result<Vec<ScheduleLine>, Error> {
     if periods == 0 || periods > MAX_PERIODS {
-        return Err(Error::InvalidField {
-            field: "periods",
-            reason: format!("{periods} is not within 1 and {MAX_PERIODS}"),
-        });
+        return Err(Error::InvalidField { field: "periods", reason: format!("{periods} is not within 1 and {MAX_PERIODS}") });
     }
     let p = principal.money();
     match method {
@@ -211,12 +199,7 @@ pub fn build(
 
 /// Lines 1..=n of an amortizing schedule: interest on the outstanding balance, the principal
 /// `due(interest)` capped at the balance, and the whole remaining balance in the last period.
-fn amortize(
-    p: Money,
-    annual_rate: Rate,
-    periods: u32,
-    due: impl Fn(Money) -> Result<Money, Error>,
-) -> Result<Vec<ScheduleLine>, Error> {
+fn amortize(p: Money, annual_rate: Rate, periods: u32, due: impl Fn(Money) -> Result<Money, Error>) -> Result<Vec<ScheduleLine>, Error> {
     let mut balance = p;
     let mut lines = Vec::with_capacity(periods as usize);
     for k in 1..=periods {
@@ -236,11 +219,8 @@ fn amortize(
 /// error is below 10^-17: the rounding is always that of the exact value.
 fn interest(balance: Money, annual_rate: Rate, months: u32) -> Result<Money, Error> {
     let overflow = || Error::Overflow { what: "interest" };
-    let product = balance
-        .decimal()
-        .checked_mul(annual_rate.decimal())
-        .and_then(|x| x.checked_mul(Decimal::from(months)))
-        .ok_or_else(overflow)?;
+    let product =
+        balance.decimal().checked_mul(annual_rate.decimal()).and_then(|x| x.checked_mul(Decimal::from(months))).ok_or_else(overflow)?;
     Money::round_half_up(product.checked_div(Decimal::from(MONTHS_PER_YEAR)).ok_or_else(overflow)?)
 }
 
@@ -395,12 +375,7 @@ mod tests {
         let lines = build(Amount::yuan(100_000), rate("0.12"), 12, RepaymentMethod::Bullet).unwrap();
         assert_eq!(
             lines,
-            vec![ScheduleLine {
-                period: 12,
-                principal: money("100000"),
-                interest: money("12000"),
-                payment: money("112000")
-            }]
+            vec![ScheduleLine { period: 12, principal: money("100000"), interest: money("12000"), payment: money("112000") }]
         );
     }
 
@@ -426,8 +401,7 @@ mod tests {
     fn installment_over_one_period_is_principal_plus_interest() {
         // n = 1: A = P·(1+r) = p·(D+m)/D fen.
         for (p, m) in [(1, 1), (10_000, 120_000), (99_999_999_999_999, 1_000_000), (12_345, 333_333)] {
-            let exact = (2 * u128::from(p) * u128::from(RATE_DENOM + m) + u128::from(RATE_DENOM))
-                / (2 * u128::from(RATE_DENOM));
+            let exact = (2 * u128::from(p) * u128::from(RATE_DENOM + m) + u128::from(RATE_DENOM)) / (2 * u128::from(RATE_DENOM));
             assert_eq!(u128::from(installment_fen(p, m, 1)), exact, "p={p} m={m}");
         }
     }
@@ -454,18 +428,14 @@ mod tests {
         for method in RepaymentMethod::ALL {
             for r in ["1", "0.000001", "0"] {
                 let lines = build(Amount::yuan(1_000_000_000_000), rate(r), MAX_PERIODS, method).unwrap();
-                assert_eq!(
-                    Money::sum(lines.iter().map(|l| l.principal)).unwrap(),
-                    Amount::yuan(1_000_000_000_000).money()
-                );
+                assert_eq!(Money::sum(lines.iter().map(|l| l.principal)).unwrap(), Amount::yuan(1_000_000_000_000).money());
             }
         }
     }
 
     #[test]
     fn schedule_lines_serialize_with_string_amounts() {
-        let line =
-            ScheduleLine { period: 1, principal: money("7884.88"), interest: money("1000"), payment: money("8884.88") };
+        let line = ScheduleLine { period: 1, principal: money("7884.88"), interest: money("1000"), payment: money("8884.88") };
         let json = serde_json::to_string(&line).unwrap();
         assert_eq!(json, r#"{"period":1,"principal":"7884.88","interest":"1000.00","payment":"8884.88"}"#);
         assert_eq!(serde_json::from_str::<ScheduleLine>(&json).unwrap(), line);

@@ -205,14 +205,7 @@ impl SealSignature {
         document_digest: Hash,
         property: SealProperty,
     ) -> SealSignature {
-        let body = SealSignatureBody {
-            version: SEAL_VERSION,
-            certificate,
-            signed_at,
-            document_digest,
-            property,
-            signer: key.public(),
-        };
+        let body = SealSignatureBody { version: SEAL_VERSION, certificate, signed_at, document_digest, property, signer: key.public() };
         let signature = key.sign(Domain::Seal, &codec::to_bytes(&body));
         SealSignature { body, signature }
     }

@@ -202,10 +202,9 @@ impl Payload {
             Payload::FundLoan { .. } | Payload::TransferClaim { .. } => &[Role::Investor],
             Payload::Repay { .. } | Payload::Prepay { .. } => &[Role::Borrower],
             Payload::RevokeSealCert { .. } => &[Role::SealAuthority],
-            Payload::Freeze { .. }
-            | Payload::Unfreeze { .. }
-            | Payload::SuspendInstitution { .. }
-            | Payload::ResumeInstitution { .. } => &[Role::Regulator],
+            Payload::Freeze { .. } | Payload::Unfreeze { .. } | Payload::SuspendInstitution { .. } | Payload::ResumeInstitution { .. } => {
+                &[Role::Regulator]
+            }
         }
     }
 

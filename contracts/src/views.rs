@@ -166,7 +166,11 @@ pub type TimestampLookup<'a> = &'a dyn Fn(u64, crate::crypto::Hash) -> Option<cr
 
 /// The exportable contract of `loan` (DESIGN §7): its document, every seal with the transaction
 /// and chain timestamp that carried it, and the revocations of any of their certificates.
-pub fn contract_export(store: &dyn Store, loan: &LoanId, timestamp_of: TimestampLookup<'_>) -> Result<crate::export::ExportedContract, Error> {
+pub fn contract_export(
+    store: &dyn Store,
+    loan: &LoanId,
+    timestamp_of: TimestampLookup<'_>,
+) -> Result<crate::export::ExportedContract, Error> {
     use crate::state::tables::{Revocations, Seals};
     let l = read::<Loans>(store, loan)?.ok_or_else(|| Error::UnknownLoan { loan: loan.to_string() })?;
     let mut seals = Vec::new();
@@ -174,9 +178,10 @@ pub fn contract_export(store: &dyn Store, loan: &LoanId, timestamp_of: Timestamp
     for (_, rec) in scan::<Seals>(store, &loan.key_bytes(), usize::MAX)? {
         let cert = &rec.seal.body.certificate.body;
         if let Some(rev) = read::<Revocations>(store, &(cert.issuer, cert.seal_id.clone()))?
-            && !revocations.contains(&rev) {
-                revocations.push(rev);
-            }
+            && !revocations.contains(&rev)
+        {
+            revocations.push(rev);
+        }
         seals.push(crate::export::SealedBy {
             party: rec.party,
             account: rec.account,

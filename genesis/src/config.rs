@@ -101,7 +101,10 @@ impl NodeConfig {
             serde_json::from_slice(&bytes).map_err(|source| GenesisError::Json { path: path.into(), what: "node config", source })?;
         config.validate()?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut config.genesis_file, &mut config.node_key_file, &mut config.data_dir].into_iter().chain(config.consensus_key_file.as_mut()) {
+        for p in [&mut config.genesis_file, &mut config.node_key_file, &mut config.data_dir]
+            .into_iter()
+            .chain(config.consensus_key_file.as_mut())
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

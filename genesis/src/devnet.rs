@@ -130,7 +130,13 @@ pub fn devnet(spec: &DevnetSpec, seed: &[u8; 32]) -> Result<DevnetFiles, Genesis
     let mut accounts: Vec<(String, Key, Role, String, Money)> = vec![
         ("custodian".into(), key(KeyKind::Account, "account/custodian"), Role::CustodianBank, "Devnet Custodian Bank".into(), Money::ZERO),
         ("regulator".into(), key(KeyKind::Account, "account/regulator"), Role::Regulator, "Devnet Regulator".into(), Money::ZERO),
-        ("seal-authority".into(), key(KeyKind::Account, "account/seal-authority"), Role::SealAuthority, "Devnet Seal Authority".into(), Money::ZERO),
+        (
+            "seal-authority".into(),
+            key(KeyKind::Account, "account/seal-authority"),
+            Role::SealAuthority,
+            "Devnet Seal Authority".into(),
+            Money::ZERO,
+        ),
     ];
     for i in 0..spec.validators {
         let stem = format!("institution-{i}");
@@ -169,7 +175,12 @@ pub fn devnet(spec: &DevnetSpec, seed: &[u8; 32]) -> Result<DevnetFiles, Genesis
         observers,
         accounts: accounts
             .iter()
-            .map(|(_, k, role, name, balance)| GenesisAccount { public_key: k.public(), role: *role, name: name.clone(), balance: *balance })
+            .map(|(_, k, role, name, balance)| GenesisAccount {
+                public_key: k.public(),
+                role: *role,
+                name: name.clone(),
+                balance: *balance,
+            })
             .collect(),
     };
     genesis.validate()?;

@@ -164,7 +164,8 @@ pub struct KeyFile {
 pub fn read_key(path: impl AsRef<Path>) -> Result<Key, GenesisError> {
     let path = path.as_ref();
     let bytes = read_limited(path, "key file", MAX_KEY_FILE_BYTES)?;
-    let file: KeyFile = serde_json::from_slice(&bytes).map_err(|source| GenesisError::Json { path: path.into(), what: "key file", source })?;
+    let file: KeyFile =
+        serde_json::from_slice(&bytes).map_err(|source| GenesisError::Json { path: path.into(), what: "key file", source })?;
     Key::from_file(&file).map_err(|reason| GenesisError::BadKeyFile { path: path.into(), reason })
 }
 

@@ -234,9 +234,20 @@ fn run_devnet(args: DevnetArgs) -> Result<()> {
     println!("genesis  {} (hash {})", args.out.join("genesis.json").display(), g.hash());
     for node in &files.nodes {
         let c = &node.config;
-        println!("{:<13} {:<9} p2p {}  api {}  peer {}", c.name, format!("{:?}", c.role).to_lowercase(), c.p2p_listen, c.api_listen, node.node_key.peer_id());
+        println!(
+            "{:<13} {:<9} p2p {}  api {}  peer {}",
+            c.name,
+            format!("{:?}", c.role).to_lowercase(),
+            c.p2p_listen,
+            c.api_listen,
+            node.node_key.peer_id()
+        );
     }
-    println!("accounts {} (keys in {})", files.accounts.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(", "), args.out.join("accounts").display());
+    println!(
+        "accounts {} (keys in {})",
+        files.accounts.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(", "),
+        args.out.join("accounts").display()
+    );
     println!("seals    {} certificates in {}", files.seals.len(), args.out.join("seals").display());
     Ok(())
 }

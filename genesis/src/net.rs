@@ -94,10 +94,7 @@ pub fn parse_ed25519_peer_id(s: &str) -> Result<PeerId, String> {
 /// The peer id libp2p derives from an ed25519 node key (its 32 secret bytes).
 pub fn peer_id_from_secret(secret: [u8; 32]) -> PeerId {
     let mut bytes = secret;
-    libp2p_identity::Keypair::ed25519_from_bytes(&mut bytes)
-        .expect("any 32 bytes are an ed25519 secret key")
-        .public()
-        .to_peer_id()
+    libp2p_identity::Keypair::ed25519_from_bytes(&mut bytes).expect("any 32 bytes are an ed25519 secret key").public().to_peer_id()
 }
 
 /// The peer id of an ed25519 public key (32 bytes), or `None` if it is not a valid point.

@@ -48,17 +48,19 @@ pub fn issue_seal(authority: &Key, request: SealRequest) -> Result<SealCertifica
         });
     }
     if request.valid_days == 0 {
-        return Err(GenesisError::BadField { what: "valid_days", value: "0".into(), reason: "a seal must be valid for at least 1 day".into() });
+        return Err(GenesisError::BadField {
+            what: "valid_days",
+            value: "0".into(),
+            reason: "a seal must be valid for at least 1 day".into(),
+        });
     }
-    let valid_to = request
-        .valid_days
-        .checked_mul(DAY_MS)
-        .and_then(|d| d.checked_add(request.valid_from_ms))
-        .ok_or_else(|| GenesisError::BadField {
+    let valid_to = request.valid_days.checked_mul(DAY_MS).and_then(|d| d.checked_add(request.valid_from_ms)).ok_or_else(|| {
+        GenesisError::BadField {
             what: "valid_days",
             value: request.valid_days.to_string(),
             reason: "the end of validity overflows a u64 of milliseconds".into(),
-        })?;
+        }
+    })?;
     let body = SealCertificateBody {
         version: SEAL_VERSION,
         seal_id: request.seal_id,
@@ -72,7 +74,8 @@ pub fn issue_seal(authority: &Key, request: SealRequest) -> Result<SealCertifica
         image_digest: request.image_digest,
         issuer: authority.public(),
     };
-    SealCertificate::issue(body, authority.keypair()).map_err(|source| GenesisError::Contracts { context: "issuing the seal certificate", source })
+    SealCertificate::issue(body, authority.keypair())
+        .map_err(|source| GenesisError::Contracts { context: "issuing the seal certificate", source })
 }
 
 /// The certificate as pretty JSON.

@@ -4,9 +4,9 @@
 //! a blocking thread (bounded by [`WorkLimits::admission`](crate::context::WorkLimits)), and the
 //! mempool's rules decide; what a client submitted and the pool took is gossiped on.
 
+use loanchain_api::NodeRole;
 use loanchain_contracts::tx::verify_transactions;
 use loanchain_contracts::{Error as ContractError, Hash, SignedTransaction};
-use loanchain_api::NodeRole;
 
 use crate::context::{NodeContext, WorkLimits};
 use crate::mempool::MempoolError;
@@ -30,7 +30,6 @@ pub enum SubmitError {
     #[error("the node is shutting down")]
     ShuttingDown,
 }
-
 
 /// One transaction's fate at admission: its hash or why not, and the bytes to gossip if admitted.
 type Verdict = (Result<Hash, SubmitError>, Option<Vec<u8>>);
@@ -115,10 +114,9 @@ impl NodeContext {
             }
             for ((slot, verdict), bytes) in slots.into_iter().zip(verify_transactions(&chain_id, decoded)).zip(kept) {
                 let result = match verdict {
-                    Ok(vtx) => mempool
-                        .insert(vtx, bytes.clone(), &state, &params, next_height)
-                        .map(|h| (h, bytes))
-                        .map_err(SubmitError::from),
+                    Ok(vtx) => {
+                        mempool.insert(vtx, bytes.clone(), &state, &params, next_height).map(|h| (h, bytes)).map_err(SubmitError::from)
+                    }
                     Err(e) => Err(SubmitError::from(e)),
                 };
                 out[slot] = Some(match result {

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use loanchain_api::{CommittedEvent, NodeRole, NodeStatus};
 use loanchain_contracts::{Hash, Params};
 use loanchain_genesis::Genesis;
 use loanchain_storage::Storage;
-use loanchain_api::{CommittedEvent, NodeRole, NodeStatus};
 use tokio::sync::{Semaphore, broadcast, mpsc, watch};
 
 use crate::mempool::Mempool;

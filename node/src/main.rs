@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Parser, ValueEnum};
-use loanchain_node::runtime;
 use loanchain_api::NodeRole;
+use loanchain_node::runtime;
 use tracing_subscriber::EnvFilter;
 
 /// A loanchain validator or regulator observer.

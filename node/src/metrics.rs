@@ -116,9 +116,21 @@ mod tests {
     #[test]
     fn every_declared_metric_is_exported_under_its_name() {
         let names = [
-            "height", "round", "commit_latency_seconds", "block_apply_seconds", "transactions_committed", "blocks_committed",
-            "mempool_size", "peers", "blocks_behind", "transactions_rejected", "transactions_verified_at_admission",
-            "transactions_verified_in_blocks", "verify_batches", "blocks_rebuilt", "blocks_fetched",
+            "height",
+            "round",
+            "commit_latency_seconds",
+            "block_apply_seconds",
+            "transactions_committed",
+            "blocks_committed",
+            "mempool_size",
+            "peers",
+            "blocks_behind",
+            "transactions_rejected",
+            "transactions_verified_at_admission",
+            "transactions_verified_in_blocks",
+            "verify_batches",
+            "blocks_rebuilt",
+            "blocks_fetched",
         ];
         assert_eq!(Metrics::NAMES, names);
         let text = Metrics::new().render();

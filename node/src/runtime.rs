@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use loanchain_api::{NodeRole, NodeStatus};
 use loanchain_contracts::init_genesis;
 use loanchain_genesis::keys::{KeyKind, read_key_of};
 use loanchain_genesis::{Genesis, NodeConfig};
 use loanchain_network::{Network, NetworkConfig, NetworkHandle, Topic};
 use loanchain_storage::Storage;
-use loanchain_api::{NodeRole, NodeStatus};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -83,7 +83,8 @@ pub async fn start(config_path: &Path, role: NodeRole) -> anyhow::Result<Running
     };
     let node_key = read_key_of(&config.node_key_file, KeyKind::Node)?;
 
-    let storage = Arc::new(Storage::open(&config.data_dir, genesis_hash).with_context(|| format!("opening {}", config.data_dir.display()))?);
+    let storage =
+        Arc::new(Storage::open(&config.data_dir, genesis_hash).with_context(|| format!("opening {}", config.data_dir.display()))?);
     if storage.last_committed().is_none() {
         let (writes, app_hash) = init_genesis(&genesis.params, &genesis.accounts)?;
         storage.init_genesis(&writes, app_hash)?;
@@ -130,7 +131,8 @@ pub async fn start(config_path: &Path, role: NodeRole) -> anyhow::Result<Running
     let chain = tokio::spawn(chain.run(events));
     tokio::spawn(gossip_batcher(network.clone(), gossip_rx));
 
-    let listener = tokio::net::TcpListener::bind(config.api_listen).await.with_context(|| format!("binding the API to {}", config.api_listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(config.api_listen).await.with_context(|| format!("binding the API to {}", config.api_listen))?;
     let api_addr = listener.local_addr()?;
     let (shutdown, mut shutdown_rx) = watch::channel(false);
     let api = tokio::spawn(crate::api::serve(listener, context.clone(), async move {

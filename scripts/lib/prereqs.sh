@@ -14,4 +14,11 @@ ensure_prereqs() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
   command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+  # The test command checks formatting and lints: rustup's default profile has both; a minimal
+  # one does not.
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null || { echo "cargo fmt and cargo clippy are missing and rustup is not there to add them" >&2; exit 1; }
+    echo "==> adding rustfmt and clippy (rustup component add)"
+    rustup component add rustfmt clippy
+  fi
 }

@@ -29,8 +29,8 @@ use loanchain_contracts::{Amount, Money, ReceiptStatus};
 use serde::Serialize;
 
 use clap::Parser;
-use loanchain_client::node::NodeClient;
 use engine::{Generator, LoadShape};
+use loanchain_client::node::NodeClient;
 use setup::{Devnet, Plan};
 use stats::Latency;
 use track::Tracker;
@@ -261,7 +261,13 @@ async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
         world,
         tracker.clone(),
         targets.clone(),
-        LoadShape { chain_id: status.chain_id.clone(), valid_for, mix: args.mix, slots_per_loan: SLOTS_PER_LOAN, slot: Amount::yuan(SLOT_YUAN) },
+        LoadShape {
+            chain_id: status.chain_id.clone(),
+            valid_for,
+            mix: args.mix,
+            slots_per_loan: SLOTS_PER_LOAN,
+            slot: Amount::yuan(SLOT_YUAN),
+        },
     ));
     let duration = Duration::from_secs(args.duration);
     let progress = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
@@ -317,7 +323,8 @@ async fn run(ctx: &Ctx, args: LoadArgs) -> Result<u8> {
     let mut failure_codes = BTreeMap::new();
     let mut failed = 0;
     let node = &ctx.node;
-    let results: Vec<_> = stream::iter(check.iter().copied()).map(|h| async move { node.tx_status(&h).await }).buffer_unordered(32).collect().await;
+    let results: Vec<_> =
+        stream::iter(check.iter().copied()).map(|h| async move { node.tx_status(&h).await }).buffer_unordered(32).collect().await;
     for r in results {
         let s = r.context("reading receipts after the run")?;
         if let Some(ReceiptStatus::Failed { code, .. }) = s.receipt.map(|r| r.status) {
@@ -426,7 +433,8 @@ mod tests {
 
     #[test]
     fn the_plan_lists_enough_loans_and_funds_every_investor_for_its_slots() {
-        let p = plan(&args(&["--accounts", "10", "--mode", "open", "--rate", "1000", "--duration", "10", "--mix", "1:0"]), 100_000).unwrap();
+        let p =
+            plan(&args(&["--accounts", "10", "--mode", "open", "--rate", "1000", "--duration", "10", "--mix", "1:0"]), 100_000).unwrap();
         // 10,000 fundings, 10 % spare, one loan more: 11,200 slots = 56 loans.
         assert_eq!(p.loans, 56);
         assert_eq!(p.investors, 10);

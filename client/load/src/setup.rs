@@ -10,12 +10,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use futures::{StreamExt, stream};
+use loanchain_api::BatchItemResult;
 use loanchain_contracts::seal::SealKind;
-use loanchain_contracts::{AccountId, Amount, ContractDocument, Hash, Keypair, LoanId, Money, Payload, Rate, ReceiptStatus, RepaymentMethod, RiskGrade, Role, SealId, SignedTransaction};
+use loanchain_contracts::{
+    AccountId, Amount, ContractDocument, Hash, Keypair, LoanId, Money, Payload, Rate, ReceiptStatus, RepaymentMethod, RiskGrade, Role,
+    SealId, SignedTransaction,
+};
 use loanchain_genesis::Genesis;
 use loanchain_genesis::keys::{Key, read_key};
 use loanchain_genesis::seal::{SealRequest, issue_seal};
-use loanchain_api::BatchItemResult;
 
 use super::track::{Track, Tracker, Waiter};
 use loanchain_client::node::NodeClient;
@@ -70,7 +73,8 @@ impl Devnet {
     /// `DIR/seals/institution-i.{json,key.json}`.
     pub fn read(dir: &Path) -> Result<Devnet> {
         let genesis = Genesis::load(dir.join("genesis.json")).with_context(|| format!("{} is not a devnet directory", dir.display()))?;
-        let account = |stem: &str| read_key(dir.join("accounts").join(format!("{stem}.json"))).with_context(|| format!("devnet key {stem}"));
+        let account =
+            |stem: &str| read_key(dir.join("accounts").join(format!("{stem}.json"))).with_context(|| format!("devnet key {stem}"));
         let custodian = account("custodian")?.keypair().clone();
         let authority = account("seal-authority")?;
         let mut institutions = Vec::new();
@@ -111,7 +115,13 @@ impl Devnet {
 }
 
 /// Submits `txs` in batches, tracks them to commitment, and checks every receipt.
-pub async fn submit_checked(node: &NodeClient, tracker: &Arc<Tracker>, what: &str, txs: Vec<SignedTransaction>, timeout: Duration) -> Result<()> {
+pub async fn submit_checked(
+    node: &NodeClient,
+    tracker: &Arc<Tracker>,
+    what: &str,
+    txs: Vec<SignedTransaction>,
+    timeout: Duration,
+) -> Result<()> {
     if txs.is_empty() {
         return Ok(());
     }
@@ -172,7 +182,14 @@ pub struct Plan {
 }
 
 /// Registers, deposits and lists what `plan` says; returns the world to load.
-pub async fn setup(node: &NodeClient, tracker: &Arc<Tracker>, devnet: &Devnet, target: &Target, plan: &Plan, timeout: Duration) -> Result<World> {
+pub async fn setup(
+    node: &NodeClient,
+    tracker: &Arc<Tracker>,
+    devnet: &Devnet,
+    target: &Target,
+    plan: &Plan,
+    timeout: Duration,
+) -> Result<World> {
     let run: [u8; 32] = rand::random();
     let tag = hex::encode(&run[..4]);
     let investors = (0..plan.investors).map(|i| devnet.person(&run, &format!("investor-{i}"))).collect::<Result<Vec<_>>>()?;

@@ -229,7 +229,8 @@ mod tests {
         let t = Tracker::new(10, 2, 2);
         let w = Waiter::new(3);
         let start = Instant::now();
-        let txs = [Track { hash: h(1), funds_loan: Some(1) }, Track { hash: h(2), funds_loan: Some(1) }, Track { hash: h(3), funds_loan: None }];
+        let txs =
+            [Track { hash: h(1), funds_loan: Some(1) }, Track { hash: h(2), funds_loan: Some(1) }, Track { hash: h(3), funds_loan: None }];
         t.register(&txs, start, Some(&w), true);
         assert_eq!(t.pending(), 3);
         assert_eq!(t.active_loan(0), None);

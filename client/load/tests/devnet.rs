@@ -20,7 +20,26 @@ fn short_load_on_the_devnet() {
     };
     let url = std::env::var("LOANCHAIN_NODE_URL").unwrap_or_else(|_| "http://127.0.0.1:26601".into());
     // --spread: the batches go to every validator in turn, and gossip brings them to the proposers.
-    let r = load_json(&url, &["--devnet", s(&dir), "--accounts", "20", "--mode", "closed", "--concurrency", "4", "--duration", "5", "--batch", "50", "--mix", "4:1", "--spread"]);
+    let r = load_json(
+        &url,
+        &[
+            "--devnet",
+            s(&dir),
+            "--accounts",
+            "20",
+            "--mode",
+            "closed",
+            "--concurrency",
+            "4",
+            "--duration",
+            "5",
+            "--batch",
+            "50",
+            "--mix",
+            "4:1",
+            "--spread",
+        ],
+    );
     eprintln!("{r}");
     assert!(r["committed"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["failed"], 0, "{r}");

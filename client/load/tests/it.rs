@@ -14,7 +14,10 @@ fn both_modes_report_as_json() {
     let node = MockNode::start(&dir);
     let n = node.url.as_str();
     let d = s(&dir);
-    let r = load_json(n, &["--devnet", d, "--accounts", "5", "--mode", "closed", "--concurrency", "2", "--duration", "2", "--loans", "2", "--batch", "20"]);
+    let r = load_json(
+        n,
+        &["--devnet", d, "--accounts", "5", "--mode", "closed", "--concurrency", "2", "--duration", "2", "--loans", "2", "--batch", "20"],
+    );
     for key in ["submitted", "committed", "failed", "rejected", "duration_s", "committed_tps", "concurrency"] {
         assert!(r[key].is_number(), "{key}: {r}");
     }
@@ -26,7 +29,10 @@ fn both_modes_report_as_json() {
     let f = |k: &str| l[k].as_f64().unwrap();
     assert!(f("p50") > 0.0 && f("p50") <= f("p90") && f("p90") <= f("p99") && f("p99") <= f("max"), "{r}");
 
-    let r = load_json(n, &["--devnet", d, "--accounts", "3", "--mode", "open", "--rate", "200", "--duration", "2", "--mix", "1:1", "--batch", "10"]);
+    let r = load_json(
+        n,
+        &["--devnet", d, "--accounts", "3", "--mode", "open", "--rate", "200", "--duration", "2", "--mix", "1:1", "--batch", "10"],
+    );
     assert_eq!(r["mode"], "open");
     assert_eq!(r["rate"], 200);
     assert!(r["committed"].as_u64().unwrap() >= 300, "{r}");

@@ -73,7 +73,8 @@ pub async fn register(ctx: &Ctx, args: RegisterArgs) -> Result<u8> {
         RegisterRole::Investor => Role::Investor,
         RegisterRole::Borrower => Role::Borrower,
     };
-    let payload = Payload::RegisterAccount { public_key, role, name: args.name.clone(), id_hash: tx_builder::id_hash(&salt, &args.id_number) };
+    let payload =
+        Payload::RegisterAccount { public_key, role, name: args.name.clone(), id_hash: tx_builder::id_hash(&salt, &args.id_number) };
     let tx = tx_builder::sign(&ctx.target().await?, payload, &key);
     let extra = json!({ "account": public_key.account_id(), "role": role, "salt": salt });
     submit_and_wait(ctx, tx, extra).await

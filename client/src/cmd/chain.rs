@@ -100,7 +100,15 @@ pub async fn supervision(ctx: &Ctx, cmd: SupervisionCommand) -> Result<u8> {
             let rows: Vec<Vec<String>> = s
                 .by_institution
                 .iter()
-                .map(|(id, b)| vec![id.short(), b.loans.to_string(), b.outstanding_principal.to_string(), b.overdue_amount.to_string(), b.overdue_loans.to_string()])
+                .map(|(id, b)| {
+                    vec![
+                        id.short(),
+                        b.loans.to_string(),
+                        b.outstanding_principal.to_string(),
+                        b.overdue_amount.to_string(),
+                        b.overdue_loans.to_string(),
+                    ]
+                })
                 .collect();
             if !rows.is_empty() {
                 println!();
@@ -115,7 +123,8 @@ pub async fn supervision(ctx: &Ctx, cmd: SupervisionCommand) -> Result<u8> {
             } else if alerts.is_empty() {
                 println!("no alerts");
             } else {
-                let rows: Vec<Vec<String>> = alerts.iter().map(|a| vec![a.loan.to_string(), a.kind.clone(), a.amount.to_string()]).collect();
+                let rows: Vec<Vec<String>> =
+                    alerts.iter().map(|a| vec![a.loan.to_string(), a.kind.clone(), a.amount.to_string()]).collect();
                 table(&["loan", "alert", "amount"], &rows, &[2]);
             }
             Ok(0)
@@ -130,9 +139,16 @@ pub async fn export(ctx: &Ctx, loan: &str, out: &Path) -> Result<u8> {
     let export = ExportedContract::from_json(&value.to_string()).context("the node's contract is not an export this tool reads")?;
     std::fs::write(out, export.to_json_pretty() + "\n").with_context(|| format!("cannot write {}", out.display()))?;
     if ctx.json {
-        ctx.print_json(&serde_json::json!({ "loan": loan, "out": out, "seals": export.seals.len(), "document_digest": export.document.digest() }))?;
+        ctx.print_json(
+            &serde_json::json!({ "loan": loan, "out": out, "seals": export.seals.len(), "document_digest": export.document.digest() }),
+        )?;
     } else {
-        println!("wrote {} ({} seals); check it offline with `loanctl contract verify {} --genesis GENESIS`", out.display(), export.seals.len(), out.display());
+        println!(
+            "wrote {} ({} seals); check it offline with `loanctl contract verify {} --genesis GENESIS`",
+            out.display(),
+            export.seals.len(),
+            out.display()
+        );
     }
     Ok(0)
 }

@@ -67,13 +67,21 @@ pub async fn run(ctx: &Ctx, cmd: ClaimsCommand) -> Result<u8> {
                     ]
                 })
                 .collect();
-            table(&["claim", "loan status", "amount", "outstanding", "principal recv", "interest recv", "original investor"], &rows, &[2, 3, 4, 5]);
+            table(
+                &["claim", "loan status", "amount", "outstanding", "principal recv", "interest recv", "original investor"],
+                &rows,
+                &[2, 3, 4, 5],
+            );
             Ok(0)
         }
         ClaimsCommand::Transfer { claim, to, price, buyer_key } => {
             let seller = ctx.signer("claim holder")?;
             let buyer = tx_builder::account_key(&buyer_key)?;
-            anyhow::ensure!(buyer.public().account_id() == to, "--buyer-key is the key of {}, not of --to {to}", buyer.public().account_id());
+            anyhow::ensure!(
+                buyer.public().account_id() == to,
+                "--buyer-key is the key of {}, not of --to {to}",
+                buyer.public().account_id()
+            );
             let tx = tx_builder::transfer_claim(&ctx.target().await?, claim.clone(), price, &seller, &buyer);
             submit_and_wait(ctx, tx, json!({ "claim": claim.to_string(), "to": to, "price": price })).await
         }

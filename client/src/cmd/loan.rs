@@ -213,7 +213,8 @@ async fn simple(ctx: &Ctx, role: &str, payload: Payload) -> Result<u8> {
 /// What a `repay` without `--amount` pays: penalty and every unsettled installment due by `now`;
 /// if none is due yet, the next installment's remainder.
 pub fn due_now(loan: &Loan, now: u64) -> Money {
-    let left = |i: &loanchain_contracts::state::tables::Installment| i.principal_left().checked_add(i.interest_left()).unwrap_or(Money::ZERO);
+    let left =
+        |i: &loanchain_contracts::state::tables::Installment| i.principal_left().checked_add(i.interest_left()).unwrap_or(Money::ZERO);
     let due = Money::sum(loan.schedule.iter().filter(|i| i.due_at <= now).map(left)).unwrap_or(Money::ZERO);
     let due = due.checked_add(loan.penalty_due).unwrap_or(due);
     if !due.is_zero() {
@@ -269,8 +270,22 @@ async fn show(ctx: &Ctx, id: &LoanId) -> Result<u8> {
             .schedule
             .iter()
             .map(|i| {
-                let state = if i.is_settled() { "paid" } else if i.overdue { "OVERDUE" } else { "" };
-                vec![i.period.to_string(), fmt_time(i.due_at), i.principal.to_string(), i.interest.to_string(), i.paid_principal.to_string(), i.paid_interest.to_string(), state.into()]
+                let state = if i.is_settled() {
+                    "paid"
+                } else if i.overdue {
+                    "OVERDUE"
+                } else {
+                    ""
+                };
+                vec![
+                    i.period.to_string(),
+                    fmt_time(i.due_at),
+                    i.principal.to_string(),
+                    i.interest.to_string(),
+                    i.paid_principal.to_string(),
+                    i.paid_interest.to_string(),
+                    state.into(),
+                ]
             })
             .collect();
         table(&["period", "due (UTC)", "principal", "interest", "paid principal", "paid interest", ""], &rows, &[0, 2, 3, 4, 5]);
@@ -278,7 +293,16 @@ async fn show(ctx: &Ctx, id: &LoanId) -> Result<u8> {
     let rows: Vec<Vec<String>> = d
         .claims
         .iter()
-        .map(|c| vec![c.id.to_string(), c.claim.holder.short(), c.claim.amount.to_string(), c.claim.outstanding.to_string(), c.claim.principal_received.to_string(), c.claim.interest_received.to_string()])
+        .map(|c| {
+            vec![
+                c.id.to_string(),
+                c.claim.holder.short(),
+                c.claim.amount.to_string(),
+                c.claim.outstanding.to_string(),
+                c.claim.principal_received.to_string(),
+                c.claim.interest_received.to_string(),
+            ]
+        })
         .collect();
     println!();
     table(&["claim", "holder", "amount", "outstanding", "principal recv", "interest recv"], &rows, &[2, 3, 4, 5]);
@@ -289,8 +313,17 @@ async fn create(ctx: &Ctx, a: CreateArgs) -> Result<u8> {
     let key = ctx.signer("credit institution")?;
     let institution = Sealer::read(&a.seal_cert, &a.seal_key).context("the institution's seal")?;
     let borrower = Sealer::read(&a.borrower_seal_cert, &a.borrower_seal_key).context("the borrower's seal")?;
-    anyhow::ensure!(institution.holder() == key.public().account_id(), "the institution's seal certificate belongs to {}, not to the signer", institution.holder());
-    anyhow::ensure!(borrower.holder() == a.borrower, "the borrower's seal certificate belongs to {}, not to --borrower {}", borrower.holder(), a.borrower);
+    anyhow::ensure!(
+        institution.holder() == key.public().account_id(),
+        "the institution's seal certificate belongs to {}, not to the signer",
+        institution.holder()
+    );
+    anyhow::ensure!(
+        borrower.holder() == a.borrower,
+        "the borrower's seal certificate belongs to {}, not to --borrower {}",
+        borrower.holder(),
+        a.borrower
+    );
     let annual_rate: Rate = a.rate.parse().with_context(|| format!("--rate {}", a.rate))?;
     let grade: RiskGrade = a.grade.parse().with_context(|| format!("--grade {}", a.grade))?;
     let terms_digest = match &a.terms {

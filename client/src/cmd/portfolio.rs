@@ -9,9 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use loanchain_api::LoanDetail;
 use loanchain_contracts::state::tables::{Claim, Loan, LoanStatus};
 use loanchain_contracts::{AccountId, Money, schedule};
-use loanchain_api::LoanDetail;
 use serde::Serialize;
 
 use super::{Ctx, fmt_time, parse_account};
@@ -71,7 +71,11 @@ pub fn expected(loan: &Loan, claim: &Claim) -> Result<Expected> {
             (lines.iter().map(|l| (l.period, None, l.principal, l.interest)).collect(), doc.principal.money(), claim.amount)
         }
         s if s.is_repaying() => (
-            loan.schedule.iter().filter(|i| !i.is_settled()).map(|i| (i.period, Some(i.due_at), i.principal_left(), i.interest_left())).collect(),
+            loan.schedule
+                .iter()
+                .filter(|i| !i.is_settled())
+                .map(|i| (i.period, Some(i.due_at), i.principal_left(), i.interest_left()))
+                .collect(),
             loan.principal_outstanding(),
             claim.outstanding,
         ),
@@ -80,8 +84,11 @@ pub fn expected(loan: &Loan, claim: &Claim) -> Result<Expected> {
     let mut out = Expected::default();
     let n = rows.len();
     for (k, (period, due_at, p, i)) in rows.into_iter().enumerate() {
-        let principal =
-            if k + 1 == n { part.checked_sub(out.principal).unwrap_or(Money::ZERO) } else { share_of(part, whole, p)?.min(part.saturating_sub(out.principal)) };
+        let principal = if k + 1 == n {
+            part.checked_sub(out.principal).unwrap_or(Money::ZERO)
+        } else {
+            share_of(part, whole, p)?.min(part.saturating_sub(out.principal))
+        };
         let interest = share_of(part, whole, i)?;
         out.principal = out.principal.checked_add(principal)?;
         out.interest = out.interest.checked_add(interest)?;
@@ -154,11 +161,11 @@ pub async fn run(ctx: &Ctx, args: PortfolioArgs) -> Result<u8> {
         });
     }
     if ctx.json {
-        let upcoming: Vec<_> = upcoming
-            .iter()
-            .map(|(due, (p, i))| serde_json::json!({ "due_at": due, "principal": p, "interest": i }))
-            .collect();
-        ctx.print_json(&serde_json::json!({ "account": account, "balance": balance, "claims": rows, "totals": totals, "upcoming": upcoming }))?;
+        let upcoming: Vec<_> =
+            upcoming.iter().map(|(due, (p, i))| serde_json::json!({ "due_at": due, "principal": p, "interest": i })).collect();
+        ctx.print_json(
+            &serde_json::json!({ "account": account, "balance": balance, "claims": rows, "totals": totals, "upcoming": upcoming }),
+        )?;
         return Ok(0);
     }
     println!("account {account}  balance {balance}");
@@ -176,10 +183,19 @@ pub async fn run(ctx: &Ctx, args: PortfolioArgs) -> Result<u8> {
             ]
         })
         .collect();
-    table(&["claim", "loan status", "invested", "outstanding", "principal recv", "interest recv", "interest to come"], &table_rows, &[2, 3, 4, 5, 6]);
+    table(
+        &["claim", "loan status", "invested", "outstanding", "principal recv", "interest recv", "interest to come"],
+        &table_rows,
+        &[2, 3, 4, 5, 6],
+    );
     println!(
         "total: invested {}, outstanding {}, received {} principal + {} interest; to come {} principal + {} interest",
-        totals.invested, totals.outstanding, totals.principal_received, totals.interest_received, totals.expected_principal, totals.expected_interest
+        totals.invested,
+        totals.outstanding,
+        totals.principal_received,
+        totals.interest_received,
+        totals.expected_principal,
+        totals.expected_interest
     );
     if !upcoming.is_empty() {
         println!();
@@ -238,13 +254,24 @@ mod tests {
 
     fn claim(amount: &str, outstanding: &str) -> Claim {
         let who = AccountId(Hash::digest(b"x"));
-        Claim { holder: who, original_investor: who, amount: m(amount), outstanding: m(outstanding), principal_received: Money::ZERO, interest_received: Money::ZERO }
+        Claim {
+            holder: who,
+            original_investor: who,
+            amount: m(amount),
+            outstanding: m(outstanding),
+            principal_received: Money::ZERO,
+            interest_received: Money::ZERO,
+        }
     }
 
     #[test]
     fn a_repaying_loan_pays_each_claim_its_share_of_what_is_left() {
         // 3,000 at 1 %/month equal principal; period 1 paid; claims 2,000 and 1,000 of the rest.
-        let l = loan(LoanStatus::Active, "3000", vec![inst(1, "1000", "30", "1000", "30"), inst(2, "1000", "20", "0", "0"), inst(3, "1000", "10", "0", "0")]);
+        let l = loan(
+            LoanStatus::Active,
+            "3000",
+            vec![inst(1, "1000", "30", "1000", "30"), inst(2, "1000", "20", "0", "0"), inst(3, "1000", "10", "0", "0")],
+        );
         let big = expected(&l, &claim("2000", "1333.33")).unwrap();
         let small = expected(&l, &claim("1000", "666.67")).unwrap();
         assert_eq!(big.principal, m("1333.33"));
@@ -272,7 +299,11 @@ mod tests {
 
     #[test]
     fn a_claim_with_nothing_outstanding_expects_nothing() {
-        let l = loan(LoanStatus::Active, "3000", vec![inst(1, "1000", "30", "1000", "30"), inst(2, "1000", "20", "0", "0"), inst(3, "1000", "10", "0", "0")]);
+        let l = loan(
+            LoanStatus::Active,
+            "3000",
+            vec![inst(1, "1000", "30", "1000", "30"), inst(2, "1000", "20", "0", "0"), inst(3, "1000", "10", "0", "0")],
+        );
         let e = expected(&l, &claim("500", "0")).unwrap();
         assert_eq!((e.principal, e.interest), (Money::ZERO, Money::ZERO));
     }

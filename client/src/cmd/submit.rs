@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use loanchain_contracts::{ReceiptStatus, SignedTransaction};
 use loanchain_api::{TxState, TxStatus};
+use loanchain_contracts::{ReceiptStatus, SignedTransaction};
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -64,7 +64,11 @@ pub async fn wait_final(ctx: &Ctx, hash: &loanchain_contracts::Hash, valid_until
             bail!("transaction {hash} expired: the chain passed height {valid_until} without including it");
         }
         if start.elapsed() >= ctx.timeout {
-            bail!("transaction {hash} is not final after {} s (state {:?}); check later with `loanctl tx status {hash}`", ctx.timeout.as_secs(), status.state);
+            bail!(
+                "transaction {hash} is not final after {} s (state {:?}); check later with `loanctl tx status {hash}`",
+                ctx.timeout.as_secs(),
+                status.state
+            );
         }
         tokio::time::sleep(POLL).await;
     }

@@ -29,7 +29,8 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[test]
 fn schedule_preview_matches_the_chain_and_prints_json() {
-    let (code, out, err) = loanctl(&["schedule", "--method", "equal_installment", "--principal", "100000", "--rate", "0.12", "--periods", "12", "--json"]);
+    let (code, out, err) =
+        loanctl(&["schedule", "--method", "equal_installment", "--principal", "100000", "--rate", "0.12", "--periods", "12", "--json"]);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(lines.len(), 12);
@@ -48,7 +49,12 @@ fn schedule_preview_matches_the_chain_and_prints_json() {
 
 #[test]
 fn bad_arguments_are_usage_errors_or_clear_failures_never_panics() {
-    for args in [&["schedule", "--principal", "1"][..], &["nope"], &["schedule", "--method", "weekly", "--principal", "1", "--rate", "0", "--periods", "1"], &[]] {
+    for args in [
+        &["schedule", "--principal", "1"][..],
+        &["nope"],
+        &["schedule", "--method", "weekly", "--principal", "1", "--rate", "0", "--periods", "1"],
+        &[],
+    ] {
         let (code, _, err) = loanctl(args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!((err.contains("error:") || err.contains("Usage")) && !err.contains("panicked"), "{err}");
@@ -124,7 +130,8 @@ fn sealed_contract(dir: &Path, signers: usize) -> (PathBuf, ExportedContract) {
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let vote = Vote { height: 7, round: 0, kind: VoteKind::Precommit, block_hash: Some(block_hash), validator: ValidatorIndex(i as u32) };
+            let vote =
+                Vote { height: 7, round: 0, kind: VoteKind::Precommit, block_hash: Some(block_hash), validator: ValidatorIndex(i as u32) };
             SignedVote::sign(n.consensus_key.as_ref().unwrap().keypair(), &files.genesis.chain_id, vote)
         })
         .collect();
@@ -134,13 +141,31 @@ fn sealed_contract(dir: &Path, signers: usize) -> (PathBuf, ExportedContract) {
     let b_key = Keypair::from_secret([31; 32]);
     let v_key = Keypair::from_secret([32; 32]);
     let seals = vec![
-        ("borrower", borrower.public().account_id(), SealSignature::sign(cert_for(&borrower, &b_key, "P-B"), &b_key, T0 + 6_000, digest, property())),
-        ("institution", institution.account_id(), SealSignature::sign(inst_seal.certificate.clone(), inst_seal.seal_key.keypair(), T0 + 6_000, digest, property())),
-        ("investor", investor.public().account_id(), SealSignature::sign(cert_for(&investor, &v_key, "P-I"), &v_key, T0 + 6_500, digest, property())),
+        (
+            "borrower",
+            borrower.public().account_id(),
+            SealSignature::sign(cert_for(&borrower, &b_key, "P-B"), &b_key, T0 + 6_000, digest, property()),
+        ),
+        (
+            "institution",
+            institution.account_id(),
+            SealSignature::sign(inst_seal.certificate.clone(), inst_seal.seal_key.keypair(), T0 + 6_000, digest, property()),
+        ),
+        (
+            "investor",
+            investor.public().account_id(),
+            SealSignature::sign(cert_for(&investor, &v_key, "P-I"), &v_key, T0 + 6_500, digest, property()),
+        ),
     ];
     let seals = seals
         .into_iter()
-        .map(|(party, account, seal)| SealedBy { party: party.into(), account, seal, tx_hash: Hash::digest(party.as_bytes()), chain_timestamp: Some(ts.clone()) })
+        .map(|(party, account, seal)| SealedBy {
+            party: party.into(),
+            account,
+            seal,
+            tx_hash: Hash::digest(party.as_bytes()),
+            chain_timestamp: Some(ts.clone()),
+        })
         .collect();
     (genesis_path, ExportedContract::new(doc, seals, Vec::new()))
 }

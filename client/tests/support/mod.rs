@@ -17,12 +17,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use loanchain_api::*;
 use loanchain_contracts::state::tables::{Accounts, Loans};
 use loanchain_contracts::state::{KeyCodec, MemStore, read, scan};
 use loanchain_contracts::tx::verify_transactions;
-use loanchain_contracts::{AccountId, BlockContext, Event, Hash, LoanId, Params, Receipt, SignedTransaction, execute_block, init_genesis, views};
+use loanchain_contracts::{
+    AccountId, BlockContext, Event, Hash, LoanId, Params, Receipt, SignedTransaction, execute_block, init_genesis, views,
+};
 use loanchain_genesis::Genesis;
-use loanchain_api::*;
 use loanchain_types::{BlockHeader, ValidatorIndex};
 
 struct Chain {
@@ -132,8 +134,17 @@ async fn tx_status(State(c): State<Shared>, UrlPath(hash): UrlPath<String>) -> R
     let Ok(hash) = hash.parse::<Hash>() else { return err(StatusCode::BAD_REQUEST, "bad_hash", "not a hash") };
     let c = c.lock().unwrap();
     let status = match c.receipts.get(&hash) {
-        Some((h, t, r)) => TxStatus { tx_hash: hash, state: TxState::Committed, height: Some(*h), index: Some(r.index), block_time_ms: Some(*t), receipt: Some(r.clone()) },
-        None if c.pending.iter().any(|p| p.hash() == hash) => TxStatus { tx_hash: hash, state: TxState::Pending, height: None, index: None, block_time_ms: None, receipt: None },
+        Some((h, t, r)) => TxStatus {
+            tx_hash: hash,
+            state: TxState::Committed,
+            height: Some(*h),
+            index: Some(r.index),
+            block_time_ms: Some(*t),
+            receipt: Some(r.clone()),
+        },
+        None if c.pending.iter().any(|p| p.hash() == hash) => {
+            TxStatus { tx_hash: hash, state: TxState::Pending, height: None, index: None, block_time_ms: None, receipt: None }
+        }
         None => TxStatus { tx_hash: hash, state: TxState::Unknown, height: None, index: None, block_time_ms: None, receipt: None },
     };
     Json(status).into_response()
@@ -185,7 +196,11 @@ async fn account(State(c): State<Shared>, UrlPath(id): UrlPath<String>) -> Respo
 async fn claims(State(c): State<Shared>, UrlPath(id): UrlPath<String>) -> Response {
     let c = c.lock().unwrap();
     let Ok(id) = id.parse::<AccountId>() else { return err(StatusCode::BAD_REQUEST, "bad_account", "bad id") };
-    let list = views::holder_claims(&c.store, &id).unwrap().into_iter().map(|(id, claim, loan_status)| HolderClaim { id, claim, loan_status }).collect::<Vec<_>>();
+    let list = views::holder_claims(&c.store, &id)
+        .unwrap()
+        .into_iter()
+        .map(|(id, claim, loan_status)| HolderClaim { id, claim, loan_status })
+        .collect::<Vec<_>>();
     Json(list).into_response()
 }
 

@@ -74,7 +74,8 @@ pub fn person(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf, String) {
     // Written beside, never inside, the devnet directory.
     let out = std::env::temp_dir().join(format!("loanctl-people-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
-    let (key_file, seal_file, cert_file) = (out.join(format!("{name}.json")), out.join(format!("{name}.seal.json")), out.join(format!("{name}.cert.json")));
+    let (key_file, seal_file, cert_file) =
+        (out.join(format!("{name}.json")), out.join(format!("{name}.seal.json")), out.join(format!("{name}.cert.json")));
     write_key(&key_file, &account, true).unwrap();
     write_key(&seal_file, &seal, true).unwrap();
     let authority = read_key(dir.join("accounts/seal-authority.json")).unwrap();
@@ -111,30 +112,89 @@ pub fn lifecycle(n: &str, dir: &Path, tag: &str) {
     let (inv_key, inv_seal, inv_cert, investor) = person(dir, &format!("investor-{tag}"));
     let (bor_key, bor_seal, bor_cert, borrower) = person(dir, &format!("borrower-{tag}"));
 
-    let r = ok_json(n, &["register", "--key", s(&inst), "--role", "investor", "--name", "Li Lei", "--id-number", "110101199003074514", "--account-key", s(&inv_key)]);
+    let r = ok_json(
+        n,
+        &[
+            "register",
+            "--key",
+            s(&inst),
+            "--role",
+            "investor",
+            "--name",
+            "Li Lei",
+            "--id-number",
+            "110101199003074514",
+            "--account-key",
+            s(&inv_key),
+        ],
+    );
     assert_eq!(r["state"], "committed");
     assert_eq!(r["receipt"]["status"], "success");
     assert_eq!(r["account"], investor.as_str());
     assert_eq!(r["salt"].as_str().unwrap().len(), 32);
     assert!(!r.to_string().contains("110101199003074514"), "the id number never leaves");
     let pk = read_key(&bor_key).unwrap().public().to_hex();
-    ok_json(n, &["register", "--key", s(&inst), "--role", "borrower", "--name", "Han Meimei", "--id-number", "X1", "--salt", "s", "--public-key", &pk]);
+    ok_json(
+        n,
+        &[
+            "register",
+            "--key",
+            s(&inst),
+            "--role",
+            "borrower",
+            "--name",
+            "Han Meimei",
+            "--id-number",
+            "X1",
+            "--salt",
+            "s",
+            "--public-key",
+            &pk,
+        ],
+    );
     ok_json(n, &["deposit", "--key", s(&custodian), "--account", &investor, "--amount", "5000", "--reference", "bank-1"]);
     let acct = ok_json(n, &["account", &investor]);
     assert_eq!(acct["account"]["balance"], "5000.00");
 
-    let r = ok_json(n, &[
-        "loan", "create", "--key", s(&inst), "--id", &loan, "--borrower", &borrower, "--principal", "3000", "--rate", "0.12", "--periods", "3",
-        "--method", "equal_principal", "--seal-cert", s(&dir.join("seals/institution-0.json")), "--seal-key", s(&dir.join("seals/institution-0.key.json")),
-        "--borrower-seal-cert", s(&bor_cert), "--borrower-seal-key", s(&bor_seal),
-    ]);
+    let r = ok_json(
+        n,
+        &[
+            "loan",
+            "create",
+            "--key",
+            s(&inst),
+            "--id",
+            &loan,
+            "--borrower",
+            &borrower,
+            "--principal",
+            "3000",
+            "--rate",
+            "0.12",
+            "--periods",
+            "3",
+            "--method",
+            "equal_principal",
+            "--seal-cert",
+            s(&dir.join("seals/institution-0.json")),
+            "--seal-key",
+            s(&dir.join("seals/institution-0.key.json")),
+            "--borrower-seal-cert",
+            s(&bor_cert),
+            "--borrower-seal-key",
+            s(&bor_seal),
+        ],
+    );
     assert_eq!(r["receipt"]["status"], "success", "{r}");
     let listed = ok_json(n, &["loan", "list", "--status", "funding"]);
     assert!(listed.as_array().unwrap().iter().any(|l| l["id"] == loan.as_str()), "{listed}");
     let (code, out, _) = loanctl(n, &["loan", "list"]);
     assert!(code == 0 && out.contains(&loan) && out.contains("funding"), "{out}");
 
-    let r = ok_json(n, &["loan", "fund", &loan, "--key", s(&inv_key), "--amount", "3000", "--seal-cert", s(&inv_cert), "--seal-key", s(&inv_seal)]);
+    let r = ok_json(
+        n,
+        &["loan", "fund", &loan, "--key", s(&inv_key), "--amount", "3000", "--seal-cert", s(&inv_cert), "--seal-key", s(&inv_seal)],
+    );
     assert_eq!(r["receipt"]["status"], "success", "{r}");
     let shown = ok_json(n, &["loan", "show", &loan]);
     assert_eq!(shown["loan"]["status"], "active");
@@ -155,7 +215,8 @@ pub fn lifecycle(n: &str, dir: &Path, tag: &str) {
     assert_eq!(p["totals"]["expected_interest"], "30.00");
 
     // A failed receipt exits 1 and says why; a 4xx exits 4; --no-wait returns the hash.
-    let (code, out, err) = loanctl(n, &["withdraw", "--key", s(&custodian), "--account", &investor, "--amount", "999999", "--reference", "w", "--json"]);
+    let (code, out, err) =
+        loanctl(n, &["withdraw", "--key", s(&custodian), "--account", &investor, "--amount", "999999", "--reference", "w", "--json"]);
     assert_eq!(code, 1, "{out} {err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert!(v["receipt"]["status"]["failed"]["code"].is_string(), "{v}");
@@ -170,18 +231,32 @@ pub fn lifecycle(n: &str, dir: &Path, tag: &str) {
     assert_eq!(t["state"], "committed");
     // 债权转让: the investor sells its claim to Carol, who consents with her own key.
     let (carol_key, _, _, carol) = person(dir, &format!("carol-{tag}"));
-    ok_json(n, &["register", "--key", s(&inst), "--role", "investor", "--name", "Carol", "--id-number", "C1", "--account-key", s(&carol_key)]);
+    ok_json(
+        n,
+        &["register", "--key", s(&inst), "--role", "investor", "--name", "Carol", "--id-number", "C1", "--account-key", s(&carol_key)],
+    );
     ok_json(n, &["deposit", "--key", s(&custodian), "--account", &carol, "--amount", "2500", "--reference", "c"]);
     let claim = format!("{loan}#0");
-    let (code, _, err) = loanctl(n, &["claims", "transfer", &claim, "--to", &investor, "--price", "1990", "--key", s(&inv_key), "--buyer-key", s(&carol_key)]);
+    let (code, _, err) = loanctl(
+        n,
+        &["claims", "transfer", &claim, "--to", &investor, "--price", "1990", "--key", s(&inv_key), "--buyer-key", s(&carol_key)],
+    );
     assert!(code == 1 && err.contains("--buyer-key"), "the buyer key must be --to's: {err}");
-    let r = ok_json(n, &["claims", "transfer", &claim, "--to", &carol, "--price", "1990", "--key", s(&inv_key), "--buyer-key", s(&carol_key)]);
+    let r =
+        ok_json(n, &["claims", "transfer", &claim, "--to", &carol, "--price", "1990", "--key", s(&inv_key), "--buyer-key", s(&carol_key)]);
     assert_eq!(r["receipt"]["status"], "success", "{r}");
     let held = ok_json(n, &["claims", "list", "--holder", &carol]);
     assert_eq!(held[0]["claim"]["outstanding"], "2000.00", "{held}");
     assert_eq!(ok_json(n, &["account", &carol])["account"]["balance"], "510.00");
     // The tables for a person print without error.
-    for args in [&["status"][..], &["loan", "show", &loan], &["loan", "history", &loan], &["portfolio", "--account", &carol], &["claims", "list", "--holder", &carol], &["account", &carol]] {
+    for args in [
+        &["status"][..],
+        &["loan", "show", &loan],
+        &["loan", "history", &loan],
+        &["portfolio", "--account", &carol],
+        &["claims", "list", "--holder", &carol],
+        &["account", &carol],
+    ] {
         let (code, out, err) = loanctl(n, args);
         assert!(code == 0 && !out.is_empty(), "{args:?}: {out} {err}");
     }

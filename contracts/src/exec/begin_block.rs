@@ -249,7 +249,14 @@ mod tests {
     /// transaction of the block would; applies the writes and returns the periods that ran (each
     /// names a loan that does not exist, so it runs as a `DeadlineFailed` event).
     fn block(store: &mut MemStore, params: &Params, time: u64, schedule: &[(u64, u32)]) -> Vec<u32> {
-        let mut ex = Exec { o: Overlay::new(&*store), params, block: BlockContext { height: 1, time }, tx_hash: None, events: Vec::new(), authorities: Vec::new() };
+        let mut ex = Exec {
+            o: Overlay::new(&*store),
+            params,
+            block: BlockContext { height: 1, time },
+            tx_hash: None,
+            events: Vec::new(),
+            authorities: Vec::new(),
+        };
         ex.run_deadlines().unwrap();
         let loan = LoanId::new("L-nowhere").unwrap();
         for &(at, period) in schedule {
@@ -290,7 +297,14 @@ mod tests {
         assert_eq!(block(&mut store, &params, 1_300, &[]), vec![3, 4]);
         assert_eq!(floor(&store), Some(5_000));
         // An idle block writes nothing at all.
-        let mut ex = Exec { o: Overlay::new(&store), params: &params, block: BlockContext { height: 9, time: 1_400 }, tx_hash: None, events: Vec::new(), authorities: Vec::new() };
+        let mut ex = Exec {
+            o: Overlay::new(&store),
+            params: &params,
+            block: BlockContext { height: 9, time: 1_400 },
+            tx_hash: None,
+            events: Vec::new(),
+            authorities: Vec::new(),
+        };
         ex.run_deadlines().unwrap();
         assert!(ex.o.into_writes().is_empty(), "an idle block moved the floor");
         // The last one runs; none is left, so the floor goes just past the block time.

@@ -67,26 +67,50 @@ impl Exec<'_, '_> {
     /// certificate belongs to `party_account`, names this contract, was made near the block's
     /// time, is not revoked as of this block, and verifies. Signatures were already checked when
     /// the transaction was verified.
-    fn check_seal(&self, party: &str, party_account: AccountId, document: &ContractDocument, digest: Hash, s: &SealSignature) -> Result<(), Error> {
+    fn check_seal(
+        &self,
+        party: &str,
+        party_account: AccountId,
+        document: &ContractDocument,
+        digest: Hash,
+        s: &SealSignature,
+    ) -> Result<(), Error> {
         let fail = |check: &'static str, detail: String| Err(Error::Seal { party: party.to_string(), check, detail });
         if s.holder() != party_account {
-            return fail("holder", format!("the certificate belongs to {}, not to the {party} {}", s.holder().short(), party_account.short()));
+            return fail(
+                "holder",
+                format!("the certificate belongs to {}, not to the {party} {}", s.holder().short(), party_account.short()),
+            );
         }
         let prop = &s.body.property;
         if prop.contract_id != document.loan_id || prop.contract_version != document.version {
-            return fail("property", format!("the seal names contract {} v{}, not {} v{}", prop.contract_id, prop.contract_version, document.loan_id, document.version));
+            return fail(
+                "property",
+                format!(
+                    "the seal names contract {} v{}, not {} v{}",
+                    prop.contract_id, prop.contract_version, document.loan_id, document.version
+                ),
+            );
         }
         let tolerance = self.params.seal_time_tolerance_seconds.saturating_mul(1000);
         if s.body.signed_at.abs_diff(self.block.time) > tolerance {
             return fail(
                 "signed_at_near_block_time",
-                format!("signed_at {} is more than {} s from the block time {}", s.body.signed_at, self.params.seal_time_tolerance_seconds, self.block.time),
+                format!(
+                    "signed_at {} is more than {} s from the block time {}",
+                    s.body.signed_at, self.params.seal_time_tolerance_seconds, self.block.time
+                ),
             );
         }
         let revocation = self.o.get::<Revocations>(&(s.body.certificate.body.issuer, s.seal_id().clone()))?;
         // The including block is the seal's chain timestamp: a revocation at or before this height
         // rejects it, whatever `signed_at` claims.
-        let here = ChainTimestamp { height: self.block.height, block_hash: Hash::ZERO, block_time: self.block.time, commit_certificate: Vec::new() };
+        let here = ChainTimestamp {
+            height: self.block.height,
+            block_hash: Hash::ZERO,
+            block_time: self.block.time,
+            commit_certificate: Vec::new(),
+        };
         let ctx = VerifyContext {
             authorities: &self.authorities,
             revocation: revocation.as_ref(),
@@ -126,7 +150,10 @@ impl Exec<'_, '_> {
             return Err(Error::WrongChain { expected: self.params.chain_id.clone(), got: doc.chain_id.clone() });
         }
         if doc.institution != institution {
-            return Err(Error::InvalidField { field: "institution", reason: format!("the document names {}, but {} signed", doc.institution.short(), institution.short()) });
+            return Err(Error::InvalidField {
+                field: "institution",
+                reason: format!("the document names {}, but {} signed", doc.institution.short(), institution.short()),
+            });
         }
         let borrower = self.account(&doc.borrower)?;
         if borrower.role != Role::Borrower {
@@ -139,7 +166,10 @@ impl Exec<'_, '_> {
             return Err(Error::LoanExists { loan: doc.loan_id.to_string() });
         }
         if doc.funding_deadline <= self.block.time {
-            return Err(Error::InvalidField { field: "funding_deadline", reason: format!("{} is not after the block time {}", doc.funding_deadline, self.block.time) });
+            return Err(Error::InvalidField {
+                field: "funding_deadline",
+                reason: format!("{} is not after the block time {}", doc.funding_deadline, self.block.time),
+            });
         }
         // The schedule must be computable now, so that disbursement can never fail.
         schedule::build(doc.principal, doc.annual_rate, doc.periods, doc.method)?;
@@ -169,13 +199,25 @@ impl Exec<'_, '_> {
 
     /// `FundLoan` (投标): funds move from the investor's balance to escrow, a claim is created
     /// and the investor's seal recorded; the funding that fills the loan disburses it.
-    pub(super) fn fund_loan(&mut self, investor: AccountId, inv: &Account, loan_id: &LoanId, amount: Money, s: &SealSignature) -> Result<(), Error> {
+    pub(super) fn fund_loan(
+        &mut self,
+        investor: AccountId,
+        inv: &Account,
+        loan_id: &LoanId,
+        amount: Money,
+        s: &SealSignature,
+    ) -> Result<(), Error> {
         if inv.frozen {
             return Err(Error::AccountFrozen { account: investor.short() });
         }
         let mut loan = self.loan(loan_id)?;
         if loan.status != LoanStatus::Funding {
-            return Err(Error::WrongLoanState { loan: loan_id.to_string(), state: loan.status.name().into(), action: "fund_loan", expected: "funding" });
+            return Err(Error::WrongLoanState {
+                loan: loan_id.to_string(),
+                state: loan.status.name().into(),
+                action: "fund_loan",
+                expected: "funding",
+            });
         }
         if self.block.time >= loan.document.funding_deadline {
             return Err(Error::FundingClosed { loan: loan_id.to_string() });
@@ -242,12 +284,15 @@ impl Exec<'_, '_> {
         }
         let mut totals = self.totals()?;
         let held = loan.funded.checked_add(loan.margin_posted)?;
-        totals.escrow = totals.escrow.checked_sub(held).ok_or_else(|| Error::Storage { reason: "escrow total below a loan's escrow".into() })?;
+        totals.escrow =
+            totals.escrow.checked_sub(held).ok_or_else(|| Error::Storage { reason: "escrow total below a loan's escrow".into() })?;
         totals.risk_pool = totals.risk_pool.checked_add(loan.margin_posted)?;
         self.put_totals(&totals);
         let borrower = doc.borrower;
         self.credit(&borrower, loan.funded)?;
-        let first = installments.first().ok_or_else(|| Error::InvalidField { field: "periods", reason: "the schedule has no installment".into() })?;
+        let first = installments
+            .first()
+            .ok_or_else(|| Error::InvalidField { field: "periods", reason: "the schedule has no installment".into() })?;
         self.schedule_deadline(first.due_at, loan_id, deadline::DUE, first.period)?;
         let first_due_at = first.due_at;
         loan.schedule = installments;
@@ -267,7 +312,12 @@ impl Exec<'_, '_> {
             return Err(Error::NotGuarantor { loan: loan_id.to_string(), account: institution.short() });
         }
         if loan.status != LoanStatus::Funding {
-            return Err(Error::WrongLoanState { loan: loan_id.to_string(), state: loan.status.name().into(), action: "cancel_listing", expected: "funding" });
+            return Err(Error::WrongLoanState {
+                loan: loan_id.to_string(),
+                state: loan.status.name().into(),
+                action: "cancel_listing",
+                expected: "funding",
+            });
         }
         let refunded = self.refund_all(loan_id, &mut loan)?;
         loan.status = LoanStatus::Cancelled;
@@ -300,13 +350,17 @@ impl Exec<'_, '_> {
             claim.outstanding = Money::ZERO;
             self.o.put::<Claims>(&(loan_id.clone(), index), &claim);
             refunded = refunded.checked_add(amount)?;
-            self.emit(Some(loan_id), EventKind::Refunded { claim: ClaimId { loan: loan_id.clone(), index }, investor: claim.holder, amount });
+            self.emit(
+                Some(loan_id),
+                EventKind::Refunded { claim: ClaimId { loan: loan_id.clone(), index }, investor: claim.holder, amount },
+            );
         }
         let institution = loan.document.institution;
         self.credit(&institution, loan.margin_posted)?;
         let mut totals = self.totals()?;
         let held = refunded.checked_add(loan.margin_posted)?;
-        totals.escrow = totals.escrow.checked_sub(held).ok_or_else(|| Error::Storage { reason: "escrow total below a loan's escrow".into() })?;
+        totals.escrow =
+            totals.escrow.checked_sub(held).ok_or_else(|| Error::Storage { reason: "escrow total below a loan's escrow".into() })?;
         self.put_totals(&totals);
         loan.funded = Money::ZERO;
         loan.margin_posted = Money::ZERO;

@@ -43,7 +43,13 @@ impl Exec<'_, '_> {
     }
 
     /// A seal authority revokes a certificate it issued; seals made before stay valid (DESIGN §7).
-    pub(super) fn revoke_seal_cert(&mut self, signer: AccountId, signer_key: &PublicKey, seal_id: &SealId, reason: &str) -> Result<(), Error> {
+    pub(super) fn revoke_seal_cert(
+        &mut self,
+        signer: AccountId,
+        signer_key: &PublicKey,
+        seal_id: &SealId,
+        reason: &str,
+    ) -> Result<(), Error> {
         if self.o.get::<SealAuthorities>(signer_key)?.is_none() {
             return Err(Error::AccountState { account: signer.short(), reason: "is not a seal authority named in genesis".into() });
         }

@@ -22,7 +22,9 @@ use crate::error::{Error, ErrorClass};
 use crate::event::{Event, EventKind, Receipt, ReceiptStatus};
 use crate::ids::{AccountId, LoanId, Role};
 use crate::params::Params;
-use crate::state::tables::{Account, Accounts, GlobalTotals, Globals, LargeTransaction, LargeTransactions, NonceExpiry, Nonces, SealAuthorities};
+use crate::state::tables::{
+    Account, Accounts, GlobalTotals, Globals, LargeTransaction, LargeTransactions, NonceExpiry, Nonces, SealAuthorities,
+};
 use crate::state::{Overlay, Store, WriteSet, chain_app_hash};
 use crate::tx::{Payload, VerifiedTx};
 
@@ -114,7 +116,8 @@ pub fn execute_block<T: Borrow<VerifiedTx>>(
 ) -> Result<BlockOutcome, Error> {
     let o = Overlay::new(store);
     // Seal authorities are fixed by genesis: read them once per block.
-    let authorities = o.scan::<SealAuthorities>(&[], usize::MAX)?.into_iter().filter_map(|(k, ())| k.as_slice().try_into().ok().map(PublicKey)).collect();
+    let authorities =
+        o.scan::<SealAuthorities>(&[], usize::MAX)?.into_iter().filter_map(|(k, ())| k.as_slice().try_into().ok().map(PublicKey)).collect();
     let mut ex = Exec { o, params, block, tx_hash: None, events: Vec::new(), authorities };
     ex.begin_block()?;
     let mut receipts = Vec::with_capacity(txs.len());
@@ -248,7 +251,9 @@ impl Exec<'_, '_> {
     }
 
     pub(crate) fn totals(&self) -> Result<GlobalTotals, Error> {
-        self.o.get::<Globals>(&())?.ok_or_else(|| Error::Storage { reason: "the global totals are missing: state was not initialised from genesis".into() })
+        self.o
+            .get::<Globals>(&())?
+            .ok_or_else(|| Error::Storage { reason: "the global totals are missing: state was not initialised from genesis".into() })
     }
 
     pub(crate) fn put_totals(&mut self, t: &GlobalTotals) {

@@ -77,7 +77,13 @@ fn allocate(loan: &mut Loan, amount: Money) -> Result<Applied, Error> {
 impl Exec<'_, '_> {
     /// Splits `principal` and `interest` among the loan's claims in proportion to their
     /// outstanding principal and credits each holder.
-    pub(crate) fn distribute(&mut self, loan_id: &LoanId, claim_count: u32, principal: Money, interest: Money) -> Result<Vec<Payout>, Error> {
+    pub(crate) fn distribute(
+        &mut self,
+        loan_id: &LoanId,
+        claim_count: u32,
+        principal: Money,
+        interest: Money,
+    ) -> Result<Vec<Payout>, Error> {
         let claims: Vec<_> = self.claims(loan_id, claim_count)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero()).collect();
         if claims.is_empty() {
             if principal.is_zero() && interest.is_zero() {
@@ -90,7 +96,8 @@ impl Exec<'_, '_> {
         let interest_parts = split_pro_rata(interest, &weights)?;
         let mut payouts = Vec::with_capacity(claims.len());
         for (((index, mut claim), p), i) in claims.into_iter().zip(principal_parts).zip(interest_parts) {
-            claim.outstanding = claim.outstanding.checked_sub(p).ok_or_else(|| Error::Storage { reason: "a principal part exceeded its claim".into() })?;
+            claim.outstanding =
+                claim.outstanding.checked_sub(p).ok_or_else(|| Error::Storage { reason: "a principal part exceeded its claim".into() })?;
             claim.principal_received = claim.principal_received.checked_add(p)?;
             claim.interest_received = claim.interest_received.checked_add(i)?;
             self.credit(&claim.holder, p.checked_add(i)?)?;
@@ -101,7 +108,15 @@ impl Exec<'_, '_> {
     }
 
     /// Takes `amount` from the borrower and applies it to the loan.
-    fn pay(&mut self, loan_id: &LoanId, loan: &mut Loan, payer: AccountId, amount: Money, forced: bool, prepayment: bool) -> Result<(), Error> {
+    fn pay(
+        &mut self,
+        loan_id: &LoanId,
+        loan: &mut Loan,
+        payer: AccountId,
+        amount: Money,
+        forced: bool,
+        prepayment: bool,
+    ) -> Result<(), Error> {
         self.debit(&payer, amount)?;
         let applied = allocate(loan, amount)?;
         let interest_part = applied.interest.checked_add(applied.penalty)?;

@@ -25,7 +25,12 @@ impl Exec<'_, '_> {
             return Err(Error::NotGuarantor { loan: loan_id.to_string(), account: guarantor.short() });
         }
         if !matches!(loan.status, LoanStatus::Active | LoanStatus::Overdue) {
-            return Err(Error::WrongLoanState { loan: loan_id.to_string(), state: loan.status.name().into(), action: "guarantor_buyback", expected: "active or overdue" });
+            return Err(Error::WrongLoanState {
+                loan: loan_id.to_string(),
+                state: loan.status.name().into(),
+                action: "guarantor_buyback",
+                expected: "active or overdue",
+            });
         }
         let now = self.block.time;
         let due_interest = Money::sum(loan.schedule.iter().filter(|i| i.due_at <= now).map(|i| i.interest_left()))?;
@@ -55,7 +60,8 @@ impl Exec<'_, '_> {
     /// in part is split: the holder keeps the unpaid part, the pool gets a new claim for the rest.
     pub(crate) fn pool_compensate(&mut self, loan_id: &LoanId, loan: &mut Loan) -> Result<(), Error> {
         let pool = AccountId::risk_pool();
-        let claims: Vec<_> = self.claims(loan_id, loan.claim_count)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero() && c.holder != pool).collect();
+        let claims: Vec<_> =
+            self.claims(loan_id, loan.claim_count)?.into_iter().filter(|(_, c)| !c.outstanding.is_zero() && c.holder != pool).collect();
         let weights: Vec<Money> = claims.iter().map(|(_, c)| c.outstanding).collect();
         let owed = Money::sum(weights.iter().copied())?;
         let mut totals = self.totals()?;
@@ -131,7 +137,12 @@ impl Exec<'_, '_> {
         }
         let loan = self.loan(&claim_id.loan)?;
         if !matches!(loan.status, LoanStatus::Active | LoanStatus::Overdue) {
-            return Err(Error::WrongLoanState { loan: claim_id.loan.to_string(), state: loan.status.name().into(), action: "transfer_claim", expected: "active or overdue" });
+            return Err(Error::WrongLoanState {
+                loan: claim_id.loan.to_string(),
+                state: loan.status.name().into(),
+                action: "transfer_claim",
+                expected: "active or overdue",
+            });
         }
         let buyer = buyer_key.account_id();
         if buyer == seller {
@@ -139,7 +150,10 @@ impl Exec<'_, '_> {
         }
         let buyer_acc = self.account(&buyer)?;
         if buyer_acc.role != Role::Investor {
-            return Err(Error::AccountState { account: buyer.short(), reason: format!("is a {}, only investors buy claims", buyer_acc.role) });
+            return Err(Error::AccountState {
+                account: buyer.short(),
+                reason: format!("is a {}, only investors buy claims", buyer_acc.role),
+            });
         }
         // The buyer's consent is in the buyer's own replay window; its signature was checked
         // with the transaction's.
@@ -150,7 +164,10 @@ impl Exec<'_, '_> {
         self.move_claim(&claim_id.loan, claim_id.index, &mut claim, buyer);
         self.o.put::<Claims>(&key, &claim);
         self.report_large("transfer_claim", buyer, price.money())?;
-        self.emit(Some(&claim_id.loan), EventKind::ClaimTransferred { claim: claim_id.clone(), from: seller, to: buyer, price: price.money() });
+        self.emit(
+            Some(&claim_id.loan),
+            EventKind::ClaimTransferred { claim: claim_id.clone(), from: seller, to: buyer, price: price.money() },
+        );
         Ok(())
     }
 }

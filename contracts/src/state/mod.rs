@@ -209,10 +209,8 @@ impl<'s> Overlay<'s> {
 
     /// Merges base, block and transaction entries under `prefix`, in key order.
     fn merged<'a>(&'a self, prefix: &'a [u8], start: &'a [u8]) -> impl Iterator<Item = Result<Entry, Error>> + 'a {
-        let layers: Vec<btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>> = [&self.block, &self.tx]
-            .into_iter()
-            .map(|m| m.range::<[u8], _>((Bound::Included(start), Bound::Unbounded)))
-            .collect();
+        let layers: Vec<btree_map::Range<'a, Vec<u8>, Option<Vec<u8>>>> =
+            [&self.block, &self.tx].into_iter().map(|m| m.range::<[u8], _>((Bound::Included(start), Bound::Unbounded))).collect();
         Merge { base: self.base.scan(prefix, start).peekable(), layers: layers.into_iter().map(Iterator::peekable).collect(), prefix }
     }
 
@@ -241,21 +239,25 @@ impl Iterator for Merge<'_> {
             };
             for layer in &mut self.layers {
                 if let Some((k, _)) = layer.peek()
-                    && k.starts_with(self.prefix) && best.as_ref().is_none_or(|b| *k <= b) {
-                        best = Some((*k).clone());
-                    }
+                    && k.starts_with(self.prefix)
+                    && best.as_ref().is_none_or(|b| *k <= b)
+                {
+                    best = Some((*k).clone());
+                }
             }
             let key = best?;
             let mut value: Option<Option<Vec<u8>>> = None;
             if matches!(self.base.peek(), Some(Ok((k, _))) if *k == key)
-                && let Some(Ok((_, v))) = self.base.next() {
-                    value = Some(Some(v));
-                }
+                && let Some(Ok((_, v))) = self.base.next()
+            {
+                value = Some(Some(v));
+            }
             for layer in &mut self.layers {
                 if matches!(layer.peek(), Some((k, _)) if **k == key)
-                    && let Some((_, v)) = layer.next() {
-                        value = Some(v.clone());
-                    }
+                    && let Some((_, v)) = layer.next()
+                {
+                    value = Some(v.clone());
+                }
             }
             match value {
                 Some(Some(v)) => return Some(Ok((key, v))),
@@ -308,8 +310,8 @@ pub fn chain_app_hash(previous: &Hash, height: u64, writes: &WriteSet) -> Hash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::tables::Nonces;
     use crate::ids::AccountId;
+    use crate::state::tables::Nonces;
 
     #[test]
     fn overlay_layers_read_write_and_roll_back() {

@@ -63,11 +63,31 @@ impl TestChain {
     pub fn with_params(params: Params) -> TestChain {
         let (authority, custodian, regulator, institution, validator_inst) = (key(1), key(2), key(3), key(4), key(5));
         let accounts = vec![
-            GenesisAccount { public_key: authority.public(), role: Role::SealAuthority, name: "CFCA-style seal authority".into(), balance: Money::ZERO },
-            GenesisAccount { public_key: custodian.public(), role: Role::CustodianBank, name: "Custodian Bank".into(), balance: Money::ZERO },
+            GenesisAccount {
+                public_key: authority.public(),
+                role: Role::SealAuthority,
+                name: "CFCA-style seal authority".into(),
+                balance: Money::ZERO,
+            },
+            GenesisAccount {
+                public_key: custodian.public(),
+                role: Role::CustodianBank,
+                name: "Custodian Bank".into(),
+                balance: Money::ZERO,
+            },
             GenesisAccount { public_key: regulator.public(), role: Role::Regulator, name: "Regulator".into(), balance: Money::ZERO },
-            GenesisAccount { public_key: institution.public(), role: Role::CreditInstitution, name: "Credit Institution".into(), balance: Money::yuan(1_000_000) },
-            GenesisAccount { public_key: validator_inst.public(), role: Role::ValidatorInstitution, name: "Validator Member".into(), balance: Money::ZERO },
+            GenesisAccount {
+                public_key: institution.public(),
+                role: Role::CreditInstitution,
+                name: "Credit Institution".into(),
+                balance: Money::yuan(1_000_000),
+            },
+            GenesisAccount {
+                public_key: validator_inst.public(),
+                role: Role::ValidatorInstitution,
+                name: "Validator Member".into(),
+                balance: Money::ZERO,
+            },
         ];
         let (writes, app_hash) = init_genesis(&params, &accounts).unwrap();
         let mut store = MemStore::new();
@@ -147,7 +167,10 @@ impl TestChain {
     pub fn person(&mut self, seed: u8, role: Role, money: &str) -> Keypair {
         let k = key(seed);
         let inst = self.institution.clone();
-        self.ok(&inst, Payload::RegisterAccount { public_key: k.public(), role, name: format!("{role} {seed}"), id_hash: Hash::digest(&[seed]) });
+        self.ok(
+            &inst,
+            Payload::RegisterAccount { public_key: k.public(), role, name: format!("{role} {seed}"), id_hash: Hash::digest(&[seed]) },
+        );
         if money != "0" {
             self.deposit(&k.public().account_id(), money);
         }
@@ -183,7 +206,15 @@ impl TestChain {
         SealSignature::sign(cert, &seal_key(who), self.time + 1_000, doc.digest(), property)
     }
 
-    pub fn document(&self, id: &str, borrower: &Keypair, principal: &str, rate: &str, periods: u32, method: RepaymentMethod) -> ContractDocument {
+    pub fn document(
+        &self,
+        id: &str,
+        borrower: &Keypair,
+        principal: &str,
+        rate: &str,
+        periods: u32,
+        method: RepaymentMethod,
+    ) -> ContractDocument {
         ContractDocument {
             version: 1,
             chain_id: CHAIN.into(),

@@ -96,7 +96,8 @@ fn full_lifecycle_bullet() {
 fn active_loan(method: RepaymentMethod, periods: u32) -> (TestChain, loanchain_contracts::Keypair, Vec<loanchain_contracts::Keypair>) {
     let mut c = TestChain::new();
     let borrower = c.person(10, Role::Borrower, "0");
-    let investors = vec![c.person(11, Role::Investor, "20000"), c.person(12, Role::Investor, "20000"), c.person(13, Role::Investor, "20000")];
+    let investors =
+        vec![c.person(11, Role::Investor, "20000"), c.person(12, Role::Investor, "20000"), c.person(13, Role::Investor, "20000")];
     let doc = c.document("L", &borrower, "30000", "0.12", periods, method);
     c.list(&doc, &borrower);
     c.fund(&investors[0], &doc, "10000");
@@ -321,7 +322,13 @@ fn claim_transfer_mid_life_sends_later_repayments_to_the_buyer() {
     let body = loanchain_contracts::TxBody {
         nonce: 4242,
         valid_until_height: c.height + 10,
-        payload: Payload::TransferClaim { claim: claim.clone(), buyer: buyer.public(), price: amount("10050"), buyer_nonce: 777, buyer_signature: sig },
+        payload: Payload::TransferClaim {
+            claim: claim.clone(),
+            buyer: buyer.public(),
+            price: amount("10050"),
+            buyer_nonce: 777,
+            buyer_signature: sig,
+        },
     };
     let seller_before = c.balance(&investors[0]);
     let tx = loanchain_contracts::SignedTransaction::sign(CHAIN, body, &investors[0]);
@@ -370,7 +377,13 @@ fn a_frozen_account_cannot_move_money() {
         valid_until_height: c.height + 10,
     };
     let sig = consent.sign(&other);
-    let p = Payload::TransferClaim { claim: "L#0".parse().unwrap(), buyer: other.public(), price: amount("1"), buyer_nonce: 1, buyer_signature: sig };
+    let p = Payload::TransferClaim {
+        claim: "L#0".parse().unwrap(),
+        buyer: other.public(),
+        price: amount("1"),
+        buyer_nonce: 1,
+        buyer_signature: sig,
+    };
     let body = loanchain_contracts::TxBody { nonce: 9, valid_until_height: c.height + 10, payload: p };
     let out = c.block(vec![loanchain_contracts::SignedTransaction::sign(CHAIN, body, inv)]);
     assert!(!out.receipts[0].ok());

@@ -19,19 +19,57 @@ const BORROWERS: usize = 2;
 
 #[derive(Clone, Debug)]
 enum Action {
-    Deposit { who: usize, fen: u64 },
-    Withdraw { who: usize, fen: u64 },
-    List { borrower: usize, yuan: u64, periods: u32, method: usize, rate: u64, deadline_s: u64 },
-    Fund { investor: usize, loan: usize, yuan: u64 },
-    Cancel { loan: usize },
-    Repay { loan: usize, fen: u64 },
-    Prepay { loan: usize },
-    Buyback { loan: usize },
-    Transfer { loan: usize, index: u32, buyer: usize, yuan: u64 },
-    Freeze { who: usize, on: bool },
-    Replay { back: usize },
+    Deposit {
+        who: usize,
+        fen: u64,
+    },
+    Withdraw {
+        who: usize,
+        fen: u64,
+    },
+    List {
+        borrower: usize,
+        yuan: u64,
+        periods: u32,
+        method: usize,
+        rate: u64,
+        deadline_s: u64,
+    },
+    Fund {
+        investor: usize,
+        loan: usize,
+        yuan: u64,
+    },
+    Cancel {
+        loan: usize,
+    },
+    Repay {
+        loan: usize,
+        fen: u64,
+    },
+    Prepay {
+        loan: usize,
+    },
+    Buyback {
+        loan: usize,
+    },
+    Transfer {
+        loan: usize,
+        index: u32,
+        buyer: usize,
+        yuan: u64,
+    },
+    Freeze {
+        who: usize,
+        on: bool,
+    },
+    Replay {
+        back: usize,
+    },
     /// Ends the block; the next starts this many ms later.
-    Tick { ms: u64 },
+    Tick {
+        ms: u64,
+    },
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -169,9 +207,17 @@ impl Run {
                 let buyer = self.people[buyer].clone();
                 c.nonce += 1;
                 let (nonce, valid) = (c.nonce, c.height + 10);
-                let consent = TransferConsent { chain_id: CHAIN.into(), claim: claim.clone(), seller: holder, price: yuan.to_string().parse().unwrap(), buyer_nonce: nonce, valid_until_height: valid };
+                let consent = TransferConsent {
+                    chain_id: CHAIN.into(),
+                    claim: claim.clone(),
+                    seller: holder,
+                    price: yuan.to_string().parse().unwrap(),
+                    buyer_nonce: nonce,
+                    valid_until_height: valid,
+                };
                 let sig = consent.sign(&buyer);
-                let p = Payload::TransferClaim { claim, buyer: buyer.public(), price: consent.price, buyer_nonce: nonce, buyer_signature: sig };
+                let p =
+                    Payload::TransferClaim { claim, buyer: buyer.public(), price: consent.price, buyer_nonce: nonce, buyer_signature: sig };
                 c.nonce += 1;
                 SignedTransaction::sign(CHAIN, TxBody { nonce: c.nonce, valid_until_height: valid, payload: p }, &seller)
             }
@@ -303,7 +349,22 @@ fn histories_reach_every_state() {
             *seen.entry(k).or_default() += v;
         }
     }
-    for kind in ["loan_activated", "repaid", "loan_overdue", "penalty_accrued", "bought_back", "pool_compensated", "claim_transferred", "listing_failed", "listing_cancelled", "loan_settled", "err:nonce_replayed", "err:insufficient_balance", "err:over_funding", "err:account_frozen"] {
+    for kind in [
+        "loan_activated",
+        "repaid",
+        "loan_overdue",
+        "penalty_accrued",
+        "bought_back",
+        "pool_compensated",
+        "claim_transferred",
+        "listing_failed",
+        "listing_cancelled",
+        "loan_settled",
+        "err:nonce_replayed",
+        "err:insufficient_balance",
+        "err:over_funding",
+        "err:account_frozen",
+    ] {
         assert!(seen.get(kind).copied().unwrap_or(0) > 0, "no {kind} in {seen:?}");
     }
 }

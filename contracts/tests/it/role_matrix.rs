@@ -55,7 +55,12 @@ fn payload(w: &mut World, kind: &str, signer: &Keypair) -> Payload {
     let c = &mut w.chain;
     let loan = |s: &str| LoanId::new(s).unwrap();
     match kind {
-        "register_account" => Payload::RegisterAccount { public_key: key(50).public(), role: Role::Investor, name: "new".into(), id_hash: Hash::digest(b"id") },
+        "register_account" => Payload::RegisterAccount {
+            public_key: key(50).public(),
+            role: Role::Investor,
+            name: "new".into(),
+            id_hash: Hash::digest(b"id"),
+        },
         "deposit" => Payload::Deposit { account: w.investor.public().account_id(), amount: amount("10"), reference: "r".into() },
         "withdraw" => Payload::Withdraw { account: w.investor.public().account_id(), amount: amount("10"), reference: "r".into() },
         "list_loan" => {

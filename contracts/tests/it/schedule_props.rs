@@ -12,9 +12,7 @@ const YEAR_2100_MS: u64 = 4_102_444_800_000;
 /// 0.01 to 10^12 CNY, spread over every order of magnitude (a uniform draw would almost always
 /// be above 10^9 and miss the small loans where rounding matters most).
 fn principal() -> impl Strategy<Value = Amount> {
-    (0u32..=14)
-        .prop_flat_map(|e| 1u64..=10u64.pow(e))
-        .prop_map(|fen| Amount::new(Money::from_fen(fen).unwrap()).unwrap())
+    (0u32..=14).prop_flat_map(|e| 1u64..=10u64.pow(e)).prop_map(|fen| Amount::new(Money::from_fen(fen).unwrap()).unwrap())
 }
 
 /// 0 to 36 % a year with up to six places, zero often.
@@ -38,11 +36,7 @@ fn sum(xs: impl IntoIterator<Item = Money>) -> Money {
 /// The equal part `due` is paid every period until the balance runs out: the line where it does
 /// pays the rest of the balance (less than `due`), every later line is zero (module doc of
 /// `schedule`). `due_of(line)` is the principal the formula asks of that line.
-fn check_capped_tail(
-    lines: &[ScheduleLine],
-    p: Money,
-    due_of: impl Fn(&ScheduleLine) -> Money,
-) -> Result<(), TestCaseError> {
+fn check_capped_tail(lines: &[ScheduleLine], p: Money, due_of: impl Fn(&ScheduleLine) -> Money) -> Result<(), TestCaseError> {
     let mut balance = p;
     let mut ran_out = false;
     for line in &lines[..lines.len() - 1] {

@@ -40,11 +40,7 @@ fn every_reference_line_matches_build() {
             .unwrap_or_else(|e| panic!("{}: build failed: {e}", case.name));
         assert_eq!(got.len(), case.lines.len(), "{}: number of lines", case.name);
         for (g, want) in got.iter().zip(&case.lines) {
-            assert_eq!(
-                g, want,
-                "{}: {} at {} over {} ({})",
-                case.name, case.principal, case.annual_rate, case.periods, case.method
-            );
+            assert_eq!(g, want, "{}: {} at {} over {} ({})", case.name, case.principal, case.annual_rate, case.periods, case.method);
         }
     }
 }

@@ -7,14 +7,13 @@
 
 use loanchain_contracts::export::{EXPORT_FORMAT, ExportedContract, MAX_EXPORT_JSON_BYTES, SealedBy};
 use loanchain_contracts::seal::{
-    self, CHECKS, ChainTimestamp, Certifiers, Revocation, SealCertificate, SealKind, SealProperty, SealSignature,
-    VerifyContext,
+    self, CHECKS, Certifiers, ChainTimestamp, Revocation, SealCertificate, SealKind, SealProperty, SealSignature, VerifyContext,
 };
-use loanchain_types::{CommitCertificate, SignedVote, Validator, ValidatorIndex, ValidatorSet, Vote, VoteKind};
+use loanchain_contracts::test_utils::CertBuilder;
 use loanchain_contracts::{
     Amount, ContractDocument, Domain, Error, Hash, Keypair, LoanId, PublicKey, Rate, RepaymentMethod, RiskGrade, SealId,
 };
-use loanchain_contracts::test_utils::CertBuilder;
+use loanchain_types::{CommitCertificate, SignedVote, Validator, ValidatorIndex, ValidatorSet, Vote, VoteKind};
 use proptest::prelude::*;
 
 const T0: u64 = 1_767_225_600_000; // 2026-01-01 00:00 UTC
@@ -87,7 +86,8 @@ fn ts_signed_by(height: u64, signers: usize) -> ChainTimestamp {
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            let vote = Vote { height, round: 0, kind: VoteKind::Precommit, block_hash: Some(block_hash), validator: ValidatorIndex(i as u32) };
+            let vote =
+                Vote { height, round: 0, kind: VoteKind::Precommit, block_hash: Some(block_hash), validator: ValidatorIndex(i as u32) };
             SignedVote::sign(k, CHAIN, vote)
         })
         .collect();
@@ -387,8 +387,7 @@ fn golden(name: &str, bytes: &[u8]) {
         std::fs::write(&path, hex).unwrap();
         return;
     }
-    let stored = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}; run with LOANCHAIN_BLESS=1 to create it"));
+    let stored = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}; run with LOANCHAIN_BLESS=1 to create it"));
     assert_eq!(stored, hex, "{path} changed: the seal wire format moved. If deliberate, rerun with LOANCHAIN_BLESS=1");
 }
 
@@ -404,8 +403,7 @@ fn golden_seal_certificate() {
 fn golden_seal_signature() {
     let s = fixture_signature();
     golden("seal_signature.hex", &s.to_bytes());
-    let stored = std::fs::read_to_string(format!("{}/tests/fixtures/seal_signature.hex", env!("CARGO_MANIFEST_DIR")))
-        .unwrap();
+    let stored = std::fs::read_to_string(format!("{}/tests/fixtures/seal_signature.hex", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let decoded = SealSignature::from_bytes(&hex::decode(stored.trim()).unwrap()).unwrap();
     assert_eq!(decoded, s);
     let ctx = VerifyContext {

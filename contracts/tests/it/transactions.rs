@@ -30,7 +30,11 @@ fn fixture_tx() -> SignedTransaction {
     let investor = key(11);
     let doc = c.document("JD-2026-0001", &borrower, "30000", "0.12", 12, RepaymentMethod::EqualInstallment);
     let seal = c.seal(&investor, &doc);
-    let body = TxBody { nonce: 0x0102_0304_0506_0708, valid_until_height: 42, payload: Payload::FundLoan { loan: doc.loan_id, amount: amount("1234.56"), seal } };
+    let body = TxBody {
+        nonce: 0x0102_0304_0506_0708,
+        valid_until_height: 42,
+        payload: Payload::FundLoan { loan: doc.loan_id, amount: amount("1234.56"), seal },
+    };
     SignedTransaction::sign(CHAIN, body, &investor)
 }
 
@@ -89,7 +93,11 @@ fn replay_window_expiry_and_lifetime() {
     let inv = c.person(11, Role::Investor, "100");
     let cust = c.custodian.clone();
     let deposit = |valid_until_height: u64, nonce: u64| {
-        let body = TxBody { nonce, valid_until_height, payload: Payload::Deposit { account: inv.public().account_id(), amount: amount("1"), reference: "r".into() } };
+        let body = TxBody {
+            nonce,
+            valid_until_height,
+            payload: Payload::Deposit { account: inv.public().account_id(), amount: amount("1"), reference: "r".into() },
+        };
         SignedTransaction::sign(CHAIN, body, &cust)
     };
     let code = |out: &loanchain_contracts::BlockOutcome, i: usize| match &out.receipts[i].status {
@@ -129,11 +137,31 @@ fn bad_payloads_fail_with_typed_errors_and_change_nothing() {
         (inv.clone(), c.fund_payload(&inv, &doc, "50"), "below_minimum"),
         (borrower.clone(), Payload::Repay { loan: LoanId::new("L").unwrap(), amount: amount("1") }, "wrong_loan_state"),
         (borrower.clone(), Payload::Repay { loan: LoanId::new("NOPE").unwrap(), amount: amount("1") }, "unknown_loan"),
-        (c.custodian.clone(), Payload::Withdraw { account: inv.public().account_id(), amount: amount("100.01"), reference: "r".into() }, "insufficient_balance"),
-        (c.custodian.clone(), Payload::Deposit { account: key(99).public().account_id(), amount: amount("1"), reference: "r".into() }, "unknown_account"),
-        (c.custodian.clone(), Payload::Deposit { account: inv.public().account_id(), amount: amount("1"), reference: "x".repeat(300) }, "invalid_field"),
-        (c.institution.clone(), Payload::RegisterAccount { public_key: inv.public(), role: Role::Investor, name: "again".into(), id_hash: Hash::ZERO }, "account_exists"),
-        (c.institution.clone(), Payload::RegisterAccount { public_key: key(77).public(), role: Role::Regulator, name: "fake".into(), id_hash: Hash::ZERO }, "invalid_field"),
+        (
+            c.custodian.clone(),
+            Payload::Withdraw { account: inv.public().account_id(), amount: amount("100.01"), reference: "r".into() },
+            "insufficient_balance",
+        ),
+        (
+            c.custodian.clone(),
+            Payload::Deposit { account: key(99).public().account_id(), amount: amount("1"), reference: "r".into() },
+            "unknown_account",
+        ),
+        (
+            c.custodian.clone(),
+            Payload::Deposit { account: inv.public().account_id(), amount: amount("1"), reference: "x".repeat(300) },
+            "invalid_field",
+        ),
+        (
+            c.institution.clone(),
+            Payload::RegisterAccount { public_key: inv.public(), role: Role::Investor, name: "again".into(), id_hash: Hash::ZERO },
+            "account_exists",
+        ),
+        (
+            c.institution.clone(),
+            Payload::RegisterAccount { public_key: key(77).public(), role: Role::Regulator, name: "fake".into(), id_hash: Hash::ZERO },
+            "invalid_field",
+        ),
     ];
     for (signer, payload, expected) in cases {
         let before = digest_without_nonces(&c.store);

@@ -146,9 +146,30 @@ fn seal_issue_makes_a_certificate_the_contracts_crate_accepts() {
     let other_signer = loanchain_contracts::Keypair::from_secret([5; 32]).public().to_hex();
     let common = |image: &str| -> Vec<String> {
         [
-            "seal", "issue", "--authority-key", &p("authority.json"), "--holder", &holder, "--signer-key", &p("seal.json"),
-            "--signer-key", &other_signer, "--seal-id", "CFCA-2026-0001", "--name", "合同专用章", "--organisation", "Example Micro-Credit Co.",
-            "--kind", "contract", "--valid-from-ms", "1767225600000", "--valid-days", "365", "--image", image,
+            "seal",
+            "issue",
+            "--authority-key",
+            &p("authority.json"),
+            "--holder",
+            &holder,
+            "--signer-key",
+            &p("seal.json"),
+            "--signer-key",
+            &other_signer,
+            "--seal-id",
+            "CFCA-2026-0001",
+            "--name",
+            "合同专用章",
+            "--organisation",
+            "Example Micro-Credit Co.",
+            "--kind",
+            "contract",
+            "--valid-from-ms",
+            "1767225600000",
+            "--valid-days",
+            "365",
+            "--image",
+            image,
         ]
         .map(String::from)
         .to_vec()
@@ -169,7 +190,8 @@ fn seal_issue_makes_a_certificate_the_contracts_crate_accepts() {
     // To a file, image from standard input.
     let mut args = common("-");
     args.extend(["--out".to_string(), p("cert.json")]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_loanchain-genesis")).args(&args).stdin(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_loanchain-genesis")).args(&args).stdin(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"image from stdin").unwrap();
     assert!(child.wait().unwrap().success());
     let cert = loanchain_genesis::seal::read_certificate(p("cert.json")).unwrap();
@@ -197,10 +219,54 @@ fn bad_arguments_exit_2_with_usage_and_never_panic() {
         &["keys", "generate", "--kind", "wizard", "--out", "x"],
         &["keys", "show"],
         &["seal", "issue", "--holder", "zz"],
-        &["seal", "issue", "--authority-key", "a", "--holder", &"ab".repeat(32), "--signer-key", "s", "--seal-id", "bad id", "--name", "n",
-          "--organisation", "o", "--kind", "contract", "--valid-from-ms", "0", "--valid-days", "1", "--image", "-"],
-        &["seal", "issue", "--authority-key", "a", "--holder", &"ab".repeat(32), "--signer-key", "s", "--seal-id", "S1", "--name", "n",
-          "--organisation", "o", "--kind", "stamp", "--valid-from-ms", "0", "--valid-days", "1", "--image", "-"],
+        &[
+            "seal",
+            "issue",
+            "--authority-key",
+            "a",
+            "--holder",
+            &"ab".repeat(32),
+            "--signer-key",
+            "s",
+            "--seal-id",
+            "bad id",
+            "--name",
+            "n",
+            "--organisation",
+            "o",
+            "--kind",
+            "contract",
+            "--valid-from-ms",
+            "0",
+            "--valid-days",
+            "1",
+            "--image",
+            "-",
+        ],
+        &[
+            "seal",
+            "issue",
+            "--authority-key",
+            "a",
+            "--holder",
+            &"ab".repeat(32),
+            "--signer-key",
+            "s",
+            "--seal-id",
+            "S1",
+            "--name",
+            "n",
+            "--organisation",
+            "o",
+            "--kind",
+            "stamp",
+            "--valid-from-ms",
+            "0",
+            "--valid-days",
+            "1",
+            "--image",
+            "-",
+        ],
         &["validate"],
     ];
     for args in cases {

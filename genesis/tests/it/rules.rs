@@ -31,15 +31,21 @@ fn cases() -> Vec<(&'static str, Break, Expect)> {
             |e| matches!(e, E::ChainIdMismatch { genesis, .. } if genesis == "other-chain"),
         ),
         ("genesis time unset", Box::new(|g| g.genesis_time = 0), |e| matches!(e, E::BadField { what: "genesis_time", .. })),
-        ("zero propose timeout", Box::new(|g| g.consensus.timeout_propose_ms = 0), |e| matches!(e, E::InvalidConsensus { field: "timeout_propose_ms", .. })),
-        (
-            "huge precommit delta",
-            Box::new(|g| g.consensus.timeout_precommit_delta_ms = u64::MAX),
-            |e| matches!(e, E::InvalidConsensus { field: "timeout_precommit_delta_ms", .. }),
-        ),
-        ("empty blocks only", Box::new(|g| g.consensus.max_block_txs = 0), |e| matches!(e, E::InvalidConsensus { field: "max_block_txs", .. })),
-        ("tiny blocks", Box::new(|g| g.consensus.max_block_bytes = 10), |e| matches!(e, E::InvalidConsensus { field: "max_block_bytes", .. })),
-        ("no clock drift", Box::new(|g| g.consensus.max_clock_drift_ms = 0), |e| matches!(e, E::InvalidConsensus { field: "max_clock_drift_ms", .. })),
+        ("zero propose timeout", Box::new(|g| g.consensus.timeout_propose_ms = 0), |e| {
+            matches!(e, E::InvalidConsensus { field: "timeout_propose_ms", .. })
+        }),
+        ("huge precommit delta", Box::new(|g| g.consensus.timeout_precommit_delta_ms = u64::MAX), |e| {
+            matches!(e, E::InvalidConsensus { field: "timeout_precommit_delta_ms", .. })
+        }),
+        ("empty blocks only", Box::new(|g| g.consensus.max_block_txs = 0), |e| {
+            matches!(e, E::InvalidConsensus { field: "max_block_txs", .. })
+        }),
+        ("tiny blocks", Box::new(|g| g.consensus.max_block_bytes = 10), |e| {
+            matches!(e, E::InvalidConsensus { field: "max_block_bytes", .. })
+        }),
+        ("no clock drift", Box::new(|g| g.consensus.max_clock_drift_ms = 0), |e| {
+            matches!(e, E::InvalidConsensus { field: "max_clock_drift_ms", .. })
+        }),
         (
             "duplicate account",
             Box::new(|g| {
@@ -50,26 +56,18 @@ fn cases() -> Vec<(&'static str, Break, Expect)> {
         ),
         ("account key off the curve", Box::new(|g| g.accounts[0].public_key = not_a_point()), |e| matches!(e, E::BadPublicKey { .. })),
         ("empty account name", Box::new(|g| g.accounts[0].name.clear()), |e| matches!(e, E::BadField { what: "account name", .. })),
-        (
-            "no regulator",
-            Box::new(|g| g.accounts.retain(|a| a.role != Role::Regulator)),
-            |e| matches!(e, E::RoleCount { role: "regulator", count: 0, .. }),
-        ),
-        (
-            "two regulators",
-            Box::new(|g| g.accounts.push(account(Role::Regulator, 200))),
-            |e| matches!(e, E::RoleCount { role: "regulator", count: 2, .. }),
-        ),
-        (
-            "no custodian bank",
-            Box::new(|g| g.accounts.retain(|a| a.role != Role::CustodianBank)),
-            |e| matches!(e, E::RoleCount { role: "custodian_bank", count: 0, .. }),
-        ),
-        (
-            "no seal authority",
-            Box::new(|g| g.accounts.retain(|a| a.role != Role::SealAuthority)),
-            |e| matches!(e, E::RoleCount { role: "seal_authority", count: 0, .. }),
-        ),
+        ("no regulator", Box::new(|g| g.accounts.retain(|a| a.role != Role::Regulator)), |e| {
+            matches!(e, E::RoleCount { role: "regulator", count: 0, .. })
+        }),
+        ("two regulators", Box::new(|g| g.accounts.push(account(Role::Regulator, 200))), |e| {
+            matches!(e, E::RoleCount { role: "regulator", count: 2, .. })
+        }),
+        ("no custodian bank", Box::new(|g| g.accounts.retain(|a| a.role != Role::CustodianBank)), |e| {
+            matches!(e, E::RoleCount { role: "custodian_bank", count: 0, .. })
+        }),
+        ("no seal authority", Box::new(|g| g.accounts.retain(|a| a.role != Role::SealAuthority)), |e| {
+            matches!(e, E::RoleCount { role: "seal_authority", count: 0, .. })
+        }),
         (
             "no validators",
             Box::new(|g| {
@@ -77,7 +75,9 @@ fn cases() -> Vec<(&'static str, Break, Expect)> {
             }),
             |e| matches!(e, E::NoValidators),
         ),
-        ("validator name with a slash", Box::new(|g| g.validators[1].name = "../evil".into()), |e| matches!(e, E::BadField { what: "node name", .. })),
+        ("validator name with a slash", Box::new(|g| g.validators[1].name = "../evil".into()), |e| {
+            matches!(e, E::BadField { what: "node name", .. })
+        }),
         (
             "zero voting power",
             Box::new(|g| g.validators[2].voting_power = 0),
@@ -91,7 +91,9 @@ fn cases() -> Vec<(&'static str, Break, Expect)> {
             }),
             |e| matches!(e, E::VotingPowerOverflow),
         ),
-        ("consensus key off the curve", Box::new(|g| g.validators[0].consensus_public_key = not_a_point()), |e| matches!(e, E::BadPublicKey { .. })),
+        ("consensus key off the curve", Box::new(|g| g.validators[0].consensus_public_key = not_a_point()), |e| {
+            matches!(e, E::BadPublicKey { .. })
+        }),
         (
             "institution not a genesis account",
             Box::new(|g| g.validators[3].institution = Keypair::from_secret([201; 32]).public().account_id()),
@@ -120,27 +122,23 @@ fn cases() -> Vec<(&'static str, Break, Expect)> {
             }),
             |e| matches!(e, E::BadPeerId { reason, .. } if reason.contains("ed25519")),
         ),
-        (
-            "duplicate peer id",
-            Box::new(|g| g.observers[0].peer_id = g.validators[0].peer_id.clone()),
-            |e| matches!(e, E::Duplicate { what: "peer id", .. }),
-        ),
-        ("address not a multiaddr", Box::new(|g| g.validators[0].p2p_address = "127.0.0.1:26600".into()), |e| matches!(e, E::BadAddress { .. })),
+        ("duplicate peer id", Box::new(|g| g.observers[0].peer_id = g.validators[0].peer_id.clone()), |e| {
+            matches!(e, E::Duplicate { what: "peer id", .. })
+        }),
+        ("address not a multiaddr", Box::new(|g| g.validators[0].p2p_address = "127.0.0.1:26600".into()), |e| {
+            matches!(e, E::BadAddress { .. })
+        }),
         (
             "address with another node's /p2p/",
             Box::new(|g| g.validators[0].p2p_address = format!("{}/p2p/{}", g.validators[0].p2p_address, peer_id_from_secret([1; 32]))),
             |e| matches!(e, E::BadAddress { reason, .. } if reason.contains("own peer id")),
         ),
-        (
-            "duplicate address",
-            Box::new(|g| g.observers[0].p2p_address = g.validators[3].p2p_address.clone()),
-            |e| matches!(e, E::Duplicate { what: "p2p address", .. }),
-        ),
-        (
-            "duplicate consensus key",
-            Box::new(|g| g.validators[1].consensus_public_key = g.validators[0].consensus_public_key),
-            |e| matches!(e, E::Duplicate { what: "consensus key", .. }),
-        ),
+        ("duplicate address", Box::new(|g| g.observers[0].p2p_address = g.validators[3].p2p_address.clone()), |e| {
+            matches!(e, E::Duplicate { what: "p2p address", .. })
+        }),
+        ("duplicate consensus key", Box::new(|g| g.validators[1].consensus_public_key = g.validators[0].consensus_public_key), |e| {
+            matches!(e, E::Duplicate { what: "consensus key", .. })
+        }),
     ]
 }
 

@@ -9,9 +9,7 @@ use crate::types::ErrorBody;
 
 /// The whole description, as served at `GET /v1/openapi.json`.
 pub fn document() -> Value {
-    let mut generator = SchemaSettings::draft2020_12()
-        .with(|s| s.definitions_path = "#/components/schemas/".into())
-        .into_generator();
+    let mut generator = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "#/components/schemas/".into()).into_generator();
     let error_body = Value::from(generator.subschema_for::<ErrorBody>());
     let mut paths = Map::new();
     for route in ALL {
@@ -111,7 +109,10 @@ mod tests {
         assert!(found.len() > 20, "the types are described by reference: {found:?}");
         for r in found {
             let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r} is not a component"));
-            assert!(doc["components"]["schemas"][name].is_object() || doc["components"]["schemas"][name].is_boolean(), "{r} is not defined");
+            assert!(
+                doc["components"]["schemas"][name].is_object() || doc["components"]["schemas"][name].is_boolean(),
+                "{r} is not defined"
+            );
         }
     }
 

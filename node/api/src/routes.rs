@@ -133,10 +133,22 @@ const SUBMIT_ERRORS: &[(u16, &str)] = &[
     (503, "mempool_full, or the node is shutting down; retry after Retry-After"),
 ];
 
-const HASH: Param = Param { name: "hash", location: In::Path, description: "Transaction hash, 64 hex digits", schema: schema::<loanchain_contracts::Hash> };
-const HEIGHT: Param = Param { name: "height", location: In::Path, description: "Block height (the first block is 1)", schema: schema::<u64> };
-const LOAN_ID: Param = Param { name: "id", location: In::Path, description: "Loan id: 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'", schema: schema::<loanchain_contracts::LoanId> };
-const ACCOUNT_ID: Param = Param { name: "id", location: In::Path, description: "Account id: SHA-256 of the account public key, 64 hex digits", schema: schema::<loanchain_contracts::AccountId> };
+const HASH: Param =
+    Param { name: "hash", location: In::Path, description: "Transaction hash, 64 hex digits", schema: schema::<loanchain_contracts::Hash> };
+const HEIGHT: Param =
+    Param { name: "height", location: In::Path, description: "Block height (the first block is 1)", schema: schema::<u64> };
+const LOAN_ID: Param = Param {
+    name: "id",
+    location: In::Path,
+    description: "Loan id: 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'",
+    schema: schema::<loanchain_contracts::LoanId>,
+};
+const ACCOUNT_ID: Param = Param {
+    name: "id",
+    location: In::Path,
+    description: "Account id: SHA-256 of the account public key, 64 hex digits",
+    schema: schema::<loanchain_contracts::AccountId>,
+};
 
 /// `GET /v1/status`.
 pub const STATUS: Route = get("/v1/status", "The node's status", "chain", &[], schema::<NodeStatus>, &[]);
@@ -183,16 +195,32 @@ pub const TX_STATUS: Route = get(
 /// `GET /v1/blocks/latest`.
 pub const LATEST_BLOCK: Route = get("/v1/blocks/latest", "The last committed block", "chain", &[], schema::<BlockInfo>, &[NOT_FOUND]);
 /// `GET /v1/blocks/{height}`.
-pub const BLOCK: Route = get("/v1/blocks/{height}", "The block at a height", "chain", &[HEIGHT], schema::<BlockInfo>, &[BAD_PARAM, NOT_FOUND]);
+pub const BLOCK: Route =
+    get("/v1/blocks/{height}", "The block at a height", "chain", &[HEIGHT], schema::<BlockInfo>, &[BAD_PARAM, NOT_FOUND]);
 /// `GET /v1/loans?status=&institution=&limit=`.
 pub const LOANS: Route = get(
     "/v1/loans",
     "Loans in id order, filtered by status and listing institution",
     "loans",
     &[
-        Param { name: "status", location: In::Query, description: "Only loans in this status", schema: schema::<loanchain_contracts::state::tables::LoanStatus> },
-        Param { name: "institution", location: In::Query, description: "Only loans listed by this institution (account id)", schema: schema::<loanchain_contracts::AccountId> },
-        Param { name: "limit", location: In::Query, description: "At most this many loans (default DEFAULT_LOAN_LIMIT, at most MAX_LOAN_LIMIT)", schema: schema::<u32> },
+        Param {
+            name: "status",
+            location: In::Query,
+            description: "Only loans in this status",
+            schema: schema::<loanchain_contracts::state::tables::LoanStatus>,
+        },
+        Param {
+            name: "institution",
+            location: In::Query,
+            description: "Only loans listed by this institution (account id)",
+            schema: schema::<loanchain_contracts::AccountId>,
+        },
+        Param {
+            name: "limit",
+            location: In::Query,
+            description: "At most this many loans (default DEFAULT_LOAN_LIMIT, at most MAX_LOAN_LIMIT)",
+            schema: schema::<u32>,
+        },
     ],
     schema::<Vec<LoanEntry>>,
     &[BAD_PARAM],
@@ -206,7 +234,12 @@ pub const LOAN_HISTORY: Route = get(
     "loans",
     &[
         LOAN_ID,
-        Param { name: "limit", location: In::Query, description: "At most this many events (default DEFAULT_HISTORY_LIMIT, at most MAX_HISTORY_LIMIT)", schema: schema::<u32> },
+        Param {
+            name: "limit",
+            location: In::Query,
+            description: "At most this many events (default DEFAULT_HISTORY_LIMIT, at most MAX_HISTORY_LIMIT)",
+            schema: schema::<u32>,
+        },
     ],
     schema::<Vec<Event>>,
     &[BAD_PARAM, NOT_FOUND],
@@ -221,7 +254,8 @@ pub const LOAN_CONTRACT: Route = get(
     &[BAD_PARAM, NOT_FOUND],
 );
 /// `GET /v1/accounts/{id}`.
-pub const ACCOUNT: Route = get("/v1/accounts/{id}", "An account", "accounts", &[ACCOUNT_ID], schema::<AccountEntry>, &[BAD_PARAM, NOT_FOUND]);
+pub const ACCOUNT: Route =
+    get("/v1/accounts/{id}", "An account", "accounts", &[ACCOUNT_ID], schema::<AccountEntry>, &[BAD_PARAM, NOT_FOUND]);
 /// `GET /v1/accounts/{id}/claims`.
 pub const ACCOUNT_CLAIMS: Route = get(
     "/v1/accounts/{id}/claims",
@@ -237,14 +271,8 @@ pub const RISK_POOL: Route = get("/v1/risk-pool", "The risk pool", "accounts", &
 pub const SUPERVISION_SUMMARY: Route =
     get("/v1/supervision/summary", "The regulator's summary", "supervision", &[], schema::<SupervisionSummary>, &[]);
 /// `GET /v1/supervision/alerts`.
-pub const SUPERVISION_ALERTS: Route = get(
-    "/v1/supervision/alerts",
-    "Loans overdue or not fully covered by the risk pool",
-    "supervision",
-    &[],
-    schema::<Vec<Alert>>,
-    &[],
-);
+pub const SUPERVISION_ALERTS: Route =
+    get("/v1/supervision/alerts", "Loans overdue or not fully covered by the risk pool", "supervision", &[], schema::<Vec<Alert>>, &[]);
 /// `GET /v1/events`.
 pub const EVENTS: Route = other(
     "/v1/events",

@@ -5,7 +5,6 @@ use loanchain_types::{CommitCertificate, ConsensusMessage, Evidence, Hash, Heigh
 /// Re-exported so hosts can name the message type without depending on loanchain-types directly.
 pub use loanchain_types::ConsensusMessage as Message;
 
-
 /// The step of a round (the paper's `step_p`), also the kind of a timeout and of a signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
@@ -128,8 +127,7 @@ pub enum Action {
 pub fn check_persist_before_send(actions: &[Action]) -> Result<(), String> {
     for (i, a) in actions.iter().enumerate() {
         if let Action::Send(m) = a {
-            let persisted =
-                actions[..i].iter().any(|p| matches!(p, Action::Persist(WalEntry::Signed(s)) if s == m));
+            let persisted = actions[..i].iter().any(|p| matches!(p, Action::Persist(WalEntry::Signed(s)) if s == m));
             if !persisted {
                 return Err(format!("action {i} sends {m:?} before persisting it"));
             }

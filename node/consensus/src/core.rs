@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use loanchain_types::{
-    CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round, SignedProposal,
-    SignedVote, ValidatorIndex, ValidatorSet, Vote, VoteKind,
+    CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex,
+    ValidatorSet, Vote, VoteKind,
 };
 
 use crate::action::{Action, RoundValue, SafetyRecord, Step, WalEntry};
@@ -89,12 +89,7 @@ pub struct Core {
 impl Core {
     /// A core about to begin `height` (call `handle(Input::Start)` next). `keypair` is the
     /// validator's consensus key; `None` makes an observer that follows but never signs.
-    pub fn new(
-        config: Config,
-        validators: ValidatorSet,
-        keypair: Option<Keypair>,
-        height: Height,
-    ) -> Result<Core, Error> {
+    pub fn new(config: Config, validators: ValidatorSet, keypair: Option<Keypair>, height: Height) -> Result<Core, Error> {
         let schedule = ProposerSchedule::new(&validators)?;
         let me = match &keypair {
             Some(k) => Some(validators.index_of(&k.public()).ok_or(Error::NotAValidator { key: k.public().short() })?),
@@ -141,9 +136,10 @@ impl Core {
         let mut core = Core::new(config, validators, keypair, next_height)?;
         core.recovered = true;
         if let Some(max) = wal.iter().map(WalEntry::height).max()
-            && max > next_height {
-                return Err(Error::WalAhead { wal_height: max, next_height });
-            }
+            && max > next_height
+        {
+            return Err(Error::WalAhead { wal_height: max, next_height });
+        }
         for entry in wal.iter().filter(|e| e.height() == next_height) {
             match entry {
                 WalEntry::State(s) => {
@@ -156,9 +152,11 @@ impl Core {
                     for m in ms.iter().filter(|m| m.height() == next_height) {
                         let power = core.validators.power(m.signer());
                         if let ConsensusMessage::Vote(v) = m
-                            && Some(v.vote.validator) != core.me && power > 0 {
-                                core.log.add_vote(v.clone(), power);
-                            }
+                            && Some(v.vote.validator) != core.me
+                            && power > 0
+                        {
+                            core.log.add_vote(v.clone(), power);
+                        }
                     }
                 }
                 WalEntry::Signed(m) => {
@@ -186,11 +184,7 @@ impl Core {
         }
         // A vote signed in the current round means the step moved past it, even if the crash
         // came before the next State record.
-        let latest = core
-            .signed
-            .range((core.round, Step::Prevote)..=(core.round, Step::Precommit))
-            .map(|((_, step), _)| *step)
-            .max();
+        let latest = core.signed.range((core.round, Step::Prevote)..=(core.round, Step::Precommit)).map(|((_, step), _)| *step).max();
         if let Some(step) = latest {
             core.step = core.step.max(step);
         }
@@ -307,9 +301,10 @@ impl Core {
             Input::BlockValidated { height, block_hash, valid, .. } => {
                 if height == self.height
                     && let Some(v) = self.validity.get_mut(&block_hash)
-                        && *v == Validity::Pending {
-                            *v = if valid { Validity::Valid } else { Validity::Invalid };
-                        }
+                    && *v == Validity::Pending
+                {
+                    *v = if valid { Validity::Valid } else { Validity::Invalid };
+                }
             }
             Input::Certificate(cert) => self.on_certificate(cert, &mut out),
             Input::StartHeight { height } => {
@@ -594,9 +589,11 @@ impl Core {
     /// that missed the proposal fetches the block by hash, proved by the certificate.
     fn rule_decide(&mut self, out: &mut Vec<Action>) -> bool {
         let quorum = self.quorum();
-        let found = self.log.rounds.iter().find_map(|(round, r)| {
-            r.precommits.tallies().find_map(|(v, p)| v.filter(|_| p >= quorum)).map(|v| (*round, v))
-        });
+        let found = self
+            .log
+            .rounds
+            .iter()
+            .find_map(|(round, r)| r.precommits.tallies().find_map(|(v, p)| v.filter(|_| p >= quorum)).map(|v| (*round, v)));
         let Some((round, value)) = found else { return false };
         let r = self.log.round(round).expect("round with a quorum is in the log");
         let cert = CommitCertificate::from_precommits(self.height, round, value, r.precommits.votes_for(Some(value)));
@@ -681,13 +678,7 @@ impl Core {
         let quorum = self.quorum();
         let Some(r) = self.log.round(self.round) else { return false };
         let found = r.prevotes.tallies().find_map(|(v, p)| match v {
-            Some(v)
-                if p >= quorum
-                    && r.proposal_for(v).is_some()
-                    && self.validity.get(&v) == Some(&Validity::Valid) =>
-            {
-                Some(v)
-            }
+            Some(v) if p >= quorum && r.proposal_for(v).is_some() && self.validity.get(&v) == Some(&Validity::Valid) => Some(v),
             _ => None,
         });
         let Some(value) = found else { return false };

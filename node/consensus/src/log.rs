@@ -159,9 +159,7 @@ impl HeightLog {
                 return Added::Duplicate;
             }
             let evidence = Evidence::ConflictingProposals { first: first.clone(), second: proposal.clone() };
-            if r.proposals.len() < MAX_PROPOSALS_PER_ROUND
-                && r.proposal_for(proposal.proposal.block_hash).is_none()
-            {
+            if r.proposals.len() < MAX_PROPOSALS_PER_ROUND && r.proposal_for(proposal.proposal.block_hash).is_none() {
                 r.proposals.push(proposal);
             }
             return Added::Conflict(Box::new(evidence));
@@ -174,10 +172,6 @@ impl HeightLog {
     /// Rounds above `round` in which validators of at least `threshold` power sent something
     /// (Tendermint L55), highest first.
     pub(crate) fn rounds_above_with_senders(&self, round: Round, threshold: u64) -> Option<Round> {
-        self.rounds
-            .range(round.saturating_add(1)..)
-            .rev()
-            .find(|(_, r)| r.senders_power() >= threshold)
-            .map(|(round, _)| *round)
+        self.rounds.range(round.saturating_add(1)..).rev().find(|(_, r)| r.senders_power() >= threshold).map(|(round, _)| *round)
     }
 }

@@ -98,10 +98,7 @@ mod tests {
     fn powers_are_reduced_by_their_gcd() {
         let s = ProposerSchedule::new(&set(&[1_000_000, 2_000_000])).unwrap();
         assert_eq!(s.period().len(), 3);
-        assert!(matches!(
-            ProposerSchedule::new(&set(&[1 << 21, 1])),
-            Err(Error::ProposerPeriodTooLong { .. })
-        ));
+        assert!(matches!(ProposerSchedule::new(&set(&[1 << 21, 1])), Err(Error::ProposerPeriodTooLong { .. })));
     }
 
     #[test]

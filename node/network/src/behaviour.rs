@@ -105,11 +105,11 @@ pub(crate) fn build_swarm(config: &NetworkConfig) -> Result<Swarm<Behaviour>, Ne
         .build();
 
     for topic in Topic::ALL {
-        swarm
-            .behaviour_mut()
-            .gossip
-            .subscribe(&topic.ident())
-            .map_err(|e| NetworkError::BadConfig { what: "topic", value: topic.to_string(), reason: e.to_string() })?;
+        swarm.behaviour_mut().gossip.subscribe(&topic.ident()).map_err(|e| NetworkError::BadConfig {
+            what: "topic",
+            value: topic.to_string(),
+            reason: e.to_string(),
+        })?;
     }
     Ok(swarm)
 }

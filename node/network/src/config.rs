@@ -152,7 +152,9 @@ impl NetworkConfig {
                 return Err(bad(what, value.to_string(), "must be between 1 KiB and 4 GiB"));
             }
         }
-        for (what, value) in [("request_timeout", self.request_timeout), ("redial_min", self.redial_min), ("gossip_heartbeat", self.gossip_heartbeat)] {
+        for (what, value) in
+            [("request_timeout", self.request_timeout), ("redial_min", self.redial_min), ("gossip_heartbeat", self.gossip_heartbeat)]
+        {
             if value.is_zero() {
                 return Err(bad(what, format!("{value:?}"), "must be positive"));
             }

@@ -189,10 +189,7 @@ impl Driver {
     }
 
     fn publish_topic_peers(&self) {
-        let counts = Topic::ALL
-            .into_iter()
-            .map(|t| (t, self.topic_peers.get(&t.ident().hash()).map_or(0, |s| s.len())))
-            .collect();
+        let counts = Topic::ALL.into_iter().map(|t| (t, self.topic_peers.get(&t.ident().hash()).map_or(0, |s| s.len()))).collect();
         self.shared.lock().topic_peers = counts;
     }
 
@@ -214,7 +211,9 @@ impl Driver {
             Command::Respond { id, data, reply } => {
                 let result = match self.inbound.remove(&id) {
                     None => Err(NetworkError::UnknownRequest { id }),
-                    Some(channel) => self.swarm.behaviour_mut().sync.send_response(channel, data).map_err(|_| NetworkError::UnknownRequest { id }),
+                    Some(channel) => {
+                        self.swarm.behaviour_mut().sync.send_response(channel, data).map_err(|_| NetworkError::UnknownRequest { id })
+                    }
                 };
                 let _ = reply.send(result);
             }

@@ -130,9 +130,10 @@ impl NetworkError {
     /// Who is at fault (STYLE habit 8).
     pub fn class(&self) -> ErrorClass {
         match self {
-            NetworkError::BadConfig { .. } | NetworkError::TooLarge { .. } | NetworkError::Duplicate | NetworkError::UnknownRequest { .. } => {
-                ErrorClass::CallerFault
-            }
+            NetworkError::BadConfig { .. }
+            | NetworkError::TooLarge { .. }
+            | NetworkError::Duplicate
+            | NetworkError::UnknownRequest { .. } => ErrorClass::CallerFault,
             NetworkError::NoPeers { .. } | NetworkError::PublishFailed { .. } | NetworkError::Request { .. } => ErrorClass::Retryable,
             NetworkError::Transport { .. } | NetworkError::Listen { .. } | NetworkError::Shutdown => ErrorClass::Fatal,
         }

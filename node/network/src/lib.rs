@@ -53,7 +53,8 @@ use tokio::sync::mpsc;
 
 pub use behaviour::PROTOCOL_VERSION;
 pub use config::{
-    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, MIN_LIMIT_BYTES, NetworkConfig, peer_id_from_secret, peer_of,
+    DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, MIN_LIMIT_BYTES, NetworkConfig, peer_id_from_secret,
+    peer_of,
 };
 pub use error::{ErrorClass, NetworkError, RequestFailure};
 pub use event::{NetworkEvent, RequestId, Topic, content_id};

@@ -216,7 +216,9 @@ async fn requests_round_trip_and_fail_typed_within_the_timeout() {
 
     // Allowed but never started: no address, no connection.
     let (offline_secret, stranger_secret) = ([38u8; 32], [39u8; 32]);
-    for (peer, what) in [(peer_id_from_secret(offline_secret), "an offline peer"), (peer_id_from_secret(stranger_secret), "a peer outside genesis")] {
+    for (peer, what) in
+        [(peer_id_from_secret(offline_secret), "an offline peer"), (peer_id_from_secret(stranger_secret), "a peer outside genesis")]
+    {
         let started = Instant::now();
         let err = asker.net.request(peer, b"x".to_vec()).await.unwrap_err();
         assert!(matches!(err, NetworkError::Request { failure: RequestFailure::Unreachable, .. }), "{what}: {err}");
@@ -262,10 +264,7 @@ async fn oversized_frames_and_stale_replies_are_typed_errors() {
     assert!(matches!(stale, NetworkError::UnknownRequest { id } if id == reply), "{stale}");
 
     let err = timeout(WAIT, asking).await.expect("request hung").unwrap().unwrap_err();
-    assert!(
-        matches!(err, NetworkError::Request { failure: RequestFailure::ResponseTooLarge { len: 10_000, max: 2048 }, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, NetworkError::Request { failure: RequestFailure::ResponseTooLarge { len: 10_000, max: 2048 }, .. }), "{err}");
 }
 
 // DESIGN §4: only peers listed in genesis may connect; anything else is refused at the
@@ -377,7 +376,10 @@ async fn a_slow_consumer_loses_counted_events_but_never_stalls_the_swarm() {
     let reader_less = start(cramped).await;
     let sender = start(config(b, vec![reader_less.addr()], allowed)).await;
     let (net, sender_net) = (reader_less.net.clone(), sender.net.clone());
-    wait_until("the two nodes to connect", move || net.topic_peers(Topic::Transactions) == 1 && sender_net.topic_peers(Topic::Transactions) == 1).await;
+    wait_until("the two nodes to connect", move || {
+        net.topic_peers(Topic::Transactions) == 1 && sender_net.topic_peers(Topic::Transactions) == 1
+    })
+    .await;
     for i in 0..50u32 {
         sender.net.publish(Topic::Transactions, i.to_be_bytes().to_vec()).await.unwrap();
     }

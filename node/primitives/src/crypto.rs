@@ -33,14 +33,8 @@ pub enum Domain {
 
 impl Domain {
     /// Every domain, for tests that check they are prefix-free.
-    pub const ALL: [Domain; 6] = [
-        Domain::Transaction,
-        Domain::Seal,
-        Domain::SealCertificate,
-        Domain::ClaimTransferConsent,
-        Domain::Proposal,
-        Domain::Vote,
-    ];
+    pub const ALL: [Domain; 6] =
+        [Domain::Transaction, Domain::Seal, Domain::SealCertificate, Domain::ClaimTransferConsent, Domain::Proposal, Domain::Vote];
 
     /// The bytes that prefix every message signed in this domain.
     pub const fn tag(self) -> &'static [u8] {
@@ -226,8 +220,7 @@ impl PublicKey {
     pub fn verify(&self, domain: Domain, message: &[u8], signature: &Signature) -> Result<(), Error> {
         let key = self.verifying_key()?;
         let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(&domain.message(message), &sig)
-            .map_err(|_| Error::BadSignature { signer: self.short() })
+        key.verify_strict(&domain.message(message), &sig).map_err(|_| Error::BadSignature { signer: self.short() })
     }
 
     /// Checks `signature` over bytes that already carry their domain (see [`Domain::message`]),
@@ -271,8 +264,7 @@ pub fn verify_batch(items: &[BatchItem<'_>]) -> Result<(), Error> {
         keys.push(item.key.verifying_key()?);
     }
     let messages: Vec<&[u8]> = todo.iter().map(|i| i.signed_bytes).collect();
-    let sigs: Vec<ed25519_dalek::Signature> =
-        todo.iter().map(|i| ed25519_dalek::Signature::from_bytes(&i.signature.0)).collect();
+    let sigs: Vec<ed25519_dalek::Signature> = todo.iter().map(|i| ed25519_dalek::Signature::from_bytes(&i.signature.0)).collect();
     ed25519_dalek::verify_batch(&messages, &sigs, &keys).map_err(|_| Error::BatchFailed { size: items.len() })?;
     CACHE.remember_verified(triples.into_iter().zip(known).filter(|(_, k)| !k).map(|(t, _)| t));
     Ok(())
@@ -350,12 +342,10 @@ mod tests {
         let keys: Vec<Keypair> = (0..8u8).map(|i| Keypair::from_secret([i; 32])).collect();
         let msgs: Vec<Vec<u8>> = (0..8u8).map(|i| Domain::Transaction.message(&[i; 10])).collect();
         let pubs: Vec<PublicKey> = keys.iter().map(Keypair::public).collect();
-        let mut sigs: Vec<Signature> =
-            keys.iter().enumerate().map(|(i, k)| k.sign(Domain::Transaction, &[i as u8; 10])).collect();
+        let mut sigs: Vec<Signature> = keys.iter().enumerate().map(|(i, k)| k.sign(Domain::Transaction, &[i as u8; 10])).collect();
         let items = |sigs: &[Signature]| -> Result<(), Error> {
-            let items: Vec<BatchItem<'_>> = (0..8)
-                .map(|i| BatchItem { key: &pubs[i], signed_bytes: &msgs[i], signature: &sigs[i] })
-                .collect();
+            let items: Vec<BatchItem<'_>> =
+                (0..8).map(|i| BatchItem { key: &pubs[i], signed_bytes: &msgs[i], signature: &sigs[i] }).collect();
             verify_batch(&items)
         };
         assert!(items(&sigs).is_ok());

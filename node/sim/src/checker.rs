@@ -98,15 +98,7 @@ impl Checker {
     }
 
     /// An honest validator committed `hash` at `height` with `cert`.
-    pub fn on_commit(
-        &mut self,
-        now: u64,
-        node: usize,
-        height: Height,
-        hash: Hash,
-        cert: &CommitCertificate,
-        block: Option<&BlockInfo>,
-    ) {
+    pub fn on_commit(&mut self, now: u64, node: usize, height: Height, hash: Hash, cert: &CommitCertificate, block: Option<&BlockInfo>) {
         let first_at_height = match self.decided.get(&height) {
             Some(h) if *h != hash => {
                 self.violations.agreement += 1;
@@ -132,8 +124,7 @@ impl Checker {
         let structure_ok = cert.height == height
             && cert.block_hash == hash
             && cert.signed_power(&self.validators).is_ok_and(|p| self.validators.is_quorum(p));
-        let signatures_ok =
-            !(self.check_signatures && first_at_height) || cert.verify_signatures(&self.validators, &self.chain_id).is_ok();
+        let signatures_ok = !(self.check_signatures && first_at_height) || cert.verify_signatures(&self.validators, &self.chain_id).is_ok();
         if !(structure_ok && signatures_ok) {
             self.violations.bad_certificate += 1;
             self.note(format!("t={now}: node {node} committed height {height} with a bad certificate"));

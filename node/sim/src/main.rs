@@ -53,11 +53,7 @@ fn parse() -> Result<Args, String> {
             }
             "--faults" => {
                 let v = value()?;
-                args.mixes = if v == "all" {
-                    FaultMix::ALL.to_vec()
-                } else {
-                    v.split(',').map(str::parse).collect::<Result<_, _>>()?
-                };
+                args.mixes = if v == "all" { FaultMix::ALL.to_vec() } else { v.split(',').map(str::parse).collect::<Result<_, _>>()? };
             }
             "--threads" => args.threads = value()?.parse().map_err(|_| "bad --threads")?,
             "--verify-signatures" => args.opts.verify_signatures = true,

@@ -143,8 +143,7 @@ impl Scenario {
     pub fn generate(seed: u64, n: usize, mix: FaultMix) -> Scenario {
         // Mix the parameters into the seed so that (4, network, 5) and (7, crash, 5) differ.
         let mut rng = Rng::new(seed ^ ((n as u64) << 56) ^ ((mix as u64) << 48));
-        let powers: Vec<u64> =
-            if rng.chance(500_000) { vec![1; n] } else { (0..n).map(|_| rng.range(1, 4)).collect() };
+        let powers: Vec<u64> = if rng.chance(500_000) { vec![1; n] } else { (0..n).map(|_| rng.range(1, 4)).collect() };
         let total: u64 = powers.iter().sum();
 
         let mut s = Scenario {

@@ -6,11 +6,11 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
 use loanchain_consensus::{Config, Core, Host, Input, ProposerSchedule, Step, Timeouts, WalEntry, drive};
-use loanchain_types::{
-    BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round,
-    SignedProposal, SignedVote, ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
-};
 use loanchain_types::test_utils::validator_set_of;
+use loanchain_types::{
+    BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round, SignedProposal, SignedVote,
+    ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
+};
 use sha2::{Digest, Sha256};
 
 use crate::checker::{BlockInfo, Checker, Violations};
@@ -286,14 +286,7 @@ pub fn validator_key(i: usize) -> Keypair {
 
 /// The core timeouts used in simulation (ms).
 pub fn sim_timeouts() -> Timeouts {
-    Timeouts {
-        propose_ms: 200,
-        propose_delta_ms: 100,
-        prevote_ms: 100,
-        prevote_delta_ms: 50,
-        precommit_ms: 100,
-        precommit_delta_ms: 50,
-    }
+    Timeouts { propose_ms: 200, propose_delta_ms: 100, prevote_ms: 100, prevote_delta_ms: 50, precommit_ms: 100, precommit_delta_ms: 50 }
 }
 
 /// Runs `scenario` to its end and checks it.
@@ -318,23 +311,13 @@ impl Sim {
         let keys: Vec<Keypair> = (0..scenario.n).map(validator_key).collect();
         let validators = validator_set_of(&keys, &scenario.powers);
         let schedule = ProposerSchedule::new(&validators).expect("small powers");
-        let core_config = Config {
-            timeouts: sim_timeouts(),
-            verify_signatures: opts.verify_signatures,
-            ..Config::new(CHAIN_ID)
-        };
+        let core_config = Config { timeouts: sim_timeouts(), verify_signatures: opts.verify_signatures, ..Config::new(CHAIN_ID) };
         let nodes = (0..scenario.n)
             .map(|i| match scenario.byzantine_kind(i) {
-                Some(kind) => Node::Byzantine(Byzantine {
-                    kind,
-                    proposed: BTreeSet::new(),
-                    voted: BTreeSet::new(),
-                    history: Vec::new(),
-                }),
+                Some(kind) => Node::Byzantine(Byzantine { kind, proposed: BTreeSet::new(), voted: BTreeSet::new(), history: Vec::new() }),
                 None => Node::Honest(Honest {
                     core: Some(
-                        Core::new(core_config.clone(), validators.clone(), Some(keys[i].clone()), 1)
-                            .expect("validator key is in the set"),
+                        Core::new(core_config.clone(), validators.clone(), Some(keys[i].clone()), 1).expect("validator key is in the set"),
                     ),
                     epoch: 0,
                     wal: Vec::new(),
@@ -429,10 +412,12 @@ impl Sim {
             }
             Event::Wake { node, epoch } => {
                 if let Node::Honest(h) = &self.nodes[node]
-                    && h.epoch == epoch && !self.down[node] {
-                        self.trace(TraceKind::Wake, node, node, &[]);
-                        self.feed(node, Input::Tick { now: self.now });
-                    }
+                    && h.epoch == epoch
+                    && !self.down[node]
+                {
+                    self.trace(TraceKind::Wake, node, node, &[]);
+                    self.feed(node, Input::Tick { now: self.now });
+                }
             }
             Event::Gossip { node } => {
                 self.push(self.now + GOSSIP_MS, Event::Gossip { node });
@@ -483,7 +468,12 @@ impl Sim {
                 if self.opts.trace {
                     for (i, n) in self.nodes.iter().enumerate() {
                         if let Node::Honest(h) = n {
-                            println!("node {i}: down {} committed {} state {:?}", self.down[i], h.committed(), h.core.as_ref().map(Core::state));
+                            println!(
+                                "node {i}: down {} committed {} state {:?}",
+                                self.down[i],
+                                h.committed(),
+                                h.core.as_ref().map(Core::state)
+                            );
                         }
                     }
                 }
@@ -515,19 +505,21 @@ impl Sim {
 
     fn check_done(&mut self) {
         if let Some(target) = self.target
-            && self.honest().all(|h| h.committed() >= target) {
-                self.progress_ok = true;
-                self.done = true;
-            }
+            && self.honest().all(|h| h.committed() >= target)
+        {
+            self.progress_ok = true;
+            self.done = true;
+        }
     }
 
     fn crash(&mut self, node: usize) {
         if let Node::Honest(h) = &mut self.nodes[node]
-            && h.core.take().is_some() {
-                h.epoch += 1;
-                h.crash_in_write = false;
-                self.down[node] = true;
-            }
+            && h.core.take().is_some()
+        {
+            h.epoch += 1;
+            h.crash_in_write = false;
+            self.down[node] = true;
+        }
     }
 
     fn restart(&mut self, node: usize) {
@@ -536,8 +528,7 @@ impl Sim {
         let key = self.keys[node].clone();
         let Node::Honest(h) = &mut self.nodes[node] else { return };
         // Only what was persisted: the WAL and the block store.
-        let core = Core::recover(config, validators, Some(key), h.committed() + 1, &h.wal)
-            .expect("a validator's own WAL recovers");
+        let core = Core::recover(config, validators, Some(key), h.committed() + 1, &h.wal).expect("a validator's own WAL recovers");
         h.core = Some(core);
         h.last_progress = self.now;
         self.down[node] = false;
@@ -699,8 +690,7 @@ impl Sim {
             Effect::Validate(height, round, hash) => {
                 let Node::Honest(h) = &self.nodes[node] else { return };
                 let parent = h.parent(height);
-                let valid =
-                    self.app.get(&hash).is_some_and(|b| b.digest_ok && b.height == height && b.parent == parent);
+                let valid = self.app.get(&hash).is_some_and(|b| b.digest_ok && b.height == height && b.parent == parent);
                 inbox.push_back(Input::BlockValidated { height, round, block_hash: hash, valid });
             }
             Effect::Commit(height, hash, cert) => {
@@ -708,12 +698,13 @@ impl Sim {
                 let block = self.app.get(&hash).cloned();
                 self.checker.on_commit(self.now, node, height, hash, &cert, block.as_ref());
                 if self.scenario.mix == FaultMix::None
-                    && let Some(t0) = self.proposal_sent.get(&(height, cert.round)) {
-                        let l = self.now - t0;
-                        self.latency.0 += l;
-                        self.latency.1 += 1;
-                        self.latency.2 = self.latency.2.max(l);
-                    }
+                    && let Some(t0) = self.proposal_sent.get(&(height, cert.round))
+                {
+                    let l = self.now - t0;
+                    self.latency.0 += l;
+                    self.latency.1 += 1;
+                    self.latency.2 = self.latency.2.max(l);
+                }
                 let Node::Honest(h) = &mut self.nodes[node] else { return };
                 h.blocks.insert(height, (hash, cert));
                 h.wal.retain(|e| e.height() > height);
@@ -779,13 +770,15 @@ impl Sim {
         self.equivocating_proposal(node, h, r);
         self.equivocating_proposal(node, h, r + 1);
         if let ConsensusMessage::Vote(v) = &m
-            && v.vote.kind == VoteKind::Precommit {
-                self.equivocating_proposal(node, h + 1, 0);
-            }
+            && v.vote.kind == VoteKind::Precommit
+        {
+            self.equivocating_proposal(node, h + 1, 0);
+        }
         if let ConsensusMessage::Proposal(p) = m
-            && p.proposal.proposer.as_usize() != node {
-                self.equivocating_votes(node, h, r, Some(p.proposal.block_hash), None);
-            }
+            && p.proposal.proposer.as_usize() != node
+        {
+            self.equivocating_votes(node, h, r, Some(p.proposal.block_hash), None);
+        }
     }
 
     fn split(&mut self, node: usize) -> (Vec<usize>, Vec<usize>) {
@@ -809,7 +802,9 @@ impl Sim {
         if !b.proposed.insert((h, r)) {
             return;
         }
-        let parent = if h <= 1 { Hash::ZERO } else {
+        let parent = if h <= 1 {
+            Hash::ZERO
+        } else {
             match self.checker.decided.get(&(h - 1)) {
                 Some(p) => *p,
                 None => return,

@@ -2,10 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use loanchain_api::{AccountEntry, HolderClaim, RiskPool};
 use loanchain_contracts::state::read;
 use loanchain_contracts::state::tables::Accounts;
 use loanchain_contracts::{AccountId, views};
-use loanchain_api::{AccountEntry, HolderClaim, RiskPool};
 
 use super::error::ApiErr;
 use super::extract::PathParam;

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use loanchain_contracts::Hash;
 use loanchain_api::{BlockInfo, NodeStatus};
+use loanchain_contracts::Hash;
 
 use super::error::ApiErr;
 use super::extract::PathParam;

@@ -7,9 +7,9 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use loanchain_api::{ApiError, ErrorBody};
 use loanchain_contracts::{Error as ContractError, ErrorClass};
 use loanchain_storage::StorageError;
-use loanchain_api::{ApiError, ErrorBody};
 
 use crate::admission::SubmitError;
 use crate::mempool::MempoolError;

@@ -30,7 +30,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiErr::malformed(format!("the request body could not be read: {}", rejection.body_text()))
             }
         })?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiErr::malformed(format!("the request body is not the expected JSON: {e}")))
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiErr::malformed(format!("the request body is not the expected JSON: {e}")))
     }
 }
 

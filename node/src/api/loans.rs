@@ -3,12 +3,12 @@
 
 use axum::Json;
 use axum::extract::State;
+use loanchain_api::{ClaimEntry, LoanDetail, LoanEntry};
 use loanchain_contracts::export::ExportedContract;
 use loanchain_contracts::seal::ChainTimestamp;
 use loanchain_contracts::state::tables::{Claims, InstitutionLoans, Loan, LoanStatus, Loans};
 use loanchain_contracts::state::{KeyCodec, read, scan};
 use loanchain_contracts::{AccountId, ClaimId, Event, Hash, LoanId, Store, views};
-use loanchain_api::{ClaimEntry, LoanDetail, LoanEntry};
 use serde::Deserialize;
 
 use super::error::ApiErr;
@@ -27,8 +27,11 @@ pub(crate) struct LoanQuery {
 }
 
 fn parse_status(s: &str) -> Result<LoanStatus, ApiErr> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| ApiErr::malformed(format!("{s:?} is not a loan status (funding, active, overdue, repaid, failed, cancelled, bought_back, pool_compensated)")))
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+        ApiErr::malformed(format!(
+            "{s:?} is not a loan status (funding, active, overdue, repaid, failed, cancelled, bought_back, pool_compensated)"
+        ))
+    })
 }
 
 fn loan_id(id: &PathParam) -> Result<LoanId, ApiErr> {
@@ -55,7 +58,11 @@ pub(crate) async fn list(State(s): State<ApiState>, QueryParams(q): QueryParams<
                     if out.len() >= limit {
                         break;
                     }
-                    let Some(id) = key.get(32..key.len().saturating_sub(1)).and_then(|b| std::str::from_utf8(b).ok()).and_then(|s| LoanId::new(s).ok()) else {
+                    let Some(id) = key
+                        .get(32..key.len().saturating_sub(1))
+                        .and_then(|b| std::str::from_utf8(b).ok())
+                        .and_then(|s| LoanId::new(s).ok())
+                    else {
                         continue;
                     };
                     if let Some(loan) = read::<Loans>(&state, &id)?
@@ -66,7 +73,9 @@ pub(crate) async fn list(State(s): State<ApiState>, QueryParams(q): QueryParams<
                 }
                 out
             }
-            None => views::loans(&state)?.into_iter().filter(|(_, l)| wanted(l)).take(limit).map(|(id, loan)| LoanEntry { id, loan }).collect(),
+            None => {
+                views::loans(&state)?.into_iter().filter(|(_, l)| wanted(l)).take(limit).map(|(id, loan)| LoanEntry { id, loan }).collect()
+            }
         };
         Ok(loans)
     })

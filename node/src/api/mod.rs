@@ -123,7 +123,5 @@ where
     F: FnOnce(&NodeContext) -> Result<T, ApiErr> + Send + 'static,
 {
     let job_ctx = ctx.clone();
-    crate::context::WorkLimits::run(&ctx.limits.reads, move || f(&job_ctx))
-        .await
-        .ok_or_else(|| ApiErr::internal("the read failed"))?
+    crate::context::WorkLimits::run(&ctx.limits.reads, move || f(&job_ctx)).await.ok_or_else(|| ApiErr::internal("the read failed"))?
 }

@@ -7,10 +7,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use loanchain_contracts::Hash;
 use loanchain_api::{
-    ApiError, BatchItemResult, BatchSubmitRequest, BatchSubmitResponse, MAX_BATCH_TXS, NodeRole, SubmitRequest, SubmitResponse, TxState, TxStatus,
+    ApiError, BatchItemResult, BatchSubmitRequest, BatchSubmitResponse, MAX_BATCH_TXS, NodeRole, SubmitRequest, SubmitResponse, TxState,
+    TxStatus,
 };
+use loanchain_contracts::Hash;
 
 use super::error::ApiErr;
 use super::extract::{JsonBody, PathParam};

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use loanchain_api::CommittedEvent;
 use loanchain_contracts::{BlockContext, execute_block};
 use loanchain_storage::{CommittedBlock, LastCommitted};
-use loanchain_api::CommittedEvent;
 use loanchain_types::{CommitCertificate, Hash, Height};
 use tracing::info;
 
@@ -38,9 +38,10 @@ impl Chain {
         }
         let txs = match checked {
             Some(txs) => txs,
-            None => Arc::new(self.verify_block_txs(&block, pooled).map_err(|e| {
-                anyhow::anyhow!("block {height} was certified by a quorum but does not verify here: {e}")
-            })?),
+            None => Arc::new(
+                self.verify_block_txs(&block, pooled)
+                    .map_err(|e| anyhow::anyhow!("block {height} was certified by a quorum but does not verify here: {e}"))?,
+            ),
         };
         let started = std::time::Instant::now();
         let context = BlockContext { height, time: block.header.time_ms };
@@ -77,11 +78,8 @@ impl Chain {
         m.commit_latency.observe(self.height_started.elapsed().as_secs_f64());
         m.block_apply.observe(applied.as_secs_f64());
         if !outcome.events.is_empty() {
-            let events = outcome
-                .events
-                .iter()
-                .map(|e| CommittedEvent { height, block_time_ms: block.header.time_ms, event: e.clone() })
-                .collect();
+            let events =
+                outcome.events.iter().map(|e| CommittedEvent { height, block_time_ms: block.header.time_ms, event: e.clone() }).collect();
             // No subscriber is not an error.
             let _ = self.ctx.events.send(Arc::new(events));
         }

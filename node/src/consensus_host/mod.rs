@@ -19,15 +19,13 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use loanchain_api::NodeStatus;
 use loanchain_consensus::{Config, Core, Host, Input, Step, Timeouts, WalEntry, drive};
 use loanchain_contracts::VerifiedTx;
 use loanchain_genesis::Genesis;
 use loanchain_network::{NetworkEvent, NetworkHandle, Topic};
 use loanchain_storage::{LastCommitted, Storage};
-use loanchain_api::NodeStatus;
-use loanchain_types::{
-    Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, Validator, ValidatorSet,
-};
+use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, Validator, ValidatorSet};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
@@ -330,7 +328,12 @@ impl Chain {
                         None => pending.block.transactions.iter().map(|b| Hash::digest(b)).collect(),
                     };
                     let block = &pending.block;
-                    Gossip::Proposal { proposal: p.clone(), header: block.header.clone(), tx_hashes, last_commit: block.last_commit.clone() }
+                    Gossip::Proposal {
+                        proposal: p.clone(),
+                        header: block.header.clone(),
+                        tx_hashes,
+                        last_commit: block.last_commit.clone(),
+                    }
                 }
                 None => {
                     warn!(height = p.proposal.height, "proposal of a block this node no longer holds; not sent");

@@ -10,11 +10,17 @@ use loanchain_contracts::ids::LoanId;
 use loanchain_contracts::state::WriteSet;
 use loanchain_contracts::{Event, Receipt};
 use loanchain_types::{Block, CommitCertificate};
-use rocksdb::{BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, IteratorMode, Options, ReadOptions, Snapshot, WriteBatch, WriteOptions};
+use rocksdb::{
+    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, IteratorMode, Options, ReadOptions,
+    Snapshot, WriteBatch, WriteOptions,
+};
 
 use crate::cache::{DEFAULT_STATE_CACHE_BYTES, StateCache};
 use crate::error::StorageError;
-use crate::tables::{self, BlockHashes, Blocks, Certificates, ChainMeta, Consensus, DbKey, DbValue, Events, LastCommitted, LoanEvents, Meta, Receipts, State, Table, Transactions, TxLocation};
+use crate::tables::{
+    self, BlockHashes, Blocks, Certificates, ChainMeta, Consensus, DbKey, DbValue, Events, LastCommitted, LoanEvents, Meta, Receipts,
+    State, Table, Transactions, TxLocation,
+};
 
 /// A decoded row of table `T`.
 pub(crate) type Row<T> = (<T as Table>::Key, <T as Table>::Value);
@@ -69,7 +75,11 @@ pub struct Storage {
 
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Storage").field("path", &self.db.path()).field("genesis_hash", &self.genesis_hash).field("last", &self.last_committed()).finish()
+        f.debug_struct("Storage")
+            .field("path", &self.db.path())
+            .field("genesis_hash", &self.genesis_hash)
+            .field("last", &self.last_committed())
+            .finish()
     }
 }
 
@@ -125,7 +135,8 @@ impl Storage {
         });
         let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(StorageError::db("open"))?;
         let state_cache = StateCache::new(config.state_cache_bytes);
-        let mut storage = Storage { db, genesis_hash, last: Mutex::new(None), wal_seq: Mutex::new(0), sync_commits: config.sync_commits, state_cache };
+        let mut storage =
+            Storage { db, genesis_hash, last: Mutex::new(None), wal_seq: Mutex::new(0), sync_commits: config.sync_commits, state_cache };
         match storage.read::<Meta>(&())? {
             Some(meta) if meta.genesis_hash != genesis_hash => {
                 return Err(StorageError::GenesisMismatch { stored: meta.genesis_hash, given: genesis_hash });
@@ -190,7 +201,10 @@ impl Storage {
             )));
         }
         if header.previous_block_hash != previous.block_hash {
-            return Err(inconsistent(format!("its previous block hash is {}, the last committed block is {}", header.previous_block_hash, previous.block_hash)));
+            return Err(inconsistent(format!(
+                "its previous block hash is {}, the last committed block is {}",
+                header.previous_block_hash, previous.block_hash
+            )));
         }
 
         let mut batch = WriteBatch::default();
@@ -278,7 +292,8 @@ impl Storage {
         let mut out = Vec::new();
         for ((_, height, seq), ()) in self.scan_table::<LoanEvents>(&loan.key_bytes(), limit)? {
             let key = (height, seq);
-            let event = self.read::<Events>(&key)?.ok_or_else(|| corrupt::<LoanEvents>(&key.key_bytes(), "indexes an event that is not stored"))?;
+            let event =
+                self.read::<Events>(&key)?.ok_or_else(|| corrupt::<LoanEvents>(&key.key_bytes(), "indexes an event that is not stored"))?;
             out.push(event);
         }
         Ok(out)
@@ -326,7 +341,12 @@ impl Storage {
 
     /// Raw entries of `T` whose key starts with `prefix`, from `start` on (inclusive), in key
     /// order, optionally as of a snapshot.
-    pub(crate) fn raw_iter<'a, T: Table>(&'a self, prefix: &[u8], start: &[u8], snapshot: Option<&Snapshot<'_>>) -> rocksdb::DBIterator<'a> {
+    pub(crate) fn raw_iter<'a, T: Table>(
+        &'a self,
+        prefix: &[u8],
+        start: &[u8],
+        snapshot: Option<&Snapshot<'_>>,
+    ) -> rocksdb::DBIterator<'a> {
         let from = if start > prefix { start.to_vec() } else { prefix.to_vec() };
         let mut ro = ReadOptions::default();
         if let Some(s) = snapshot {

@@ -90,13 +90,25 @@ impl From<StoredRoundValue> for RoundValue {
 
 impl From<&SafetyRecord> for StoredSafetyRecord {
     fn from(s: &SafetyRecord) -> StoredSafetyRecord {
-        StoredSafetyRecord { height: s.height, round: s.round, step: s.step.into(), locked: s.locked.map(Into::into), valid: s.valid.map(Into::into) }
+        StoredSafetyRecord {
+            height: s.height,
+            round: s.round,
+            step: s.step.into(),
+            locked: s.locked.map(Into::into),
+            valid: s.valid.map(Into::into),
+        }
     }
 }
 
 impl From<StoredSafetyRecord> for SafetyRecord {
     fn from(s: StoredSafetyRecord) -> SafetyRecord {
-        SafetyRecord { height: s.height, round: s.round, step: s.step.into(), locked: s.locked.map(Into::into), valid: s.valid.map(Into::into) }
+        SafetyRecord {
+            height: s.height,
+            round: s.round,
+            step: s.step.into(),
+            locked: s.locked.map(Into::into),
+            valid: s.valid.map(Into::into),
+        }
     }
 }
 

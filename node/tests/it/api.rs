@@ -8,16 +8,16 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use loanchain_api::MAX_BATCH_TXS;
+use loanchain_api::{
+    AccountEntry, BatchItemResult, BatchSubmitResponse, BlockInfo, CommittedEvent, ErrorBody, HolderClaim, LoanDetail, LoanEntry,
+    MAX_BODY_BYTES, NodeRole, NodeStatus, RiskPool, SubmitResponse, TxState, TxStatus,
+};
 use loanchain_contracts::export::ExportedContract;
 use loanchain_contracts::views::{Alert, SupervisionSummary};
 use loanchain_contracts::{Event, EventKind, Hash, SignedTransaction};
 use loanchain_node::api;
-use loanchain_api::{
-    AccountEntry, BatchItemResult, BatchSubmitResponse, BlockInfo, CommittedEvent, ErrorBody, HolderClaim, LoanDetail, LoanEntry, MAX_BODY_BYTES,
-    NodeRole, NodeStatus, RiskPool, SubmitResponse, TxState, TxStatus,
-};
 use loanchain_types::CommitCertificate;
-use loanchain_api::MAX_BATCH_TXS;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -117,19 +117,25 @@ async fn submissions_are_admitted_once_and_refused_with_their_reason() {
     // The custodian's nonce 1 was committed in block 1.
     let replayed = c.deposit(1, 5);
     post(&app, "/v1/transactions", json!({ "tx": hex_of(&replayed) })).await.error(StatusCode::UNPROCESSABLE_ENTITY, "nonce_replayed");
-    let expired = c.sign(&c.custodian(), 102, loanchain_contracts::Payload::Withdraw {
-        account: c.investor.public().account_id(),
-        amount: loanchain_contracts::Amount::yuan(1),
-        reference: "x".into(),
-    });
-    let expired = SignedTransaction::sign(c.chain_id(), loanchain_contracts::TxBody { valid_until_height: 1, ..expired.body }, &c.custodian());
+    let expired = c.sign(
+        &c.custodian(),
+        102,
+        loanchain_contracts::Payload::Withdraw {
+            account: c.investor.public().account_id(),
+            amount: loanchain_contracts::Amount::yuan(1),
+            reference: "x".into(),
+        },
+    );
+    let expired =
+        SignedTransaction::sign(c.chain_id(), loanchain_contracts::TxBody { valid_until_height: 1, ..expired.body }, &c.custodian());
     post(&app, "/v1/transactions", json!({ "tx": hex_of(&expired) })).await.error(StatusCode::UNPROCESSABLE_ENTITY, "expired");
     assert_eq!(ctx.mempool.len(), 1, "only the good transaction waits");
     assert!(!ctx.mempool.contains(&forged.hash()));
 
     // A batch: one verdict per transaction, in order.
     let second = c.deposit(103, 5);
-    let r = post(&app, "/v1/transactions/batch", json!({ "txs": [hex_of(&second), "zz", corrupted(&c.deposit(104, 5)), hex_of(&good)] })).await;
+    let r =
+        post(&app, "/v1/transactions/batch", json!({ "txs": [hex_of(&second), "zz", corrupted(&c.deposit(104, 5)), hex_of(&good)] })).await;
     assert_eq!(r.status, StatusCode::OK);
     let codes: Vec<String> = r
         .json::<BatchSubmitResponse>()
@@ -296,7 +302,11 @@ async fn openapi_metrics_and_dashboard() {
     let (app, _) = app(&c, NodeRole::Validator);
     let doc: Value = get(&app, "/v1/openapi.json").await.json();
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")));
-    assert_eq!(doc["paths"].as_object().map(|p| p.len()), Some(loanchain_api::routes::ALL.len()), "the route table and the description agree");
+    assert_eq!(
+        doc["paths"].as_object().map(|p| p.len()),
+        Some(loanchain_api::routes::ALL.len()),
+        "the route table and the description agree"
+    );
     let paths = doc["paths"].as_object().expect("paths");
     for p in [
         "/v1/status",
@@ -379,7 +389,8 @@ async fn server_sent_events_deliver_committed_events_and_report_lag() {
     read_until(&mut resp, &mut seen, "loanchain committed events").await;
 
     let stored = c.storage.events(1).expect("events");
-    let committed: Vec<CommittedEvent> = stored.iter().map(|e| CommittedEvent { height: 1, block_time_ms: e.time, event: e.clone() }).collect();
+    let committed: Vec<CommittedEvent> =
+        stored.iter().map(|e| CommittedEvent { height: 1, block_time_ms: e.time, event: e.clone() }).collect();
     assert!(ctx.events.send(Arc::new(committed.clone())).is_ok(), "the stream subscribed");
     let last = serde_json::to_string(&committed[committed.len() - 1]).expect("json");
     read_until(&mut resp, &mut seen, &format!("data: {last}\n\n")).await;

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use crate::common::workload::Workload;
 use crate::common::{Cluster, now_ms};
+use loanchain_api::{ErrorBody, LoanDetail};
 use loanchain_contracts::LoanId;
 use loanchain_contracts::state::tables::LoanStatus;
-use loanchain_api::{ErrorBody, LoanDetail};
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -195,7 +195,14 @@ async fn strangers_and_bad_input_are_refused() {
     assert!(r.status().is_client_error(), "a replay is refused: {}", r.status());
     let code = r.json::<ErrorBody>().await.unwrap().error.code;
     assert!(code == "nonce_replayed" || code == "duplicate_transaction", "{code}");
-    let r = c.http.post(format!("{}/v1/transactions", c.api(1))).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let r = c
+        .http
+        .post(format!("{}/v1/transactions", c.api(1)))
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert!(r.json::<ErrorBody>().await.is_ok(), "errors are JSON");
 }

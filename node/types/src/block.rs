@@ -8,9 +8,9 @@ use loanchain_primitives::codec;
 use loanchain_primitives::crypto::Hash;
 use serde::{Deserialize, Serialize};
 
+use crate::Height;
 use crate::certificate::CommitCertificate;
 use crate::validator::ValidatorIndex;
-use crate::Height;
 
 /// Everything a block commits to, except the transactions themselves (committed by their root).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -46,10 +46,8 @@ impl CommitCertificate {
         block_hash: Hash,
         precommits: impl IntoIterator<Item = &'a SignedVote>,
     ) -> CommitCertificate {
-        let mut signatures: Vec<CommitSignature> = precommits
-            .into_iter()
-            .map(|v| CommitSignature { validator: v.vote.validator, signature: v.signature })
-            .collect();
+        let mut signatures: Vec<CommitSignature> =
+            precommits.into_iter().map(|v| CommitSignature { validator: v.vote.validator, signature: v.signature }).collect();
         signatures.sort();
         signatures.dedup_by_key(|s| s.validator);
         CommitCertificate { height, round, block_hash, signatures }
@@ -77,9 +75,10 @@ impl CommitCertificate {
         let mut previous: Option<ValidatorIndex> = None;
         for s in &self.signatures {
             if let Some(p) = previous
-                && s.validator <= p {
-                    return Err(Error::UnsortedSigners { previous: p, index: s.validator });
-                }
+                && s.validator <= p
+            {
+                return Err(Error::UnsortedSigners { previous: p, index: s.validator });
+            }
             power += validators.get(s.validator)?.voting_power;
             previous = Some(s.validator);
         }
@@ -110,11 +109,7 @@ impl CommitCertificate {
     pub fn verify(&self, validators: &ValidatorSet, chain_id: &str) -> Result<(), Error> {
         let power = self.signed_power(validators)?;
         if !validators.is_quorum(power) {
-            return Err(Error::InsufficientPower {
-                what: "commit certificate",
-                got: power,
-                needed: validators.quorum_power(),
-            });
+            return Err(Error::InsufficientPower { what: "commit certificate", got: power, needed: validators.quorum_power() });
         }
         self.verify_signatures(validators, chain_id)
     }
@@ -145,13 +140,7 @@ mod tests {
                 SignedVote::sign(
                     &keys[i as usize],
                     "c",
-                    Vote {
-                        height: 5,
-                        round: 2,
-                        kind: VoteKind::Precommit,
-                        block_hash: Some(block),
-                        validator: ValidatorIndex(i),
-                    },
+                    Vote { height: 5, round: 2, kind: VoteKind::Precommit, block_hash: Some(block), validator: ValidatorIndex(i) },
                 )
             })
             .collect()
@@ -172,10 +161,7 @@ mod tests {
         let (keys, set) = setup(&[1, 1, 1, 1]);
         let b = Hash::digest(b"block");
         let cert = CommitCertificate::from_precommits(5, 2, b, &precommits(&keys, &[0, 1], b));
-        assert_eq!(
-            cert.verify(&set, "c"),
-            Err(Error::InsufficientPower { what: "commit certificate", got: 2, needed: 3 })
-        );
+        assert_eq!(cert.verify(&set, "c"), Err(Error::InsufficientPower { what: "commit certificate", got: 2, needed: 3 }));
     }
 
     #[test]
@@ -192,10 +178,7 @@ mod tests {
         let b = Hash::digest(b"block");
         let mut cert = CommitCertificate::from_precommits(5, 2, b, &precommits(&keys, &[0, 1, 2], b));
         cert.signatures[1].signature.0[0] ^= 1;
-        assert_eq!(
-            cert.verify(&set, "c"),
-            Err(Error::BadSignature { what: "vote", validator: ValidatorIndex(1) })
-        );
+        assert_eq!(cert.verify(&set, "c"), Err(Error::BadSignature { what: "vote", validator: ValidatorIndex(1) }));
         let mut cert = CommitCertificate::from_precommits(5, 2, b, &precommits(&keys, &[0, 1, 2], b));
         cert.block_hash = Hash::digest(b"other");
         assert!(cert.verify(&set, "c").is_err());

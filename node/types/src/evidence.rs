@@ -100,14 +100,9 @@ mod tests {
     #[test]
     fn conflicting_votes_are_evidence_agreeing_votes_are_not() {
         let k = Keypair::from_secret([1; 32]);
-        let set = ValidatorSet::new(vec![Validator { name: "a".into(), public_key: k.public(), voting_power: 1 }])
-            .unwrap();
+        let set = ValidatorSet::new(vec![Validator { name: "a".into(), public_key: k.public(), voting_power: 1 }]).unwrap();
         let vote = |h: Option<Hash>, kind| {
-            SignedVote::sign(
-                &k,
-                "c",
-                Vote { height: 1, round: 0, kind, block_hash: h, validator: ValidatorIndex(0) },
-            )
+            SignedVote::sign(&k, "c", Vote { height: 1, round: 0, kind, block_hash: h, validator: ValidatorIndex(0) })
         };
         let a = vote(Some(Hash::digest(b"a")), VoteKind::Prevote);
         let b = vote(None, VoteKind::Prevote);

@@ -22,7 +22,8 @@ pub mod error;
 pub mod evidence;
 pub mod message;
 mod role;
-#[cfg(any(test, feature = "test-utils"))] pub mod test_utils;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 pub mod validator;
 
 pub use block::{Block, BlockHeader, transactions_root, transactions_root_of_hashes};
@@ -30,8 +31,8 @@ pub use certificate::{CommitCertificate, CommitSignature};
 pub use error::Error;
 pub use evidence::Evidence;
 pub use loanchain_primitives::crypto::{Domain, Hash, Keypair, PublicKey, Signature};
-pub use role::NodeRole;
 pub use message::{ConsensusMessage, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
+pub use role::NodeRole;
 pub use validator::{Validator, ValidatorIndex, ValidatorSet};
 
 /// A block height. The first block has height 1.

@@ -180,8 +180,7 @@ impl ConsensusMessage {
 
     /// Decodes canonical bytes from the wire (size-bounded, trailing bytes rejected).
     pub fn from_bytes(bytes: &[u8]) -> Result<ConsensusMessage, Error> {
-        codec::from_bytes("consensus message", bytes)
-            .map_err(|e| Error::Decode { what: "consensus message", reason: e.to_string() })
+        codec::from_bytes("consensus message", bytes).map_err(|e| Error::Decode { what: "consensus message", reason: e.to_string() })
     }
 }
 
@@ -193,10 +192,7 @@ mod tests {
     fn setup() -> (Vec<Keypair>, ValidatorSet) {
         let keys: Vec<Keypair> = (1..=4u8).map(|i| Keypair::from_secret([i; 32])).collect();
         let set = ValidatorSet::new(
-            keys.iter()
-                .enumerate()
-                .map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: 1 })
-                .collect(),
+            keys.iter().enumerate().map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: 1 }).collect(),
         )
         .unwrap();
         (keys, set)
@@ -205,13 +201,8 @@ mod tests {
     #[test]
     fn vote_signature_binds_chain_signer_and_content() {
         let (keys, set) = setup();
-        let vote = Vote {
-            height: 3,
-            round: 1,
-            kind: VoteKind::Precommit,
-            block_hash: Some(Hash::digest(b"b")),
-            validator: ValidatorIndex(2),
-        };
+        let vote =
+            Vote { height: 3, round: 1, kind: VoteKind::Precommit, block_hash: Some(Hash::digest(b"b")), validator: ValidatorIndex(2) };
         let sv = SignedVote::sign(&keys[2], "loanchain-test", vote.clone());
         assert!(sv.verify(&set, "loanchain-test").is_ok());
         assert!(sv.verify(&set, "other-chain").is_err(), "a vote must not cross chains");
@@ -229,13 +220,7 @@ mod tests {
     #[test]
     fn a_vote_signature_is_not_a_proposal_signature() {
         let (keys, set) = setup();
-        let p = Proposal {
-            height: 1,
-            round: 0,
-            block_hash: Hash::digest(b"b"),
-            valid_round: None,
-            proposer: ValidatorIndex(0),
-        };
+        let p = Proposal { height: 1, round: 0, block_hash: Hash::digest(b"b"), valid_round: None, proposer: ValidatorIndex(0) };
         let sp = SignedProposal::sign(&keys[0], "c", p.clone());
         assert!(sp.verify(&set, "c").is_ok());
         // Same key, same bytes, vote domain: must not verify as a proposal.

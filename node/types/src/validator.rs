@@ -112,9 +112,7 @@ impl ValidatorSet {
 
     /// The validator at `index`.
     pub fn get(&self, index: ValidatorIndex) -> Result<&Validator, Error> {
-        self.validators
-            .get(index.as_usize())
-            .ok_or(Error::UnknownValidator { index, len: self.validators.len() })
+        self.validators.get(index.as_usize()).ok_or(Error::UnknownValidator { index, len: self.validators.len() })
     }
 
     /// The voting power of `index`, 0 if it is not in the set.

@@ -8,8 +8,8 @@
 use loanchain_consensus::{Action, Config, Core, Input, RoundState, RoundValue, Step, Timeouts, WalEntry, check_persist_before_send};
 use loanchain_types::test_utils::{equal_validators, keypairs};
 use loanchain_types::{
-    CommitCertificate, ConsensusMessage, Hash, Keypair, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex,
-    ValidatorSet, Vote, VoteKind,
+    CommitCertificate, ConsensusMessage, Hash, Keypair, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex, ValidatorSet, Vote,
+    VoteKind,
 };
 
 const CHAIN: &str = "loanchain-test";
@@ -60,11 +60,7 @@ fn proposal(height: u64, round: Round, value: Hash, valid_round: Option<Round>) 
 }
 
 fn vote_at(height: u64, who: usize, kind: VoteKind, round: Round, value: Option<Hash>) -> SignedVote {
-    SignedVote::sign(
-        &keys()[who],
-        CHAIN,
-        Vote { height, round, kind, block_hash: value, validator: ValidatorIndex(who as u32) },
-    )
+    SignedVote::sign(&keys()[who], CHAIN, Vote { height, round, kind, block_hash: value, validator: ValidatorIndex(who as u32) })
 }
 
 fn vote(who: usize, kind: VoteKind, round: Round, value: Option<Hash>) -> SignedVote {
@@ -142,9 +138,7 @@ fn summarize(actions: &[Action]) -> Vec<E> {
             Action::Persist(WalEntry::State(_)) => E::PersistState,
             Action::Persist(WalEntry::Signed(_)) => E::PersistSigned,
             Action::Persist(WalEntry::Justification(_)) => E::PersistJustification,
-            Action::Send(ConsensusMessage::Proposal(p)) => {
-                E::Propose(p.proposal.round, p.proposal.block_hash, p.proposal.valid_round)
-            }
+            Action::Send(ConsensusMessage::Proposal(p)) => E::Propose(p.proposal.round, p.proposal.block_hash, p.proposal.valid_round),
             Action::Send(ConsensusMessage::Vote(v)) => match v.vote.kind {
                 VoteKind::Prevote => E::Prevote(v.vote.round, v.vote.block_hash),
                 VoteKind::Precommit => E::Precommit(v.vote.round, v.vote.block_hash),
@@ -496,18 +490,21 @@ fn l28_an_older_proof_of_lock_does_not_unlock() {
     let (v, w) = (block("v"), block("w"));
     let mut c = core(0);
     // Prevotes for w in round 0 (no proposal seen), then lock on v in round 1.
-    let actions = feed(&mut c, [
-        Input::Start,
-        prevote(1, 0, Some(w)),
-        prevote(2, 0, Some(w)),
-        prevote(3, 0, Some(w)),
-        precommit(1, 1, None),
-        precommit(2, 1, None), // L55 to round 1, proposer v2
-        proposal(1, 1, v, None),
-        valid(1, v, true),
-        prevote(1, 1, Some(v)),
-        prevote(3, 1, Some(v)),
-    ]);
+    let actions = feed(
+        &mut c,
+        [
+            Input::Start,
+            prevote(1, 0, Some(w)),
+            prevote(2, 0, Some(w)),
+            prevote(3, 0, Some(w)),
+            precommit(1, 1, None),
+            precommit(2, 1, None), // L55 to round 1, proposer v2
+            proposal(1, 1, v, None),
+            valid(1, v, true),
+            prevote(1, 1, Some(v)),
+            prevote(3, 1, Some(v)),
+        ],
+    );
     assert_eq!(c.state().locked, Some(RoundValue { round: 1, value: v }));
     // L47: our precommit for v and the two nil ones are a quorum of precommits in round 1: the
     // precommit timeout is scheduled; when it fires, round 2 (L65).
@@ -661,11 +658,14 @@ fn recovery_keeps_the_lock() {
     let v = block("v");
     let mut c = core(0);
     let mut actions = feed(&mut c, locked_in_round_0(v));
-    actions.extend(feed(&mut c, [
-        precommit(1, 0, None),
-        precommit(2, 0, None),
-        Input::Tick { now: 50 }, // L47's precommit timeout fires (L65): round 1
-    ]));
+    actions.extend(feed(
+        &mut c,
+        [
+            precommit(1, 0, None),
+            precommit(2, 0, None),
+            Input::Tick { now: 50 }, // L47's precommit timeout fires (L65): round 1
+        ],
+    ));
     let mut r = recover(0, 1, &wal_of(&actions)).unwrap();
     assert_eq!(r.state(), locked(1, Step::Propose, (0, v)));
     r.handle(Input::Start);

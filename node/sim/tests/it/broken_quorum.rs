@@ -18,9 +18,6 @@ fn a_quorum_of_2f_is_caught_forking() {
             (o.violations.agreement > 0).then_some((seed, o))
         });
         let (seed, o) = found.unwrap_or_else(|| panic!("no agreement violation in {MAX_SEEDS} seeds with n = {n}"));
-        println!(
-            "n {n}: agreement violation at seed {seed}: {}",
-            o.first_agreement_violation.unwrap_or_default()
-        );
+        println!("n {n}: agreement violation at seed {seed}: {}", o.first_agreement_violation.unwrap_or_default());
     }
 }

@@ -63,7 +63,8 @@ fn garbage_gives_typed_errors() {
     let b = block(16, Hash::ZERO, app_hash, &transactions(16), None);
     let txs: Vec<_> = b.transactions.iter().map(|t| loanchain_contracts::SignedTransaction::from_bytes(t).unwrap()).collect();
     let ctx = loanchain_contracts::BlockContext { height: 16, time: b.header.time_ms };
-    let e = loanchain_contracts::execute_block(&storage, &crate::workload::params(), ctx, &app_hash, &crate::workload::verified(&txs)).unwrap_err();
+    let e = loanchain_contracts::execute_block(&storage, &crate::workload::params(), ctx, &app_hash, &crate::workload::verified(&txs))
+        .unwrap_err();
     assert_eq!(e.class(), ErrorClass::Fatal, "{e}");
     drop(storage);
 

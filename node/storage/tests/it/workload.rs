@@ -12,11 +12,11 @@ use loanchain_contracts::ids::{AccountId, LoanId, Role};
 use loanchain_contracts::params::{Params, RiskGrade};
 use loanchain_contracts::schedule::RepaymentMethod;
 use loanchain_contracts::seal::{SealKind, SealProperty, SealSignature};
-use loanchain_contracts::test_utils::CertBuilder;
 use loanchain_contracts::state::{MemStore, Store, WriteSet};
+use loanchain_contracts::test_utils::CertBuilder;
 use loanchain_contracts::tx::{Payload, SignedTransaction, TxBody, VerifiedTx, verify_transactions};
-use loanchain_types::{Block, BlockHeader, CommitCertificate, SignedVote, ValidatorIndex, Vote, VoteKind, transactions_root};
 use loanchain_storage::{CommittedBlock, Storage};
+use loanchain_types::{Block, BlockHeader, CommitCertificate, SignedVote, ValidatorIndex, Vote, VoteKind, transactions_root};
 
 pub const CHAIN: &str = "loanchain-storage-test";
 /// Genesis time: 2026-01-01T00:00:00Z.
@@ -61,7 +61,12 @@ pub fn genesis() -> (WriteSet, Hash) {
     let accounts = vec![
         GenesisAccount { public_key: authority().public(), role: Role::SealAuthority, name: "Seal authority".into(), balance: Money::ZERO },
         GenesisAccount { public_key: custodian().public(), role: Role::CustodianBank, name: "Custodian".into(), balance: Money::ZERO },
-        GenesisAccount { public_key: institution().public(), role: Role::CreditInstitution, name: "Institution".into(), balance: Money::yuan(10_000_000) },
+        GenesisAccount {
+            public_key: institution().public(),
+            role: Role::CreditInstitution,
+            name: "Institution".into(),
+            balance: Money::yuan(10_000_000),
+        },
     ];
     init_genesis(&params(), &accounts).expect("valid genesis")
 }
@@ -127,7 +132,10 @@ pub fn transactions(h: u64) -> Vec<SignedTransaction> {
     };
     let role = if h % 2 == 1 { Role::Borrower } else { Role::Investor };
     let p = person(h);
-    out.push(sign(&institution(), Payload::RegisterAccount { public_key: p.public(), role, name: format!("{role} {h}"), id_hash: Hash::digest(&h.to_be_bytes()) }));
+    out.push(sign(
+        &institution(),
+        Payload::RegisterAccount { public_key: p.public(), role, name: format!("{role} {h}"), id_hash: Hash::digest(&h.to_be_bytes()) },
+    ));
     if h >= 2 {
         let to: AccountId = person(h - 1).public().account_id();
         out.push(sign(&custodian(), Payload::Deposit { account: to, amount: amount("1000"), reference: format!("ref-{h}") }));
@@ -136,7 +144,10 @@ pub fn transactions(h: u64) -> Vec<SignedTransaction> {
     if h % 10 == 3 {
         let doc = document(h);
         let (b, inst) = (person(h - 2), institution());
-        out.push(sign(&inst, Payload::ListLoan { borrower_seal: seal(&b, &doc, t), institution_seal: seal(&inst, &doc, t), document: doc }));
+        out.push(sign(
+            &inst,
+            Payload::ListLoan { borrower_seal: seal(&b, &doc, t), institution_seal: seal(&inst, &doc, t), document: doc },
+        ));
     }
     if h >= 13 && (h % 10 == 4 || h % 10 == 5) {
         // Investors registered at h-5 and h-7 (even heights), deposited one block later.
@@ -148,7 +159,10 @@ pub fn transactions(h: u64) -> Vec<SignedTransaction> {
     }
     if h.is_multiple_of(7) {
         // Fails (insufficient balance): a failure receipt, only the nonce is kept.
-        out.push(sign(&custodian(), Payload::Withdraw { account: person(h - 1).public().account_id(), amount: amount("999999"), reference: "too much".into() }));
+        out.push(sign(
+            &custodian(),
+            Payload::Withdraw { account: person(h - 1).public().account_id(), amount: amount("999999"), reference: "too much".into() },
+        ));
     }
     out
 }
@@ -158,7 +172,13 @@ pub fn verified(txs: &[SignedTransaction]) -> Vec<VerifiedTx> {
 }
 
 /// The block of height `h` carrying `txs`, linked to the previous block.
-pub fn block(h: u64, previous_block_hash: Hash, previous_app_hash: Hash, txs: &[SignedTransaction], last_commit: Option<CommitCertificate>) -> Block {
+pub fn block(
+    h: u64,
+    previous_block_hash: Hash,
+    previous_app_hash: Hash,
+    txs: &[SignedTransaction],
+    last_commit: Option<CommitCertificate>,
+) -> Block {
     let transactions: Vec<Vec<u8>> = txs.iter().map(SignedTransaction::to_bytes).collect();
     let header = BlockHeader {
         chain_id: CHAIN.into(),
@@ -175,13 +195,20 @@ pub fn block(h: u64, previous_block_hash: Hash, previous_app_hash: Hash, txs: &[
 
 /// A one-signer commit certificate for `block`.
 pub fn certify(block: &Block) -> CommitCertificate {
-    let vote = Vote { height: block.header.height, round: 0, kind: VoteKind::Precommit, block_hash: Some(block.hash()), validator: ValidatorIndex(0) };
+    let vote = Vote {
+        height: block.header.height,
+        round: 0,
+        kind: VoteKind::Precommit,
+        block_hash: Some(block.hash()),
+        validator: ValidatorIndex(0),
+    };
     let signed = SignedVote::sign(&validator(), CHAIN, vote);
     CommitCertificate::from_precommits(block.header.height, 0, block.hash(), [&signed])
 }
 
 pub fn execute(store: &dyn Store, block: &Block, previous_app_hash: &Hash) -> BlockOutcome {
-    let txs: Vec<SignedTransaction> = block.transactions.iter().map(|b| SignedTransaction::from_bytes(b).expect("stored transaction decodes")).collect();
+    let txs: Vec<SignedTransaction> =
+        block.transactions.iter().map(|b| SignedTransaction::from_bytes(b).expect("stored transaction decodes")).collect();
     let ctx = BlockContext { height: block.header.height, time: block.header.time_ms };
     execute_block(store, &params(), ctx, previous_app_hash, &verified(&txs)).expect("execution")
 }
@@ -229,7 +256,13 @@ pub fn wal_batch(h: u64, i: u32) -> Vec<loanchain_consensus::WalEntry> {
     use loanchain_consensus::{RoundValue, SafetyRecord, Step, WalEntry};
     use loanchain_types::ConsensusMessage;
     let value = Hash::digest(&h.to_be_bytes());
-    let vote = |kind| ConsensusMessage::Vote(SignedVote::sign(&validator(), CHAIN, Vote { height: h, round: 0, kind, block_hash: Some(value), validator: ValidatorIndex(0) }));
+    let vote = |kind| {
+        ConsensusMessage::Vote(SignedVote::sign(
+            &validator(),
+            CHAIN,
+            Vote { height: h, round: 0, kind, block_hash: Some(value), validator: ValidatorIndex(0) },
+        ))
+    };
     if i == 0 {
         vec![
             WalEntry::State(SafetyRecord { height: h, round: 0, step: Step::Prevote, locked: None, valid: None }),

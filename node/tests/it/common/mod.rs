@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use loanchain_api::{BatchItemResult, BatchSubmitRequest, BatchSubmitResponse, BlockInfo, NodeStatus, TxState, TxStatus};
 use loanchain_contracts::{Hash, SignedTransaction};
 use loanchain_genesis::{DevnetFiles, DevnetSpec, devnet};
-use loanchain_api::{BatchItemResult, BatchSubmitRequest, BatchSubmitResponse, BlockInfo, NodeStatus, TxState, TxStatus};
 
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64

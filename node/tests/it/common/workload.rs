@@ -39,11 +39,8 @@ impl Workload {
         let authority = account(files, "seal-authority");
         let inst_key = account(files, "institution-0");
         let inst_seal = files.seals.iter().find(|s| s.stem == "institution-0").expect("institution seal");
-        let institution = Person {
-            key: inst_key.keypair().clone(),
-            seal_key: inst_seal.seal_key.keypair().clone(),
-            cert: inst_seal.certificate.clone(),
-        };
+        let institution =
+            Person { key: inst_key.keypair().clone(), seal_key: inst_seal.seal_key.keypair().clone(), cert: inst_seal.certificate.clone() };
         let person = |who: &str, i: usize| {
             let key = Keypair::from_secret(Hash::digest(format!("{tag}/{who}/{i}/account").as_bytes()).0);
             let seal_key = Keypair::from_secret(Hash::digest(format!("{tag}/{who}/{i}/seal").as_bytes()).0);

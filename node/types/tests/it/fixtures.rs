@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use loanchain_types::test_utils::{keypairs, named_validator_set};
 use loanchain_types::{
-    Block, BlockHeader, CommitCertificate, Hash, Keypair, Proposal, SignedProposal, SignedVote, ValidatorIndex,
-    ValidatorSet, Vote, VoteKind, transactions_root,
+    Block, BlockHeader, CommitCertificate, Hash, Keypair, Proposal, SignedProposal, SignedVote, ValidatorIndex, ValidatorSet, Vote,
+    VoteKind, transactions_root,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -47,13 +47,9 @@ fn check<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &s
         std::fs::write(&path, format!("{hex_now}\n")).unwrap();
         return;
     }
-    let stored = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with LOANCHAIN_BLESS=1 to create it", path.display()));
-    assert_eq!(
-        stored.trim(),
-        hex_now,
-        "the encoding of {name} changed: this is a wire-format change; bless deliberately"
-    );
+    let stored =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; run with LOANCHAIN_BLESS=1 to create it", path.display()));
+    assert_eq!(stored.trim(), hex_now, "the encoding of {name} changed: this is a wire-format change; bless deliberately");
     let decoded: T = bcs::from_bytes(&hex::decode(stored.trim()).unwrap()).unwrap();
     assert_eq!(&decoded, value, "{name} does not decode back to itself");
 }
@@ -65,13 +61,7 @@ fn signed_vote_bytes_are_pinned() {
     let v = SignedVote::sign(
         &k[1],
         CHAIN,
-        Vote {
-            height: 42,
-            round: 3,
-            kind: VoteKind::Prevote,
-            block_hash: Some(header(&set).hash()),
-            validator: ValidatorIndex(1),
-        },
+        Vote { height: 42, round: 3, kind: VoteKind::Prevote, block_hash: Some(header(&set).hash()), validator: ValidatorIndex(1) },
     );
     v.verify(&set, CHAIN).unwrap();
     check("signed_vote", &v);
@@ -84,13 +74,7 @@ fn signed_proposal_bytes_are_pinned() {
     let p = SignedProposal::sign(
         &k[2],
         CHAIN,
-        Proposal {
-            height: 42,
-            round: 3,
-            block_hash: header(&set).hash(),
-            valid_round: Some(1),
-            proposer: ValidatorIndex(2),
-        },
+        Proposal { height: 42, round: 3, block_hash: header(&set).hash(), valid_round: Some(1), proposer: ValidatorIndex(2) },
     );
     p.verify(&set, CHAIN).unwrap();
     check("signed_proposal", &p);
