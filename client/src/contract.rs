@@ -7,7 +7,6 @@ use loanchain_contracts::export::ExportedContract;
 use loanchain_contracts::ids::Role;
 use loanchain_contracts::seal::Certifiers;
 use loanchain_genesis::Genesis;
-use loanchain_types::{Validator, ValidatorSet};
 
 use crate::EXIT_VERIFY_FAILED;
 use crate::output::table;
@@ -28,14 +27,7 @@ pub fn verify(file: &std::path::Path, genesis_path: &std::path::Path, json: bool
         genesis.chain_id
     );
     let authorities: Vec<_> = genesis.accounts_with_role(Role::SealAuthority).map(|a| a.public_key).collect();
-    let validators = ValidatorSet::new(
-        genesis
-            .validators
-            .iter()
-            .map(|v| Validator { name: v.name.clone(), public_key: v.consensus_public_key, voting_power: v.voting_power })
-            .collect(),
-    )
-    .context("the genesis validator set is invalid")?;
+    let validators = genesis.validator_set().context("the genesis validator set is invalid")?;
     let report = export.verify(&authorities, Some(Certifiers { validators: &validators, chain_id: &genesis.chain_id }));
     if json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "ok": report.all_ok(), "report": report }))?);

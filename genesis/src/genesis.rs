@@ -11,6 +11,7 @@ use std::io::Read;
 use std::path::Path;
 
 use loanchain_contracts::{AccountId, GenesisAccount, Hash, Params, PublicKey, Role};
+use loanchain_types::{Validator, ValidatorSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::GenesisError;
@@ -139,6 +140,17 @@ pub struct ObserverEntry {
 }
 
 impl Genesis {
+    /// The validator set of genesis, as the consensus core and commit certificates see it: each
+    /// validator's name, consensus key and voting power, in genesis order.
+    pub fn validator_set(&self) -> Result<ValidatorSet, loanchain_types::Error> {
+        ValidatorSet::new(
+            self.validators
+                .iter()
+                .map(|v| Validator { name: v.name.clone(), public_key: v.consensus_public_key, voting_power: v.voting_power })
+                .collect(),
+        )
+    }
+
     /// SHA-256 of the bcs encoding: the identity of the chain's starting point.
     pub fn hash(&self) -> Hash {
         Hash::digest(&self.to_bcs())

@@ -13,7 +13,7 @@ use loanchain_contracts::test_utils::CertBuilder;
 use loanchain_contracts::{
     Amount, ContractDocument, Domain, Error, Hash, Keypair, LoanId, PublicKey, Rate, RepaymentMethod, RiskGrade, SealId,
 };
-use loanchain_types::{CommitCertificate, SignedVote, Validator, ValidatorIndex, ValidatorSet, Vote, VoteKind};
+use loanchain_types::{CommitCertificate, SignedVote, ValidatorIndex, ValidatorSet, Vote, VoteKind};
 use proptest::prelude::*;
 
 const T0: u64 = 1_767_225_600_000; // 2026-01-01 00:00 UTC
@@ -66,12 +66,7 @@ fn validator_keys() -> Vec<Keypair> {
 }
 
 fn validators() -> ValidatorSet {
-    let set = validator_keys()
-        .iter()
-        .enumerate()
-        .map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: 1 })
-        .collect();
-    ValidatorSet::new(set).unwrap()
+    loanchain_types::test_utils::validator_set_of(&validator_keys(), &[1; 4])
 }
 
 fn certifiers(set: &ValidatorSet) -> Certifiers<'_> {

@@ -25,7 +25,7 @@ use loanchain_contracts::VerifiedTx;
 use loanchain_genesis::Genesis;
 use loanchain_network::{NetworkEvent, NetworkHandle, Topic};
 use loanchain_storage::{LastCommitted, Storage};
-use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, Validator, ValidatorSet};
+use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, ValidatorSet};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
@@ -39,12 +39,7 @@ pub fn now_ms() -> u64 {
 
 /// The validator set of genesis, as the consensus core and certificates see it.
 pub fn validator_set(genesis: &Genesis) -> anyhow::Result<ValidatorSet> {
-    let validators = genesis
-        .validators
-        .iter()
-        .map(|v| Validator { name: v.name.clone(), public_key: v.consensus_public_key, voting_power: v.voting_power })
-        .collect();
-    Ok(ValidatorSet::new(validators)?)
+    Ok(genesis.validator_set()?)
 }
 
 /// A block seen for a height not yet committed, with its transactions once verified.

@@ -118,19 +118,11 @@ impl CommitCertificate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validator::Validator;
     use loanchain_primitives::crypto::Keypair;
 
     fn setup(powers: &[u64]) -> (Vec<Keypair>, ValidatorSet) {
-        let keys: Vec<Keypair> = (0..powers.len()).map(|i| Keypair::from_secret([i as u8 + 1; 32])).collect();
-        let set = ValidatorSet::new(
-            keys.iter()
-                .zip(powers)
-                .enumerate()
-                .map(|(i, (k, p))| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: *p })
-                .collect(),
-        )
-        .unwrap();
+        let keys = crate::test_utils::keypairs(powers.len());
+        let set = crate::test_utils::validator_set_of(&keys, powers);
         (keys, set)
     }
 

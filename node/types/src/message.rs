@@ -187,15 +187,9 @@ impl ConsensusMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validator::Validator;
 
     fn setup() -> (Vec<Keypair>, ValidatorSet) {
-        let keys: Vec<Keypair> = (1..=4u8).map(|i| Keypair::from_secret([i; 32])).collect();
-        let set = ValidatorSet::new(
-            keys.iter().enumerate().map(|(i, k)| Validator { name: format!("v{i}"), public_key: k.public(), voting_power: 1 }).collect(),
-        )
-        .unwrap();
-        (keys, set)
+        crate::test_utils::equal_validators(4)
     }
 
     #[test]

@@ -174,18 +174,7 @@ mod tests {
     use loanchain_primitives::crypto::Keypair;
 
     fn set(powers: &[u64]) -> ValidatorSet {
-        ValidatorSet::new(
-            powers
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Validator {
-                    name: format!("v{i}"),
-                    public_key: Keypair::from_secret([i as u8 + 1; 32]).public(),
-                    voting_power: *p,
-                })
-                .collect(),
-        )
-        .unwrap()
+        crate::test_utils::validator_set(powers)
     }
 
     #[test]
