@@ -29,6 +29,9 @@ pub enum SubmitError {
     /// The node is shutting down.
     #[error("the node is shutting down")]
     ShuttingDown,
+    /// The node could not read its own storage (the transaction index).
+    #[error("the node could not read its storage: {0}")]
+    Storage(#[from] loanchain_storage::StorageError),
 }
 
 /// One transaction's fate at admission: its hash or why not, and the bytes to gossip if admitted.
@@ -43,6 +46,7 @@ impl SubmitError {
             SubmitError::Contract(e) => e.code().to_string(),
             SubmitError::Mempool(e) => e.code(),
             SubmitError::ShuttingDown => "shutting_down".into(),
+            SubmitError::Storage(e) => e.code().to_string(),
         }
     }
 
@@ -98,6 +102,20 @@ impl NodeContext {
                         if mempool.contains(&hash) {
                             out.push(Some((Err(MempoolError::Duplicate(hash).into()), None)));
                             continue;
+                        }
+                        // The index, not the pool's memory of recent blocks, says what is
+                        // committed: after a restart the pool remembers nothing.
+                        match storage.tx_location(&hash) {
+                            Ok(None) => {}
+                            Ok(Some(_)) => {
+                                out.push(Some((Err(MempoolError::AlreadyCommitted(hash).into()), None)));
+                                continue;
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "the transaction index could not be read at admission");
+                                out.push(Some((Err(e.into()), None)));
+                                continue;
+                            }
                         }
                         slots.push(out.len());
                         out.push(None);

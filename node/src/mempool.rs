@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use loanchain_contracts::state::read;
-use loanchain_contracts::state::tables::Nonces;
+use loanchain_contracts::state::tables::{Accounts, Nonces};
 use loanchain_contracts::{AccountId, Error as ContractError, Hash, Params, Store, VerifiedTx};
 
 /// Why the pool refused a transaction. Each has a stable code for the API.
@@ -56,7 +56,8 @@ impl MempoolError {
     pub fn code(&self) -> String {
         match self {
             MempoolError::Full { .. } => "mempool_full".into(),
-            MempoolError::Duplicate(_) | MempoolError::AlreadyCommitted(_) => "duplicate_transaction".into(),
+            MempoolError::Duplicate(_) => "duplicate_transaction".into(),
+            MempoolError::AlreadyCommitted(_) => "already_committed".into(),
             MempoolError::NonceInPool { .. } => "nonce_replayed".into(),
             MempoolError::Rejected(e) => e.code().to_string(),
             MempoolError::TooLarge { .. } => "transaction_too_large".into(),
@@ -155,6 +156,11 @@ impl Mempool {
         body.payload.check_static(params.max_periods)?;
         check_window(params, next_height, body.valid_until_height)?;
         let signer = tx.signer();
+        // A signer with no account would commit only a failed receipt, and the chain remembers
+        // no nonce for it: refused here, so it never reaches a block (issue 16, weakness 1).
+        if read::<Accounts>(state, &signer)?.is_none() {
+            return Err(ContractError::UnknownAccount { account: signer.short() }.into());
+        }
         if read::<Nonces>(state, &(signer, body.nonce))?.is_some() {
             return Err(ContractError::NonceReplayed { signer: signer.short(), nonce: body.nonce }.into());
         }
@@ -257,11 +263,29 @@ fn check_window(params: &Params, height: u64, valid_until: u64) -> Result<(), Co
 #[cfg(test)]
 mod tests {
     use loanchain_contracts::tx::verify_transactions;
-    use loanchain_contracts::{Amount, Keypair, MemStore, Payload, SignedTransaction, TxBody};
+    use loanchain_contracts::{Amount, GenesisAccount, Keypair, MemStore, Money, Payload, Role, SignedTransaction, TxBody, init_genesis};
 
     use loanchain_types::test_utils::keypair;
 
     use super::*;
+
+    /// A state where the custodian keys of `seeds` are registered accounts (only registered
+    /// signers are admitted).
+    fn registered(seeds: &[u8]) -> MemStore {
+        let accounts: Vec<GenesisAccount> = seeds
+            .iter()
+            .map(|s| GenesisAccount {
+                public_key: keypair(*s).public(),
+                role: Role::CustodianBank,
+                name: format!("c{s}"),
+                balance: Money::ZERO,
+            })
+            .collect();
+        let (writes, _) = init_genesis(&Params::production("c"), &accounts).expect("genesis");
+        let mut store = MemStore::new();
+        store.apply_owned(writes);
+        store
+    }
 
     fn tx(key: &Keypair, nonce: u64, valid_until_height: u64) -> (VerifiedTx, Vec<u8>) {
         let body = TxBody {
@@ -279,7 +303,7 @@ mod tests {
     fn admits_in_order_and_refuses_duplicates_bounds_and_windows() {
         let key = keypair(7);
         let pool = Mempool::new(2, 10_000);
-        let store = MemStore::new();
+        let store = registered(&[7]);
         let params = Params::production("c");
         let (a, ab) = tx(&key, 1, 10);
         let (b, bb) = tx(&key, 2, 10);
@@ -308,7 +332,7 @@ mod tests {
     fn get_all_answers_only_when_every_transaction_is_pooled() {
         let key = keypair(9);
         let pool = Mempool::new(10, 10_000);
-        let (store, params) = (MemStore::new(), Params::production("c"));
+        let (store, params) = (registered(&[9]), Params::production("c"));
         let (a, ab) = tx(&key, 1, 10);
         let (b, bb) = tx(&key, 2, 10);
         let (c, _) = tx(&key, 3, 10);
@@ -326,8 +350,18 @@ mod tests {
         let pool = Mempool::new(10, 10_000);
         let (a, ab) = tx(&key, 9, 10);
         let (b, bb) = tx(&key, 9, 11);
-        pool.insert(a, ab, &MemStore::new(), &Params::production("c"), 1).unwrap();
-        let err = pool.insert(b, bb, &MemStore::new(), &Params::production("c"), 1).unwrap_err();
+        let store = registered(&[8]);
+        pool.insert(a, ab, &store, &Params::production("c"), 1).unwrap();
+        let err = pool.insert(b, bb, &store, &Params::production("c"), 1).unwrap_err();
         assert_eq!(err.code(), "nonce_replayed");
+    }
+
+    #[test]
+    fn a_signer_without_an_account_is_refused() {
+        let pool = Mempool::new(10, 10_000);
+        let (a, ab) = tx(&keypair(5), 1, 10);
+        let err = pool.insert(a, ab, &registered(&[6]), &Params::production("c"), 1).unwrap_err();
+        assert_eq!(err.code(), "unknown_account");
+        assert_eq!(pool.len(), 0);
     }
 }

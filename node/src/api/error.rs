@@ -106,6 +106,7 @@ pub fn submit_status(e: &SubmitError) -> StatusCode {
             MempoolError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         },
         SubmitError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        SubmitError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

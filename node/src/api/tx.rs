@@ -81,12 +81,12 @@ pub(crate) async fn submit_batch(
 pub(crate) async fn status(State(s): State<ApiState>, hash: PathParam) -> Result<Json<TxStatus>, ApiErr> {
     let tx_hash: Hash = hash.parse("transaction hash (64 hex digits)")?;
     let unknown = TxStatus { tx_hash, state: TxState::Unknown, height: None, index: None, block_time_ms: None, receipt: None };
-    if s.ctx.mempool.contains(&tx_hash) {
-        return Ok(Json(TxStatus { state: TxState::Pending, ..unknown }));
-    }
+    // The index first: a transaction committed by a block this node did not build may still sit
+    // in its pool until the node has applied that block.
     blocking(&s.ctx, move |ctx| {
         let Some(at) = ctx.storage.tx_location(&tx_hash)? else {
-            return Ok(unknown);
+            let state = if ctx.mempool.contains(&tx_hash) { TxState::Pending } else { TxState::Unknown };
+            return Ok(TxStatus { state, ..unknown });
         };
         let receipt = ctx.storage.receipt(at.height, at.index)?;
         let block_time_ms = ctx.storage.block(at.height)?.map(|b| b.header.time_ms);

@@ -152,6 +152,40 @@ async fn submissions_are_admitted_once_and_refused_with_their_reason() {
     post(&app, "/v1/transactions/batch", json!({ "txs": too_many })).await.error(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large");
 }
 
+/// Issue 16, weakness 1: what is committed is refused as such at admission, whatever the pool
+/// remembers (after a restart it remembers nothing); a signer that has no account is refused at
+/// admission, since its transaction would commit only a failed receipt and leave its nonce
+/// unremembered; and a transaction's status is the index's before the pool's.
+#[tokio::test]
+async fn committed_transactions_and_unregistered_signers_are_refused_at_admission() {
+    let c = chain("recommit");
+    let (app, ctx) = app(&c, NodeRole::Validator);
+    for tx in &c.block1 {
+        post(&app, "/v1/transactions", json!({ "tx": hex_of(tx) })).await.error(StatusCode::CONFLICT, "already_committed");
+    }
+    let again: Vec<String> = c.block1.iter().map(hex_of).collect();
+    let r = post(&app, "/v1/transactions/batch", json!({ "txs": again })).await.json::<BatchSubmitResponse>();
+    assert!(r.results.iter().all(|v| matches!(v, BatchItemResult::Rejected { error } if error.code == "already_committed")), "{r:?}");
+
+    let stranger = loanchain_types::test_utils::keypair(0x77);
+    let payload = loanchain_contracts::Payload::Deposit {
+        account: stranger.public().account_id(),
+        amount: loanchain_contracts::Amount::yuan(5),
+        reference: "a stranger".into(),
+    };
+    let unregistered = c.sign(&stranger, 1, payload);
+    post(&app, "/v1/transactions", json!({ "tx": hex_of(&unregistered) })).await.error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_account");
+    assert_eq!(ctx.mempool.len(), 0, "nothing was admitted");
+
+    // Pooled here, then committed by a block this node did not propose: the index wins.
+    let pooled = c.deposit(200, 5);
+    assert_eq!(post(&app, "/v1/transactions", json!({ "tx": hex_of(&pooled) })).await.status, StatusCode::ACCEPTED);
+    c.commit_next(std::slice::from_ref(&pooled));
+    assert!(ctx.mempool.contains(&pooled.hash()));
+    let t: TxStatus = get(&app, &format!("/v1/transactions/{}", pooled.hash())).await.json();
+    assert_eq!((t.state, t.height), (TxState::Committed, Some(c.blocks.len() as u64 + 1)), "{t:?}");
+}
+
 #[tokio::test]
 async fn committed_transactions_have_their_receipt_and_block_time() {
     let c = chain("txstatus");

@@ -194,7 +194,7 @@ async fn strangers_and_bad_input_are_refused() {
     let r = c.http.post(format!("{}/v1/transactions", c.api(1))).json(&body).send().await.unwrap();
     assert!(r.status().is_client_error(), "a replay is refused: {}", r.status());
     let code = r.json::<ErrorBody>().await.unwrap().error.code;
-    assert!(code == "nonce_replayed" || code == "duplicate_transaction", "{code}");
+    assert!(code == "already_committed" || code == "duplicate_transaction", "{code}");
     let r = c
         .http
         .post(format!("{}/v1/transactions", c.api(1)))
