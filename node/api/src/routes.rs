@@ -167,7 +167,10 @@ pub const SUBMIT: Route = Route {
         SUBMIT_ERRORS[1],
         (409, "duplicate_transaction (already in the mempool), already_committed (in a committed block)"),
         SUBMIT_ERRORS[2],
-        (422, "a signature or contract rule refused it: bad_signature, unknown_account (the signer has no account), nonce_replayed, expired, lifetime_too_long, wrong_chain, ..."),
+        (
+            422,
+            "a signature or contract rule refused it: bad_signature, unknown_account (the signer has no account), nonce_replayed, expired, lifetime_too_long, wrong_chain, ...",
+        ),
         SUBMIT_ERRORS[3],
     ],
 };
