@@ -4,8 +4,16 @@ use loanchain_types::Round;
 
 use crate::action::Step;
 
+/// The longest any timeout grows to, in milliseconds: a minute. After a long outage the round
+/// numbers are high; without a cap their timeouts would keep a healed network waiting for
+/// minutes or hours per round (CometBFT users met exactly that). A base longer than the cap is
+/// kept: the cap bounds growth, it does not shorten what genesis asks for.
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
+
 /// Timeouts in milliseconds: `base + delta * round`, so they grow per round until the network's
-/// real delay fits (the paper's partial-synchrony argument, §4 of Buchman et al.).
+/// real delay fits (the paper's partial-synchrony argument, §4 of Buchman et al.), up to
+/// [`MAX_TIMEOUT_MS`] (or the base, if that is longer). The argument needs only that timeouts
+/// eventually exceed the real delay: a minute is far above any delay between member data centres.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     /// Wait for a proposal, round 0.
@@ -30,7 +38,7 @@ impl Timeouts {
             Step::Prevote => (self.prevote_ms, self.prevote_delta_ms),
             Step::Precommit => (self.precommit_ms, self.precommit_delta_ms),
         };
-        base.saturating_add(delta.saturating_mul(u64::from(round)))
+        base.saturating_add(delta.saturating_mul(u64::from(round))).min(base.max(MAX_TIMEOUT_MS))
     }
 }
 

@@ -412,8 +412,13 @@ impl Core {
                 self.vote(VoteKind::Precommit, None, out);
                 self.step = Step::Precommit;
             }
-            // Tendermint L65-L67: OnTimeoutPrecommit.
-            Step::Precommit => self.start_round(round + 1, out),
+            // Tendermint L65-L67: OnTimeoutPrecommit. There is no round after the last one: the
+            // height can still decide on a quorum of precommits of any round (L49).
+            Step::Precommit => {
+                if let Some(next) = round.checked_add(1) {
+                    self.start_round(next, out);
+                }
+            }
             _ => {}
         }
     }

@@ -56,7 +56,7 @@ mod log;
 mod proposer;
 
 pub use action::{Action, Message, RoundValue, SafetyRecord, Step, WalEntry, check_persist_before_send};
-pub use config::{Config, Timeouts};
+pub use config::{Config, MAX_TIMEOUT_MS, Timeouts};
 pub use core::{Core, RoundState};
 pub use driver::{Host, drive};
 pub use error::Error;

@@ -172,6 +172,9 @@ impl HeightLog {
     /// Rounds above `round` in which validators of at least `threshold` power sent something
     /// (Tendermint L55), highest first.
     pub(crate) fn rounds_above_with_senders(&self, round: Round, threshold: u64) -> Option<Round> {
-        self.rounds.range(round.saturating_add(1)..).rev().find(|(_, r)| r.senders_power() >= threshold).map(|(round, _)| *round)
+        // Nothing is above the last round (a saturating `round + 1` would find `round` itself,
+        // and the round-skip rule would fire forever).
+        let next = round.checked_add(1)?;
+        self.rounds.range(next..).rev().find(|(_, r)| r.senders_power() >= threshold).map(|(round, _)| *round)
     }
 }

@@ -741,3 +741,40 @@ fn a_restarted_validator_can_still_justify_its_lock() {
         .count();
     assert_eq!(prevotes_for_v, 3, "ours and the two that made the quorum");
 }
+
+/// Issue 16, weakness 6: the round number saturates instead of overflowing. f+1 validators at
+/// the last round make a node skip to it (Tendermint L55); a quorum of nil precommits there and
+/// the precommit timeout would start round `u32::MAX + 1`.
+#[test]
+fn the_last_round_saturates_instead_of_overflowing() {
+    let mut c = core(0);
+    feed(&mut c, [Input::Start]);
+    let last = Round::MAX;
+    feed(&mut c, [prevote(1, last, None), prevote(2, last, None)]);
+    assert_eq!(c.round(), last, "f+1 at a higher round: skip to it");
+    let actions = feed(&mut c, [precommit(1, last, None), precommit(2, last, None), precommit(3, last, None)]);
+    let at = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::ScheduleTimeout { step: Step::Precommit, at, .. } => Some(*at),
+            _ => None,
+        })
+        .expect("a quorum of precommits schedules the precommit timeout");
+    feed(&mut c, [Input::Tick { now: at }]);
+    assert_eq!(c.round(), last, "there is no round after the last one");
+}
+
+/// Issue 16, weakness 6: timeouts grow per round up to a cap, so a network that stalled for
+/// thousands of rounds resumes within the cap once it heals (not after an hour).
+#[test]
+fn timeouts_grow_per_round_up_to_the_cap() {
+    let t = Timeouts::default();
+    assert!(t.duration(Step::Propose, 1) > t.duration(Step::Propose, 0), "they grow");
+    for step in [Step::Propose, Step::Prevote, Step::Precommit] {
+        assert_eq!(t.duration(step, Round::MAX), loanchain_consensus::MAX_TIMEOUT_MS, "{step:?}");
+        assert!(t.duration(step, 1_000) <= loanchain_consensus::MAX_TIMEOUT_MS);
+    }
+    // A base above the cap is kept as it is: the cap bounds growth, it does not shorten a base.
+    let slow = Timeouts { propose_ms: 2 * loanchain_consensus::MAX_TIMEOUT_MS, ..Timeouts::default() };
+    assert_eq!(slow.duration(Step::Propose, 7), 2 * loanchain_consensus::MAX_TIMEOUT_MS);
+}
