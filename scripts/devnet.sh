@@ -66,6 +66,13 @@ start_node() {
   local d=$1 name role
   name=$(basename "$d")
   if node_pid "$d" >/dev/null; then return 0; fi
+  local port
+  port=$(node_api_port "$d")
+  # Another process (another devnet's node, say) on this node's API port would answer in its
+  # place, and every check after this would ask the wrong chain.
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port $port ($name's API) is already in use by another process: stop it (another devnet? its scripts/devnet.sh down) or set DEVNET_BASE_PORT"
+  fi
   role=$(node_role "$d")
   nohup "$BIN/loanchain-node" --config "$d/config.json" "--$role" >>"$d/node.log" 2>&1 &
   echo $! > "$d/node.pid"
