@@ -82,9 +82,12 @@ fn build(state: ApiState) -> Router {
         .with_state(state)
 }
 
-/// `GET /v1/openapi.json`: the description generated from the route table and the types.
-async fn openapi() -> axum::Json<serde_json::Value> {
-    axum::Json(loanchain_api::openapi::document())
+/// `GET /v1/openapi.json`: the description generated from the route table and the types, once
+/// per process (it never changes while the node runs, and anyone may ask for it).
+async fn openapi() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    static DOC: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| loanchain_api::openapi::document().to_string());
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], DOC.as_str()).into_response()
 }
 
 /// Serves the API on `listener` until `shutdown` completes; then stops accepting, ends the event
