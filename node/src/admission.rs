@@ -81,7 +81,7 @@ impl NodeContext {
         self.admit(raw).await.iter().filter(|(v, _)| v.is_ok()).count()
     }
 
-    async fn admit(&self, raw: Vec<Vec<u8>>) -> Vec<(Result<Hash, SubmitError>, Option<Vec<u8>>)> {
+    async fn admit(&self, raw: Vec<Vec<u8>>) -> Vec<Verdict> {
         let chain_id = self.genesis.chain_id.clone();
         let mempool = self.mempool.clone();
         let storage = self.storage.clone();

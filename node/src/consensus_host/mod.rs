@@ -22,7 +22,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use loanchain_api::NodeStatus;
 use loanchain_consensus::{Config, Core, Host, Input, Step, Timeouts, WalEntry, drive};
 use loanchain_contracts::VerifiedTx;
-use loanchain_genesis::Genesis;
 use loanchain_network::{NetworkEvent, NetworkHandle, Topic};
 use loanchain_storage::{LastCommitted, Storage};
 use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, ValidatorSet};
@@ -35,11 +34,6 @@ use crate::wire::{self, Gossip};
 /// The wall clock in unix milliseconds: the only clock of the node (the core sees it as ticks).
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-/// The validator set of genesis, as the consensus core and certificates see it.
-pub fn validator_set(genesis: &Genesis) -> anyhow::Result<ValidatorSet> {
-    Ok(genesis.validator_set()?)
 }
 
 /// A block seen for a height not yet committed, with its transactions once verified.
@@ -151,7 +145,7 @@ impl Chain {
         status: watch::Sender<NodeStatus>,
     ) -> anyhow::Result<Chain> {
         let genesis = ctx.genesis.clone();
-        let validators = validator_set(&genesis)?;
+        let validators = genesis.validator_set()?;
         let last = ctx.storage.last_committed().ok_or_else(|| anyhow::anyhow!("storage has no genesis state"))?;
         let last_time_ms = match last.height {
             0 => genesis.genesis_time,
