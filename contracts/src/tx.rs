@@ -16,8 +16,8 @@ use crate::ids::{AccountId, ClaimId, LoanId, Role, SealId};
 use crate::seal::SealSignature;
 
 /// Largest encoded signed transaction a node accepts, in bytes (a `ListLoan` with two seals is
-/// about 1.5 KB).
-pub const MAX_TX_BYTES: usize = 64 * 1024;
+/// about 1.5 KB); declared with the chain's other limits.
+pub use loanchain_types::limits::MAX_TX_BYTES;
 /// Longest free-text field (names, references, reasons), in bytes.
 pub const MAX_TEXT_BYTES: usize = 256;
 

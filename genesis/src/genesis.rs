@@ -66,7 +66,8 @@ pub struct ConsensusParams {
     pub timeout_commit_ms: u64,
     /// Most transactions in one block.
     pub max_block_txs: u32,
-    /// Most bytes of one encoded block (transactions included).
+    /// Most bytes of transactions in one block (their signed bytes, summed; the encoded block's
+    /// own bound follows: `loanchain_types::limits::MAX_BLOCK_BYTES`).
     pub max_block_bytes: u64,
     /// How far a block's time may be ahead of a validator's clock before it refuses the proposal.
     pub max_clock_drift_ms: u64,

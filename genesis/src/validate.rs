@@ -26,8 +26,7 @@ use crate::net::{TcpMultiaddr, is_ed25519_point, parse_ed25519_peer_id};
 const MAX_ACCOUNT_NAME_BYTES: usize = 256;
 /// Longest consensus timeout (base or per-round increase), in ms.
 const MAX_TIMEOUT_MS: u64 = 600_000;
-/// Largest block the network carries (gossipsub's raised message limit leaves room for this).
-const MAX_BLOCK_BYTES: u64 = 64 << 20;
+use loanchain_types::limits::{MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS};
 
 /// Checks a node name: 1 to 64 characters of `[A-Za-z0-9._-]`, not starting with '.'.
 pub fn check_node_name(name: &str) -> Result<(), GenesisError> {
@@ -91,11 +90,11 @@ impl Genesis {
                 return bad(field, format!("{value} ms must be at most {MAX_TIMEOUT_MS}"));
             }
         }
-        if c.max_block_txs == 0 {
-            return bad("max_block_txs", "a block must be able to hold at least 1 transaction".into());
+        if c.max_block_txs == 0 || c.max_block_txs as usize > MAX_BLOCK_TXS {
+            return bad("max_block_txs", format!("{} must be within 1 and {MAX_BLOCK_TXS}", c.max_block_txs));
         }
-        if c.max_block_bytes < 1024 || c.max_block_bytes > MAX_BLOCK_BYTES {
-            return bad("max_block_bytes", format!("{} must be within 1024 and {MAX_BLOCK_BYTES}", c.max_block_bytes));
+        if c.max_block_bytes < 1024 || c.max_block_bytes > MAX_BLOCK_TX_BYTES as u64 {
+            return bad("max_block_bytes", format!("{} must be within 1024 and {MAX_BLOCK_TX_BYTES}", c.max_block_bytes));
         }
         if c.max_clock_drift_ms == 0 || c.max_clock_drift_ms > MAX_TIMEOUT_MS {
             return bad("max_clock_drift_ms", format!("{} ms must be within 1 and {MAX_TIMEOUT_MS}", c.max_clock_drift_ms));

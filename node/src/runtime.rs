@@ -23,11 +23,10 @@ use crate::mempool::Mempool;
 use crate::metrics::Metrics;
 use crate::wire;
 
-/// Largest single transaction, in bytes.
-pub const MAX_TX_BYTES: usize = 64 << 10;
 /// How long the gossip batcher gathers admitted transactions before publishing them.
 const GOSSIP_BATCH_WINDOW: Duration = Duration::from_millis(10);
-/// Most transactions per gossip message.
+/// Most transactions gathered before a publish (each gossip message is also cut by bytes:
+/// [`wire::tx_batches`]).
 const GOSSIP_BATCH_TXS: usize = 2_000;
 
 /// A running node.
@@ -118,7 +117,7 @@ pub async fn start(config_path: &Path, role: NodeRole) -> anyhow::Result<Running
         genesis: genesis.clone(),
         genesis_hash,
         storage,
-        mempool: Arc::new(Mempool::new(config.mempool_capacity, MAX_TX_BYTES)),
+        mempool: Arc::new(Mempool::new(config.mempool_capacity, loanchain_types::limits::MAX_TX_BYTES)),
         status: status_rx,
         events: broadcast::channel(4096).0,
         metrics: Arc::new(Metrics::new()),
@@ -153,9 +152,9 @@ async fn gossip_batcher(network: NetworkHandle, mut rx: mpsc::Receiver<Vec<Vec<u
                 _ => break,
             }
         }
-        for chunk in batch.chunks(GOSSIP_BATCH_TXS) {
-            if let Err(e) = network.publish(Topic::Transactions, wire::encode(&chunk.to_vec())).await {
-                warn!(error = %e, txs = chunk.len(), "transaction gossip failed");
+        for chunk in wire::tx_batches(batch) {
+            if let Err(e) = network.publish(Topic::Transactions, wire::encode(&chunk)).await {
+                warn!(error = %e, txs = chunk.0.len(), "transaction gossip failed");
             }
         }
     }

@@ -1,14 +1,48 @@
 //! What nodes send each other, in bcs: gossip on the consensus and blocks topics, and the block
 //! sync request-response protocol. Transactions gossip as a bcs list of signed transaction bytes.
 
+//!
+//! Each message type has one size limit, from [`loanchain_types::limits`], which both the network
+//! (gossipsub's message size, the request-response codec) and [`decode`] apply.
+
 use loanchain_contracts::codec;
+use loanchain_types::limits::{MAX_GOSSIP_BYTES, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, MAX_TX_GOSSIP_BYTES};
 use loanchain_types::{Block, BlockHeader, CommitCertificate, ConsensusMessage, Hash, Height, SignedProposal};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// Most blocks one sync response carries (it is also bounded by bytes).
+/// Most blocks one sync response carries (it is also bounded by bytes:
+/// [`loanchain_types::limits::SYNC_RESPONSE_TARGET_BYTES`]).
 pub const MAX_SYNC_BLOCKS: u64 = 64;
-/// Bytes of blocks after which a sync response stops adding blocks (below the network's 16 MiB).
-pub const MAX_SYNC_RESPONSE_BYTES: usize = 8 << 20;
+
+/// A message of the wire protocol: what it is called in errors and its size limit.
+pub trait Message: Serialize + DeserializeOwned {
+    /// What an error calls it.
+    const WHAT: &'static str;
+    /// Its largest encoding.
+    const MAX_BYTES: usize;
+}
+
+/// Transactions gossiped together, as signed transaction bytes (encoded as a plain bcs list).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxBatch(pub Vec<Vec<u8>>);
+
+impl Message for TxBatch {
+    const WHAT: &'static str = "transaction batch";
+    const MAX_BYTES: usize = MAX_TX_GOSSIP_BYTES;
+}
+impl Message for Gossip {
+    const WHAT: &'static str = "gossip";
+    const MAX_BYTES: usize = MAX_GOSSIP_BYTES;
+}
+impl Message for SyncRequest {
+    const WHAT: &'static str = "sync request";
+    const MAX_BYTES: usize = MAX_SYNC_REQUEST_BYTES;
+}
+impl Message for SyncResponse {
+    const WHAT: &'static str = "sync response";
+    const MAX_BYTES: usize = MAX_SYNC_RESPONSE_BYTES;
+}
 
 /// Gossip on [`loanchain_network::Topic::Consensus`] and [`loanchain_network::Topic::Blocks`].
 // A message is decoded once and moved to its handler, never kept in bulk: no box for the large variant.
@@ -77,14 +111,35 @@ pub enum SyncResponse {
     Refused(String),
 }
 
-/// Decodes any of the wire types, refusing trailing bytes.
-pub fn decode<T: for<'de> Deserialize<'de>>(what: &'static str, bytes: &[u8]) -> Result<T, String> {
-    codec::from_bytes(what, bytes).map_err(|e| e.to_string())
+/// Decodes a message within its size limit, refusing trailing bytes.
+pub fn decode<T: Message>(bytes: &[u8]) -> Result<T, String> {
+    codec::from_bytes_within(T::WHAT, bytes, T::MAX_BYTES).map_err(|e| e.to_string())
 }
 
-/// Encodes any of the wire types.
-pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+/// Encodes a message.
+pub fn encode<T: Message>(value: &T) -> Vec<u8> {
     codec::to_bytes(value)
+}
+
+/// Splits transactions into gossip batches of about
+/// [`TX_GOSSIP_CHUNK_BYTES`](loanchain_types::limits::TX_GOSSIP_CHUNK_BYTES) each: a batch closes
+/// before the transaction that would take it over, so each one fits [`TxBatch::MAX_BYTES`].
+pub fn tx_batches(txs: Vec<Vec<u8>>) -> Vec<TxBatch> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut bytes = 0;
+    for tx in txs {
+        if !current.is_empty() && bytes + tx.len() > loanchain_types::limits::TX_GOSSIP_CHUNK_BYTES {
+            out.push(TxBatch(std::mem::take(&mut current)));
+            bytes = 0;
+        }
+        bytes += tx.len();
+        current.push(tx);
+    }
+    if !current.is_empty() {
+        out.push(TxBatch(current));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -94,12 +149,55 @@ mod tests {
     #[test]
     fn round_trips_and_rejects_garbage() {
         let status = Gossip::Status { height: 7, stamp: 1 };
-        assert_eq!(decode::<Gossip>("gossip", &encode(&status)).unwrap(), status);
+        assert_eq!(decode::<Gossip>(&encode(&status)).unwrap(), status);
         let req = SyncRequest::Blocks { from: 1, to: 9 };
-        assert_eq!(decode::<SyncRequest>("sync request", &encode(&req)).unwrap(), req);
-        assert!(decode::<Gossip>("gossip", &[0xff, 0x00]).is_err());
+        assert_eq!(decode::<SyncRequest>(&encode(&req)).unwrap(), req);
+        assert!(decode::<Gossip>(&[0xff, 0x00]).is_err());
         let mut bytes = encode(&status);
         bytes.push(0);
-        assert!(decode::<Gossip>("gossip", &bytes).is_err(), "trailing bytes are refused");
+        assert!(decode::<Gossip>(&bytes).is_err(), "trailing bytes are refused");
+    }
+
+    #[test]
+    fn a_sync_answer_of_many_blocks_decodes_within_its_limit() {
+        // Issue 16, weakness 3: answers were packed up to 8 MiB but decoded within 1 MiB.
+        let block = |h| Block {
+            header: BlockHeader {
+                chain_id: "c".into(),
+                height: h,
+                time_ms: h,
+                proposer: loanchain_types::ValidatorIndex(0),
+                previous_block_hash: Hash::ZERO,
+                transactions_root: Hash::ZERO,
+                app_hash: Hash::ZERO,
+                validator_set_hash: Hash::ZERO,
+            },
+            transactions: vec![vec![1u8; 200]; 5_000],
+            last_commit: None,
+        };
+        let cert = |h| CommitCertificate { height: h, round: 0, block_hash: Hash::ZERO, signatures: vec![] };
+        let answer = SyncResponse::Blocks((1..=7).map(|h| (block(h), cert(h))).collect());
+        let bytes = encode(&answer);
+        assert!(bytes.len() > 6 << 20, "{} bytes", bytes.len());
+        assert_eq!(decode::<SyncResponse>(&bytes).unwrap(), answer);
+    }
+
+    #[test]
+    fn transaction_batches_are_cut_by_bytes() {
+        let txs: Vec<Vec<u8>> = (0..5_000).map(|i| vec![(i % 251) as u8; 300 + i % 700]).collect();
+        let total: usize = txs.iter().map(Vec::len).sum();
+        let batches = tx_batches(txs.clone());
+        assert!(batches.len() >= total / loanchain_types::limits::TX_GOSSIP_CHUNK_BYTES);
+        for b in &batches {
+            let bytes = encode(b);
+            assert!(bytes.len() <= TxBatch::MAX_BYTES, "{} bytes", bytes.len());
+            assert_eq!(&decode::<TxBatch>(&bytes).unwrap(), b);
+        }
+        let back: Vec<Vec<u8>> = batches.into_iter().flat_map(|b| b.0).collect();
+        assert_eq!(back, txs, "every transaction once, in order");
+        // One transaction at the limit still travels.
+        let big = vec![vec![9u8; loanchain_types::limits::MAX_TX_BYTES]; 3];
+        let batches = tx_batches(big);
+        assert!(batches.iter().all(|b| encode(b).len() <= TxBatch::MAX_BYTES));
     }
 }

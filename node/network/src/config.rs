@@ -10,13 +10,13 @@ use loanchain_genesis::{Genesis, NodeConfig};
 
 use crate::error::NetworkError;
 
-/// Default largest gossip payload: 4 MiB, room for a full block (gossipsub's own default is
-/// 64 KiB, DESIGN §9).
-pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 4 << 20;
+/// Default largest gossip payload: the largest message the node sends on any topic
+/// ([`loanchain_types::limits::MAX_GOSSIP_BYTES`]; gossipsub's own default is 64 KiB, DESIGN §9).
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = loanchain_types::limits::MAX_GOSSIP_BYTES;
 /// Default largest block-sync request (requests name heights and hashes).
-pub const DEFAULT_MAX_REQUEST_BYTES: usize = 64 << 10;
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = loanchain_types::limits::MAX_SYNC_REQUEST_BYTES;
 /// Default largest block-sync response (a run of blocks with their certificates).
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = loanchain_types::limits::MAX_SYNC_RESPONSE_BYTES;
 /// Smallest limit accepted for any payload kind.
 pub const MIN_LIMIT_BYTES: usize = 1024;
 

@@ -16,10 +16,17 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     bcs::to_bytes(value).expect("bcs encoding of a loanchain value cannot fail: all inputs are size-bounded")
 }
 
-/// Decodes canonical bytes; trailing bytes, non-canonical encodings and oversized input are errors.
+/// Decodes canonical bytes; trailing bytes, non-canonical encodings and input over
+/// [`MAX_DECODE_BYTES`] are errors.
 pub fn from_bytes<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, Error> {
-    if bytes.len() > MAX_DECODE_BYTES {
-        return Err(Error::TooLarge { what, size: bytes.len(), max: MAX_DECODE_BYTES });
+    from_bytes_within(what, bytes, MAX_DECODE_BYTES)
+}
+
+/// [`from_bytes`] with another size limit, for messages whose bound is not an object's (a sync
+/// answer carrying blocks: `loanchain_types::limits`).
+pub fn from_bytes_within<T: DeserializeOwned>(what: &'static str, bytes: &[u8], max: usize) -> Result<T, Error> {
+    if bytes.len() > max {
+        return Err(Error::TooLarge { what, size: bytes.len(), max });
     }
     bcs::from_bytes(bytes).map_err(|e| Error::Decode { what, reason: e.to_string() })
 }

@@ -344,8 +344,8 @@ impl Chain {
     async fn on_network(&mut self, event: NetworkEvent) -> anyhow::Result<()> {
         match event {
             NetworkEvent::Gossip { topic: Topic::Transactions, data, .. } => {
-                match wire::decode::<Vec<Vec<u8>>>("transaction batch", &data) {
-                    Ok(txs) => {
+                match wire::decode::<wire::TxBatch>(&data) {
+                    Ok(wire::TxBatch(txs)) => {
                         let ctx = self.ctx.clone();
                         // Admission verifies signatures off this task.
                         tokio::spawn(async move { ctx.admit_gossip(txs).await });
@@ -353,7 +353,7 @@ impl Chain {
                     Err(e) => debug!(error = %e, "malformed transaction gossip dropped"),
                 }
             }
-            NetworkEvent::Gossip { from, data, .. } => match wire::decode::<Gossip>("gossip", &data) {
+            NetworkEvent::Gossip { from, data, .. } => match wire::decode::<Gossip>(&data) {
                 Ok(g) => self.on_gossip(g, from).await?,
                 Err(e) => debug!(error = %e, "malformed gossip dropped"),
             },

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 
 use loanchain_consensus::Input;
 use loanchain_network::{PeerId, Topic};
-use loanchain_types::{Block, CommitCertificate, Hash};
+use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash};
 use tracing::{debug, warn};
 
 use super::{Chain, FetchResult, now_ms};
-use crate::wire::{self, Gossip, MAX_SYNC_BLOCKS, MAX_SYNC_RESPONSE_BYTES, SyncRequest, SyncResponse};
+use loanchain_types::limits::{MAX_REPLAY_BYTES, SYNC_RESPONSE_TARGET_BYTES};
+
+use crate::wire::{self, Gossip, MAX_SYNC_BLOCKS, SyncRequest, SyncResponse};
 
 /// How often a node announces its height.
 const ANNOUNCE_EVERY: Duration = Duration::from_millis(1_000);
@@ -46,7 +48,7 @@ impl Chain {
         }
         if self.last_progress.elapsed() >= REPLAY_AFTER && self.last_replay.elapsed() >= REPLAY_AFTER {
             self.last_replay = Instant::now();
-            let messages = self.core.messages();
+            let messages = replay_within(self.core.messages(), MAX_REPLAY_BYTES);
             let state = self.core.state();
             warn!(
                 height = state.height,
@@ -81,7 +83,7 @@ impl Chain {
         let done = self.fetched.0.clone();
         tokio::spawn(async move {
             let result = match net.request(peer, request).await {
-                Ok(bytes) => match wire::decode::<SyncResponse>("sync response", &bytes) {
+                Ok(bytes) => match wire::decode::<SyncResponse>(&bytes) {
                     Ok(SyncResponse::Blocks(blocks)) => FetchResult::Blocks(blocks),
                     Ok(other) => {
                         debug!(%peer, ?other, "unexpected sync answer");
@@ -109,7 +111,7 @@ impl Chain {
         tokio::spawn(async move {
             for peer in net.peers() {
                 if let Ok(bytes) = net.request(peer, request.clone()).await
-                    && let Ok(SyncResponse::Block(Some(block))) = wire::decode::<SyncResponse>("sync response", &bytes)
+                    && let Ok(SyncResponse::Block(Some(block))) = wire::decode::<SyncResponse>(&bytes)
                     && block.hash() == hash
                 {
                     let _ = done.send(FetchResult::Block(block)).await;
@@ -161,7 +163,7 @@ impl Chain {
     /// Answers a peer's sync request from storage (and from the proposals held, for a block by
     /// hash).
     pub(super) fn answer(&self, data: &[u8]) -> SyncResponse {
-        match wire::decode::<SyncRequest>("sync request", data) {
+        match wire::decode::<SyncRequest>(data) {
             Err(e) => SyncResponse::Refused(e),
             Ok(SyncRequest::Block(hash)) => {
                 if let Some(p) = self.pending.get(&hash) {
@@ -175,19 +177,59 @@ impl Chain {
                 }
                 let to = to.min(from.saturating_add(MAX_SYNC_BLOCKS - 1)).min(self.last.height);
                 let mut out: Vec<(Block, CommitCertificate)> = Vec::new();
-                let mut size = 0usize;
+                // The answer's exact encoded size: a block is added only while the answer stays
+                // within the target (the first always, which the limit leaves room for).
+                let mut size = 5usize;
                 for h in from..=to {
                     let (Ok(Some(block)), Ok(Some(cert))) = (self.ctx.storage.block(h), self.ctx.storage.certificate(h)) else {
                         break;
                     };
-                    size += block.transactions.iter().map(Vec::len).sum::<usize>() + 1024;
-                    out.push((block, cert));
-                    if size >= MAX_SYNC_RESPONSE_BYTES {
+                    let entry = loanchain_contracts::codec::to_bytes(&(&block, &cert)).len();
+                    if !out.is_empty() && size + entry > SYNC_RESPONSE_TARGET_BYTES {
                         break;
                     }
+                    size += entry;
+                    out.push((block, cert));
                 }
                 SyncResponse::Blocks(out)
             }
         }
+    }
+}
+
+/// The messages to re-send, newest round first, within `budget` encoded bytes (a height with many
+/// rounds has more votes than one gossip message carries; the newest are the ones that help).
+fn replay_within(mut messages: Vec<ConsensusMessage>, budget: usize) -> Vec<ConsensusMessage> {
+    messages.sort_by_key(|m| std::cmp::Reverse(m.round()));
+    let mut used = 0;
+    messages.retain(|m| {
+        used += m.to_bytes().len() + 5;
+        used <= budget
+    });
+    messages
+}
+
+#[cfg(test)]
+mod tests {
+    use loanchain_types::test_utils::keypair;
+    use loanchain_types::{SignedVote, ValidatorIndex, Vote, VoteKind};
+
+    use super::*;
+    use crate::wire::Message;
+
+    #[test]
+    fn a_replay_of_many_rounds_fits_one_gossip_message_newest_first() {
+        let key = keypair(1);
+        let messages: Vec<ConsensusMessage> = (0..20_000u32)
+            .map(|round| {
+                let vote = Vote { height: 5, round, kind: VoteKind::Prevote, block_hash: None, validator: ValidatorIndex(0) };
+                ConsensusMessage::Vote(SignedVote::sign(&key, "c", vote))
+            })
+            .collect();
+        let kept = replay_within(messages, MAX_REPLAY_BYTES);
+        assert!(!kept.is_empty() && kept.len() < 20_000);
+        assert_eq!(kept[0].round(), 19_999, "the newest round first");
+        let gossip = Gossip::Replay { stamp: u64::MAX, messages: kept };
+        assert!(wire::encode(&gossip).len() <= Gossip::MAX_BYTES);
     }
 }

@@ -130,6 +130,45 @@ async fn a_killed_validator_restarts_and_catches_up() {
     println!("restart of validator-3 after {h} blocks: {startup}");
 }
 
+/// Issue 16, weakness 3: a validator down while more than 8 MiB of blocks are committed under load
+/// catches up after its restart (sync answers are packed within the limit their receiver decodes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_down_for_megabytes_of_blocks_catches_up() {
+    let _serial = SERIAL.lock().await;
+    let mut c = Cluster::new(4, 1, 27_500);
+    c.start_all();
+    c.wait_height(&ALL, 1, Duration::from_secs(30)).await;
+    let mut w = Workload::new(&c.files, "t5", 100, 0, now_ms());
+    let regs = w.registrations(UNTIL);
+    c.run_ok(0, &regs).await;
+    c.kill(3);
+    let down_at = c.height(0).await.unwrap();
+    // Waves of deposits, each waited for, so the pools never fill.
+    let mut bytes = 0usize;
+    let mut waves = 0;
+    while bytes < 9 << 20 {
+        let mut wave = Vec::new();
+        while wave.len() < 5_000 {
+            wave.extend(w.deposits(1, UNTIL));
+        }
+        bytes += wave.iter().map(|t| t.to_bytes().len()).sum::<usize>();
+        let mut hashes = Vec::new();
+        for (i, chunk) in wave.chunks(wave.len().div_ceil(3)).enumerate() {
+            hashes.extend(c.submit_all(i, chunk).await);
+        }
+        c.wait_committed(0, &hashes[hashes.len() - 20..], Duration::from_secs(120)).await;
+        waves += 1;
+    }
+    let top = c.height(0).await.unwrap();
+    println!("{bytes} bytes of transactions in {waves} waves committed at heights {down_at}..={top} while validator-3 was down");
+    c.start(3);
+    c.wait_height(&[3], top, Duration::from_secs(120)).await;
+    let hashes = c.block_hashes(&[0, 1, 2, 3, 4], top).await;
+    assert!(hashes.windows(2).all(|p| p[0] == p[1]), "the restarted node diverged: {hashes:?}");
+    // And it takes part again: the chain goes on with it.
+    c.wait_height(&ALL, top + 3, Duration::from_secs(60)).await;
+}
+
 /// Deposits and a funded loan on a cluster whose people are registered.
 async fn fund_loans_after_registration(c: &Cluster, w: &mut Workload) -> (LoanId, usize) {
     let deps = w.deposits(50_000, UNTIL);

@@ -20,6 +20,7 @@ pub mod block;
 pub mod certificate;
 pub mod error;
 pub mod evidence;
+pub mod limits;
 pub mod message;
 mod role;
 #[cfg(any(test, feature = "test-utils"))]

@@ -67,8 +67,8 @@ impl From<ValidatorSet> for Vec<Validator> {
 impl ValidatorSet {
     /// Upper bound on the total voting power, so that `3 * power` never overflows.
     pub const MAX_TOTAL_POWER: u64 = 1 << 60;
-    /// Upper bound on the number of validators.
-    pub const MAX_VALIDATORS: usize = 10_000;
+    /// Upper bound on the number of validators ([`crate::limits::MAX_VALIDATORS`]).
+    pub const MAX_VALIDATORS: usize = crate::limits::MAX_VALIDATORS;
 
     /// A set from its validators, in consensus order. Rejects an empty set, zero power, a shared
     /// key, and totals above [`Self::MAX_TOTAL_POWER`].
