@@ -1,4 +1,5 @@
 //! The integration tests of the consensus core: one test binary (STYLE: one per crate), a module
 //! each.
 
+mod common;
 mod round;
