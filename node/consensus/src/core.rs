@@ -245,6 +245,13 @@ impl Core {
         out
     }
 
+    /// How many messages the core holds: proposals and votes of the current height, and those
+    /// buffered for the next one. For tests and metrics: it shows the memory a peer can make the
+    /// core spend, which the log's limits bound.
+    pub fn stored_messages(&self) -> usize {
+        self.log.len() + self.future.len()
+    }
+
     /// The quorum threshold. The `broken-quorum` test feature lowers it to 2f on purpose.
     fn quorum(&self) -> u64 {
         #[cfg(not(feature = "broken-quorum"))]

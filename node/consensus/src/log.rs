@@ -57,6 +57,11 @@ impl VoteSet {
         self.by_value.values().flat_map(|m| m.values())
     }
 
+    /// How many votes are held (each validator's first vote is also a counted one).
+    pub(crate) fn len(&self) -> usize {
+        self.values_of.values().sum()
+    }
+
     fn add(&mut self, vote: SignedVote, power: u64) -> Added {
         let who = vote.vote.validator;
         let value = vote.vote.block_hash;
@@ -106,6 +111,11 @@ impl RoundLog {
         }
     }
 
+    /// How many proposals and votes are held.
+    pub(crate) fn len(&self) -> usize {
+        self.proposals.len() + self.prevotes.len() + self.precommits.len()
+    }
+
     /// The proposal for `value`, if any.
     pub(crate) fn proposal_for(&self, value: Hash) -> Option<&SignedProposal> {
         self.proposals.iter().find(|p| p.proposal.block_hash == value)
@@ -132,6 +142,11 @@ pub(crate) struct HeightLog {
 impl HeightLog {
     pub(crate) fn round(&self, round: Round) -> Option<&RoundLog> {
         self.rounds.get(&round)
+    }
+
+    /// How many proposals and votes are held, in every round.
+    pub(crate) fn len(&self) -> usize {
+        self.rounds.values().map(RoundLog::len).sum()
     }
 
     /// Adds a vote of `power`, already checked to be of this height and from a validator.
