@@ -15,7 +15,7 @@ use crate::action::{Action, RoundValue, SafetyRecord, Step, WalEntry};
 use crate::config::Config;
 use crate::error::Error;
 use crate::input::Input;
-use crate::log::{Added, HeightLog};
+use crate::log::{Added, HeightLog, beyond_window};
 use crate::proposer::ProposerSchedule;
 
 /// What the host said about a block.
@@ -234,7 +234,8 @@ impl Core {
     }
 
     /// Every proposal and vote held for the current height, for a host that helps a lagging peer
-    /// (catch-up gossip): what a peer needs to reach the same conclusions.
+    /// (catch-up gossip): what a peer needs to reach the same conclusions, also the messages kept
+    /// beyond the round window (they can make the peer skip rounds).
     pub fn messages(&self) -> Vec<ConsensusMessage> {
         let mut out = Vec::new();
         for r in self.log.rounds.values() {
@@ -242,7 +243,15 @@ impl Core {
             out.extend(r.prevotes.all().cloned().map(ConsensusMessage::Vote));
             out.extend(r.precommits.all().cloned().map(ConsensusMessage::Vote));
         }
+        out.extend(self.log.ahead().cloned());
         out
+    }
+
+    /// How many messages the core holds: proposals and votes of the current height, and those
+    /// buffered for the next one. For tests and metrics: it shows the memory a peer can make the
+    /// core spend, which the log's limits bound.
+    pub fn stored_messages(&self) -> usize {
+        self.log.len() + self.future.len()
     }
 
     /// The quorum threshold. The `broken-quorum` test feature lowers it to 2f on purpose.
@@ -370,6 +379,10 @@ impl Core {
         // L20 (for every validator: a proposer whose host is slow to build a block must not stall
         // the round either).
         self.schedule_timeout(Step::Propose, out);
+        // Messages kept beyond the window of the old round that are inside the new one's.
+        for (m, power) in self.log.take_ahead_within(round) {
+            self.accept(m, power, out);
+        }
     }
 
     /// Resumes a recovered core in its persisted round and step.
@@ -444,11 +457,23 @@ impl Core {
         if self.config.verify_signatures && m.verify(&self.validators, &self.config.chain_id).is_err() {
             return;
         }
+        if let ConsensusMessage::Proposal(p) = &m
+            && p.proposal.proposer != self.schedule.proposer(p.proposal.height, p.proposal.round)
+        {
+            return;
+        }
+        if beyond_window(self.round, m.round()) {
+            // Too far ahead to log (MAX_ROUNDS_AHEAD); kept, if its signer's highest, for L55.
+            self.log.keep_ahead(m, power);
+            return;
+        }
+        self.accept(m, power, out);
+    }
+
+    /// Adds a checked message of this height, inside the round window, to the log.
+    fn accept(&mut self, m: ConsensusMessage, power: u64, out: &mut Vec<Action>) {
         let added = match m {
             ConsensusMessage::Proposal(p) => {
-                if p.proposal.proposer != self.schedule.proposer(p.proposal.height, p.proposal.round) {
-                    return;
-                }
                 let (round, hash) = (p.proposal.round, p.proposal.block_hash);
                 let added = self.log.add_proposal(p, power);
                 if self.log.round(round).is_some_and(|r| r.proposal_for(hash).is_some()) {
@@ -606,10 +631,14 @@ impl Core {
         true
     }
 
-    /// Tendermint L55-L56: f+1 messages of a round above ours: StartRound(that round).
+    /// Tendermint L55-L56: f+1 messages of a round above ours: StartRound(that round). Beyond the
+    /// round window, where one message per validator is kept, the highest round R such that f+1
+    /// power sent messages of rounds ≥ R (a correct validator reached R): always above the
+    /// window's rounds, so it comes first.
     fn rule_round_skip(&mut self, out: &mut Vec<Action>) -> bool {
         let threshold = self.validators.f_plus_one_power();
-        match self.log.rounds_above_with_senders(self.round, threshold) {
+        let ahead = self.log.round_reached_ahead(self.round, threshold);
+        match ahead.or_else(|| self.log.rounds_above_with_senders(self.round, threshold)) {
             Some(round) => {
                 self.start_round(round, out);
                 true

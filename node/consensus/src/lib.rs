@@ -19,8 +19,11 @@
 //! A quorum of precommits for a block in any round decides it: the precommits form its
 //! [`loanchain_types::CommitCertificate`]. A quorum of mixed precommits starts
 //! `timeout_precommit(r)`, after which the next round begins; f+1 power of messages from a higher
-//! round makes a lagging validator jump to it (L55). Timeouts grow linearly with the round, so
-//! after the network stabilises a round eventually lasts long enough to decide.
+//! round makes a lagging validator jump to it (L55). Timeouts grow linearly with the round (up to
+//! [`MAX_TIMEOUT_MS`]), so after the network stabilises a round eventually lasts long enough to
+//! decide. Messages more than [`MAX_ROUNDS_AHEAD`] rounds above the current one are not logged;
+//! the highest one of each validator is kept, so f+1 power far ahead still makes a lagging
+//! validator jump (to the highest round R such that f+1 power sent messages of rounds ≥ R).
 //!
 //! **Safety** (no two different blocks decided at a height, whatever the network does, with
 //! Byzantine power < 1/3): two quorums intersect in a correct validator; a correct validator
@@ -61,6 +64,7 @@ pub use core::{Core, RoundState};
 pub use driver::{Host, drive};
 pub use error::Error;
 pub use input::Input;
+pub use log::MAX_ROUNDS_AHEAD;
 pub use proposer::ProposerSchedule;
 
 /// Whether this build has the deliberately broken quorum (the `broken-quorum` test feature).

@@ -1,10 +1,28 @@
 //! The message log of one height: proposals and votes per round, with running tallies of voting
 //! power (the paper's "upon 2f+1 ⟨PREVOTE, h, r, id(v)⟩" conditions are look-ups here), and
-//! equivocation detection.
+//! equivocation detection. Rounds more than [`MAX_ROUNDS_AHEAD`] above the current one are not
+//! logged: of those, each validator's highest-round message is kept for the round-skip rule.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use loanchain_types::{Evidence, Hash, Round, SignedProposal, SignedVote, ValidatorIndex, VoteKind};
+use loanchain_types::{ConsensusMessage, Evidence, Hash, Round, SignedProposal, SignedVote, ValidatorIndex, VoteKind};
+
+/// How far above the current round a proposal or vote may be and still enter the log: 100 rounds.
+///
+/// Large enough that correct validators are not that far apart in practice: a round ends only
+/// when a quorum precommitted in it and the precommit timeout passed (Tendermint L47, L65), or by
+/// following f+1 power to a higher round (L55). A hundred rounds are a hundred precommit timeouts
+/// at least: 21 minutes with the default timeouts, 17 with devnet's, a time validators that hear
+/// each other do not spend apart. Small enough that the log stays small: a validator can put at
+/// most 2 × `MAX_VALUES_PER_VOTER` votes (and, in the rounds it proposes,
+/// `MAX_PROPOSALS_PER_ROUND` proposals) in each round of the window, some 800 votes, where
+/// without a window it could name every round up to `u32::MAX`, and every rule would scan them.
+///
+/// Beyond the window the log keeps each validator's highest-round message, one per validator, so
+/// a validator that fell further behind still follows f+1 power there
+/// (`HeightLog::round_reached_ahead`); if the window were too small for some network, only the
+/// messages of those rounds would have to be sent again, not liveness lost.
+pub const MAX_ROUNDS_AHEAD: Round = 100;
 
 /// Most distinct proposals kept per round. Only an equivocating proposer sends more than one; we
 /// keep a few (so a correct node can still lock on whichever one gathered a quorum) and report the
@@ -57,6 +75,11 @@ impl VoteSet {
         self.by_value.values().flat_map(|m| m.values())
     }
 
+    /// How many votes are held (each validator's first vote is also a counted one).
+    pub(crate) fn len(&self) -> usize {
+        self.values_of.values().sum()
+    }
+
     fn add(&mut self, vote: SignedVote, power: u64) -> Added {
         let who = vote.vote.validator;
         let value = vote.vote.block_hash;
@@ -106,6 +129,11 @@ impl RoundLog {
         }
     }
 
+    /// How many proposals and votes are held.
+    pub(crate) fn len(&self) -> usize {
+        self.proposals.len() + self.prevotes.len() + self.precommits.len()
+    }
+
     /// The proposal for `value`, if any.
     pub(crate) fn proposal_for(&self, value: Hash) -> Option<&SignedProposal> {
         self.proposals.iter().find(|p| p.proposal.block_hash == value)
@@ -123,15 +151,80 @@ pub(crate) enum Added {
     Conflict(Box<Evidence>),
 }
 
+/// Whether a message of `round` is too far above `current` to enter the log.
+pub(crate) fn beyond_window(current: Round, round: Round) -> bool {
+    round > current.saturating_add(MAX_ROUNDS_AHEAD)
+}
+
 /// The log of the current height.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct HeightLog {
     pub(crate) rounds: BTreeMap<Round, RoundLog>,
+    /// Beyond the window: the message of the highest round each validator sent (the first one
+    /// received of that round), with the validator's power. Already checked like any message.
+    ahead: BTreeMap<ValidatorIndex, (ConsensusMessage, u64)>,
+    /// The power of the validators in `ahead`.
+    ahead_power: u64,
 }
 
 impl HeightLog {
     pub(crate) fn round(&self, round: Round) -> Option<&RoundLog> {
         self.rounds.get(&round)
+    }
+
+    /// How many proposals and votes are held, in every round and beyond the window.
+    pub(crate) fn len(&self) -> usize {
+        self.rounds.values().map(RoundLog::len).sum::<usize>() + self.ahead.len()
+    }
+
+    /// The messages kept beyond the window, by validator.
+    pub(crate) fn ahead(&self) -> impl Iterator<Item = &ConsensusMessage> {
+        self.ahead.values().map(|(m, _)| m)
+    }
+
+    /// Keeps `m` (of `power`, beyond the window) if it is of a higher round than what its signer
+    /// sent before beyond the window; otherwise drops it.
+    pub(crate) fn keep_ahead(&mut self, m: ConsensusMessage, power: u64) {
+        match self.ahead.get_mut(&m.signer()) {
+            Some(kept) if kept.0.round() < m.round() => *kept = (m, power),
+            Some(_) => {}
+            None => {
+                self.ahead_power += power;
+                self.ahead.insert(m.signer(), (m, power));
+            }
+        }
+    }
+
+    /// Removes and returns the messages kept beyond the window that are inside the window of
+    /// `current` now, with their power, in validator order.
+    pub(crate) fn take_ahead_within(&mut self, current: Round) -> Vec<(ConsensusMessage, u64)> {
+        let within: Vec<ValidatorIndex> =
+            self.ahead.iter().filter(|(_, (m, _))| !beyond_window(current, m.round())).map(|(v, _)| *v).collect();
+        let mut out = Vec::with_capacity(within.len());
+        for v in within {
+            if let Some((m, power)) = self.ahead.remove(&v) {
+                self.ahead_power -= power;
+                out.push((m, power));
+            }
+        }
+        out
+    }
+
+    /// Tendermint L55 beyond the window: the highest round R above `round` such that validators of
+    /// at least `threshold` (f+1) power sent messages of rounds ≥ R. f+1 power holds a correct
+    /// validator, so a correct validator reached round R or a later one; f power (maybe all
+    /// Byzantine) claiming a higher round moves no one past the round the correct one is at.
+    pub(crate) fn round_reached_ahead(&self, round: Round, threshold: u64) -> Option<Round> {
+        if self.ahead_power < threshold {
+            return None;
+        }
+        let mut reached: Vec<(Round, u64)> = self.ahead.values().map(|(m, p)| (m.round(), *p)).filter(|(r, _)| *r > round).collect();
+        reached.sort_unstable_by_key(|(r, _)| std::cmp::Reverse(*r));
+        let mut power = 0u64;
+        reached.into_iter().find_map(|(r, p)| {
+            power += p;
+            (power >= threshold).then_some(r)
+        })
     }
 
     /// Adds a vote of `power`, already checked to be of this height and from a validator.

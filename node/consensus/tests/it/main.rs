@@ -1,4 +1,6 @@
 //! The integration tests of the consensus core: one test binary (STYLE: one per crate), a module
 //! each.
 
+mod bounds;
+mod common;
 mod round;
