@@ -77,6 +77,9 @@ metrics! {
     /// A compact proposal whose transactions did not all arrive in time, or a decided block this
     /// node never received.
     blocks_fetched: Counter => "blocks_fetched", "Blocks fetched whole from a peer by hash";
+    /// A block whose body is not the one its header commits to, a sync answer out of order: the
+    /// peer is asked last afterwards.
+    peer_faults: Counter => "peer_faults", "Answers from peers that did not prove what they claimed";
 }
 
 impl Default for Metrics {
@@ -112,7 +115,8 @@ mod tests {
         assert!(text.contains("loanchain_mempool_size"), "{text}");
     }
 
-    /// The names `/metrics` exposed before the list became a macro: dashboards and alerts read them.
+    /// The names `/metrics` exposes (those before the list became a macro, then each added since):
+    /// dashboards and alerts read them.
     #[test]
     fn every_declared_metric_is_exported_under_its_name() {
         let names = [
@@ -131,6 +135,7 @@ mod tests {
             "verify_batches",
             "blocks_rebuilt",
             "blocks_fetched",
+            "peer_faults",
         ];
         assert_eq!(Metrics::NAMES, names);
         let text = Metrics::new().render();

@@ -169,6 +169,7 @@ mod tests {
                 proposer: loanchain_types::ValidatorIndex(0),
                 previous_block_hash: Hash::ZERO,
                 transactions_root: Hash::ZERO,
+                last_commit_hash: Hash::ZERO,
                 app_hash: Hash::ZERO,
                 validator_set_hash: Hash::ZERO,
             },

@@ -81,6 +81,7 @@ impl Chain {
             proposer: ValidatorIndex(0),
             previous_block_hash: self.blocks.last().map(|b| b.hash).unwrap_or(Hash::ZERO),
             transactions_root: Hash::ZERO,
+            last_commit_hash: Hash::ZERO,
             app_hash: self.app_hash,
             validator_set_hash: Hash::ZERO,
         };

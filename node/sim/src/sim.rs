@@ -728,6 +728,7 @@ impl Sim {
             proposer: ValidatorIndex(proposer as u32),
             previous_block_hash: parent,
             transactions_root: transactions_root(std::slice::from_ref(&tx)),
+            last_commit_hash: Hash::ZERO,
             app_hash: parent,
             validator_set_hash: Hash::ZERO,
         };

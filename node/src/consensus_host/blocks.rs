@@ -6,7 +6,7 @@ use std::sync::Arc;
 use loanchain_consensus::Input;
 use loanchain_contracts::tx::verify_transactions;
 use loanchain_contracts::{SignedTransaction, VerifiedTx};
-use loanchain_types::{Block, BlockHeader, CommitCertificate, Hash, Height, Round, transactions_root_of_hashes};
+use loanchain_types::{Block, BlockHeader, CommitCertificate, Hash, Height, Round, last_commit_hash, transactions_root_of_hashes};
 use tracing::{debug, warn};
 
 use super::{Chain, Pending, now_ms};
@@ -52,6 +52,7 @@ impl Chain {
             proposer: me,
             previous_block_hash: self.last.block_hash,
             transactions_root: transactions_root_of_hashes(&hashes),
+            last_commit_hash: last_commit_hash(last_commit.as_ref()),
             app_hash: self.last.app_hash,
             validator_set_hash: self.validators.hash(),
         };
@@ -71,6 +72,14 @@ impl Chain {
         }
         if compact.tx_hashes.len() > self.ctx.genesis.consensus.max_block_txs as usize {
             warn!(%hash, txs = compact.tx_hashes.len(), "compact proposal over the block limit dropped");
+            return false;
+        }
+        // The block rebuilt from these hashes is the header's only if the header commits to them
+        // (the mempool holds each transaction under its hash).
+        if transactions_root_of_hashes(&compact.tx_hashes) != compact.header.transactions_root
+            || last_commit_hash(compact.last_commit.as_ref()) != compact.header.last_commit_hash
+        {
+            warn!(%hash, height = compact.header.height, "compact proposal whose body is not its header's dropped");
             return false;
         }
         if self.rebuild(hash, &compact) {
@@ -181,9 +190,7 @@ impl Chain {
         if bytes as u64 > c.max_block_bytes {
             return Err(format!("{bytes} bytes of transactions"));
         }
-        if !block.transactions_match() {
-            return Err("transactions root does not match".into());
-        }
+        block.check_body().map_err(|e| e.to_string())?;
         match (&block.last_commit, self.last.height) {
             (None, 0) => {}
             (Some(cert), h) if h > 0 => {

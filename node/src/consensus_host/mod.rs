@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use loanchain_api::NodeStatus;
 use loanchain_consensus::{Config, Core, Host, Input, Step, Timeouts, WalEntry, drive};
 use loanchain_contracts::VerifiedTx;
-use loanchain_network::{NetworkEvent, NetworkHandle, Topic};
+use loanchain_network::{NetworkEvent, NetworkHandle, PeerId, Topic};
 use loanchain_storage::{LastCommitted, Storage};
 use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, ValidatorSet};
 use tokio::sync::{mpsc, watch};
@@ -117,6 +117,11 @@ pub struct Chain {
     wake: BTreeSet<u64>,
     /// The highest height a peer said it committed.
     best_known: Height,
+    /// The last height each peer said it committed.
+    announced: HashMap<PeerId, Height>,
+    /// Answers from each peer that did not prove what they claimed, and when the last came: such
+    /// a peer is asked last, and for sync not at all for a while (`sync::FAULT_BACKOFF`).
+    peer_faults: HashMap<PeerId, (u32, Instant)>,
     /// Whether a block fetch is running.
     fetching: bool,
     /// Results of background fetches.
@@ -131,9 +136,11 @@ pub struct Chain {
 /// What a background fetch brought back (moved once to the chain task, never stored in bulk).
 #[allow(clippy::large_enum_variant)]
 enum FetchResult {
-    Blocks(Vec<(Block, CommitCertificate)>),
-    Block(Block),
+    Blocks(PeerId, Vec<(Block, CommitCertificate)>),
+    Block(PeerId, Block),
     Failed,
+    /// A peer answered with something that does not prove what it claims.
+    Faulty(PeerId, String),
 }
 
 impl Chain {
@@ -183,6 +190,8 @@ impl Chain {
             next_height_at: None,
             wake: BTreeSet::new(),
             best_known: last.height,
+            announced: HashMap::new(),
+            peer_faults: HashMap::new(),
             fetching: false,
             fetched: mpsc::channel(16),
             status,
@@ -406,20 +415,36 @@ impl Chain {
             Gossip::Status { height, .. } => {
                 self.best_known = self.best_known.max(height);
                 self.ctx.metrics.behind.set(self.best_known.saturating_sub(self.last.height) as i64);
-                if height > self.last.height
-                    && let Some(peer) = from
-                {
-                    self.fetch_blocks(peer);
+                if let Some(peer) = from {
+                    self.announced.insert(peer, height);
+                }
+                if height > self.last.height {
+                    self.sync();
                 }
                 Ok(())
             }
         }
     }
 
-    fn add_block(&mut self, block: Block) {
+    /// Holds a block received whole (a sync answer, a fetch by hash) if its body is the one its
+    /// header commits to; otherwise the sender is marked faulty and the block dropped.
+    fn add_block(&mut self, block: Block, from: PeerId) -> bool {
+        if let Err(e) = block.check_body() {
+            self.fault(from, e.to_string());
+            return false;
+        }
         let hash = block.hash();
         self.partial.remove(&hash);
         self.pending.entry(hash).or_insert_with(|| Pending { block: Arc::new(block), txs: None, pooled: None });
+        true
+    }
+
+    /// Records that `peer` answered with something that does not prove what it claims.
+    fn fault(&mut self, peer: PeerId, reason: String) {
+        warn!(%peer, %reason, "a peer answered with what does not prove what it claims; it is asked last from now on");
+        let entry = self.peer_faults.entry(peer).or_insert((0, Instant::now()));
+        *entry = (entry.0.saturating_add(1), Instant::now());
+        self.ctx.metrics.peer_faults.inc();
     }
 
     /// Commits the decided block that was waiting for its block, if it is now held.

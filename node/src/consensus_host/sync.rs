@@ -21,6 +21,10 @@ const ANNOUNCE_EVERY: Duration = Duration::from_millis(1_000);
 const FETCH_AFTER: Duration = Duration::from_millis(250);
 /// After how long without a commit a validator re-sends the messages of its height.
 const REPLAY_AFTER: Duration = Duration::from_millis(1_500);
+/// How long sync does not ask a peer after its first wrong answer; doubled for each further one.
+const FAULT_BACKOFF: Duration = Duration::from_secs(5);
+/// The longest such pause.
+const MAX_FAULT_BACKOFF: Duration = Duration::from_secs(600);
 
 impl Chain {
     /// Periodic work: announcements, replays when stalled, fetching missing blocks.
@@ -70,11 +74,32 @@ impl Chain {
         }
     }
 
-    /// Asks `peer` for the committed blocks after ours (one fetch at a time).
-    pub(super) fn fetch_blocks(&mut self, peer: PeerId) {
+    /// Peers to ask, the ones that answered wrongly least often first; among equals, the ones
+    /// that announced the highest height first.
+    fn peers_by_trust(&self, peers: Vec<PeerId>) -> Vec<PeerId> {
+        let mut peers = peers;
+        peers.sort_by_key(|p| (self.peer_faults.get(p).map_or(0, |f| f.0), std::cmp::Reverse(self.announced.get(p).copied().unwrap_or(0))));
+        peers
+    }
+
+    /// Whether `peer` answered wrongly recently enough that sync does not ask it: the pause
+    /// doubles with each fault, up to [`MAX_FAULT_BACKOFF`].
+    fn in_backoff(&self, peer: &PeerId) -> bool {
+        self.peer_faults.get(peer).is_some_and(|(faults, last)| {
+            let pause = FAULT_BACKOFF.saturating_mul(1u32 << (*faults - 1).min(16)).min(MAX_FAULT_BACKOFF);
+            last.elapsed() < pause
+        })
+    }
+
+    /// Asks the most trusted peer that announced a height above ours for the committed blocks
+    /// after ours (one fetch at a time).
+    pub(super) fn sync(&mut self) {
         if self.fetching {
             return;
         }
+        let ahead: Vec<PeerId> =
+            self.announced.iter().filter(|(p, h)| **h > self.last.height && !self.in_backoff(p)).map(|(p, _)| *p).collect();
+        let Some(&peer) = self.peers_by_trust(ahead).first() else { return };
         self.fetching = true;
         let from = self.last.height + 1;
         let to = self.best_known.min(from + MAX_SYNC_BLOCKS - 1);
@@ -84,15 +109,12 @@ impl Chain {
         tokio::spawn(async move {
             let result = match net.request(peer, request).await {
                 Ok(bytes) => match wire::decode::<SyncResponse>(&bytes) {
-                    Ok(SyncResponse::Blocks(blocks)) => FetchResult::Blocks(blocks),
+                    Ok(SyncResponse::Blocks(blocks)) => FetchResult::Blocks(peer, blocks),
                     Ok(other) => {
                         debug!(%peer, ?other, "unexpected sync answer");
                         FetchResult::Failed
                     }
-                    Err(e) => {
-                        warn!(%peer, error = %e, "malformed sync answer");
-                        FetchResult::Failed
-                    }
+                    Err(e) => FetchResult::Faulty(peer, format!("malformed sync answer: {e}")),
                 },
                 Err(e) => {
                     debug!(%peer, error = %e, "block sync request failed");
@@ -103,19 +125,33 @@ impl Chain {
         });
     }
 
-    /// Asks every connected peer, in turn, for the block `hash` until one has it.
+    /// Asks the connected peers, most trusted first, for the block `hash` until one answers with
+    /// that block and a body that matches its header.
     pub(super) fn fetch_block(&mut self, hash: Hash) {
         let net = self.net.clone();
         let done = self.fetched.0.clone();
         let request = wire::encode(&SyncRequest::Block(hash));
+        let peers = self.peers_by_trust(net.peers());
         tokio::spawn(async move {
-            for peer in net.peers() {
-                if let Ok(bytes) = net.request(peer, request.clone()).await
-                    && let Ok(SyncResponse::Block(Some(block))) = wire::decode::<SyncResponse>(&bytes)
-                    && block.hash() == hash
-                {
-                    let _ = done.send(FetchResult::Block(block)).await;
-                    return;
+            for peer in peers {
+                let Ok(bytes) = net.request(peer, request.clone()).await else { continue };
+                match wire::decode::<SyncResponse>(&bytes) {
+                    Ok(SyncResponse::Block(Some(block))) if block.hash() == hash => match block.check_body() {
+                        Ok(()) => {
+                            let _ = done.send(FetchResult::Block(peer, block)).await;
+                            return;
+                        }
+                        Err(e) => {
+                            let _ = done.send(FetchResult::Faulty(peer, e.to_string())).await;
+                        }
+                    },
+                    Ok(SyncResponse::Block(Some(_))) => {
+                        let _ = done.send(FetchResult::Faulty(peer, format!("answered another block than {hash}"))).await;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let _ = done.send(FetchResult::Faulty(peer, format!("malformed block answer: {e}"))).await;
+                    }
                 }
             }
         });
@@ -125,24 +161,32 @@ impl Chain {
     pub(super) async fn on_fetched(&mut self, result: FetchResult) -> anyhow::Result<()> {
         match result {
             FetchResult::Failed => self.fetching = false,
-            FetchResult::Block(block) => {
+            FetchResult::Faulty(peer, reason) => {
+                self.fault(peer, reason);
+                // A sync answer that failed to decode ends that sync; the next goes elsewhere.
+                self.fetching = false;
+            }
+            FetchResult::Block(peer, block) => {
                 self.ctx.metrics.blocks_fetched.inc();
-                self.add_block(block);
+                self.add_block(block, peer);
                 self.deliver_decided()?;
                 self.retry_validations().await?;
             }
-            FetchResult::Blocks(blocks) => {
+            FetchResult::Blocks(peer, blocks) => {
                 self.fetching = false;
+                let start = self.last.height;
                 for (block, certificate) in blocks {
                     let height = block.header.height;
                     if height <= self.last.height {
                         continue;
                     }
                     if height != self.last.height + 1 || certificate.height != height || certificate.block_hash != block.hash() {
-                        warn!(height, "sync answer out of order or mismatched; dropped");
+                        self.fault(peer, format!("sync answer out of order or mismatched at height {height}"));
                         break;
                     }
-                    self.add_block(block);
+                    if !self.add_block(block, peer) {
+                        break;
+                    }
                     if self.next_height_at.take().is_some() {
                         self.feed(Input::StartHeight { height }).await?;
                     }
@@ -154,6 +198,11 @@ impl Chain {
                     }
                     self.next_height_at = None;
                     self.feed(Input::StartHeight { height: height + 1 }).await?;
+                }
+                // An answer that brought blocks and left us behind: go on at once, from the most
+                // trusted peer (one that brought nothing waits for the next announcement).
+                if self.last.height > start && self.best_known > self.last.height {
+                    self.sync();
                 }
             }
         }

@@ -9,7 +9,7 @@ use loanchain_api::{ErrorBody, LoanDetail};
 use loanchain_contracts::LoanId;
 use loanchain_contracts::state::tables::LoanStatus;
 
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+use crate::common::SERIAL;
 
 const ALL: [usize; 5] = [0, 1, 2, 3, 4];
 const UNTIL: u64 = 900;

@@ -3,9 +3,11 @@
 //! | module | what |
 //! |---|---|
 //! | `api` | the HTTP API in process over a real RocksDB chain (`fixture`) |
+//! | `byzantine` | real node processes with a peer that lies, speaking the wire protocol in process |
 //! | `cluster` | real `loanchain-node` processes over libp2p on 127.0.0.1 (devnet helper and workload: `common`) |
 
 mod api;
+mod byzantine;
 mod cluster;
 mod common;
 mod fixture;

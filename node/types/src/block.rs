@@ -1,7 +1,8 @@
 //! Blocks and block headers (DESIGN §8).
 //!
 //! The block hash is SHA-256 of bcs(header); the header commits to the transactions through
-//! [`transactions_root`]. Transactions are opaque bcs bytes to this crate: the contracts crate
+//! [`transactions_root`] and to the certificate the block carries through [`last_commit_hash`], so
+//! a certificate of the header proves the whole block once [`Block::check_body`] passes. Transactions are opaque bcs bytes to this crate: the contracts crate
 //! defines and checks them, consensus never looks inside.
 
 use loanchain_primitives::codec;
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Height;
 use crate::certificate::CommitCertificate;
+use crate::error::Error;
 use crate::validator::ValidatorIndex;
 
 /// Everything a block commits to, except the transactions themselves (committed by their root).
@@ -29,6 +31,9 @@ pub struct BlockHeader {
     pub previous_block_hash: Hash,
     /// [`transactions_root`] of the block's transactions.
     pub transactions_root: Hash,
+    /// [`last_commit_hash`] of the block's `last_commit`: the header, and so the block hash that
+    /// validators sign, covers the certificate the block carries.
+    pub last_commit_hash: Hash,
     /// The app hash of the state after the previous block (execution may lag one block: DESIGN §12).
     pub app_hash: Hash,
     /// [`crate::ValidatorSet::hash`] of the set that decides this height.
@@ -65,10 +70,29 @@ impl Block {
         transactions_root(&self.transactions) == self.header.transactions_root
     }
 
+    /// Checks that the body (transactions and last commit) is the one the header commits to. A
+    /// certificate proves a header; only a body that passes this is the block it certified, so
+    /// every body is checked before it is kept, executed, stored or served.
+    pub fn check_body(&self) -> Result<(), Error> {
+        if !self.transactions_match() {
+            return Err(Error::BodyMismatch { height: self.header.height, part: "transactions" });
+        }
+        if last_commit_hash(self.last_commit.as_ref()) != self.header.last_commit_hash {
+            return Err(Error::BodyMismatch { height: self.header.height, part: "last commit" });
+        }
+        Ok(())
+    }
+
     /// Canonical bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         codec::to_bytes(self)
     }
+}
+
+/// What a header commits to for the certificate its block carries: SHA-256 of bcs of the optional
+/// certificate.
+pub fn last_commit_hash(last_commit: Option<&CommitCertificate>) -> Hash {
+    Hash::of(&last_commit)
 }
 
 /// The Merkle root of a list of transactions (RFC 6962 shape): a leaf is
@@ -124,5 +148,46 @@ mod tests {
             let hashes: Vec<Hash> = txs.iter().map(|t| Hash::digest(t)).collect();
             assert_eq!(transactions_root_of_hashes(&hashes), transactions_root(&txs), "{n} transactions");
         }
+    }
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::*;
+
+    fn block(txs: Vec<Vec<u8>>, last_commit: Option<CommitCertificate>) -> Block {
+        let header = BlockHeader {
+            chain_id: "c".into(),
+            height: 2,
+            time_ms: 1,
+            proposer: ValidatorIndex(0),
+            previous_block_hash: Hash::ZERO,
+            transactions_root: transactions_root(&txs),
+            last_commit_hash: last_commit_hash(last_commit.as_ref()),
+            app_hash: Hash::ZERO,
+            validator_set_hash: Hash::ZERO,
+        };
+        Block { header, transactions: txs, last_commit }
+    }
+
+    #[test]
+    fn a_body_other_than_the_headers_is_refused() {
+        let cert = CommitCertificate { height: 1, round: 0, block_hash: Hash::digest(b"one"), signatures: vec![] };
+        let good = block(vec![b"a".to_vec(), b"b".to_vec()], Some(cert.clone()));
+        assert_eq!(good.check_body(), Ok(()));
+        let mut dropped = good.clone();
+        dropped.transactions.pop();
+        assert_eq!(dropped.check_body(), Err(Error::BodyMismatch { height: 2, part: "transactions" }));
+        let mut swapped = good.clone();
+        swapped.transactions.swap(0, 1);
+        assert!(swapped.check_body().is_err());
+        let mut other_commit = good.clone();
+        other_commit.last_commit = Some(CommitCertificate { round: 1, ..cert });
+        assert_eq!(other_commit.check_body(), Err(Error::BodyMismatch { height: 2, part: "last commit" }));
+        let mut no_commit = good.clone();
+        no_commit.last_commit = None;
+        assert!(no_commit.check_body().is_err());
+        // The block hash is the header's: none of these changed it, which is why the body is checked.
+        assert_eq!(dropped.hash(), good.hash());
     }
 }

@@ -97,4 +97,12 @@ pub enum Error {
         /// The decoder's message.
         reason: String,
     },
+    /// A block's body is not the one its header commits to.
+    #[error("the {part} of block {height} do not match its header")]
+    BodyMismatch {
+        /// The block's height.
+        height: Height,
+        /// `transactions` or `last commit`.
+        part: &'static str,
+    },
 }

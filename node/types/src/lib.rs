@@ -27,7 +27,7 @@ mod role;
 pub mod test_utils;
 pub mod validator;
 
-pub use block::{Block, BlockHeader, transactions_root, transactions_root_of_hashes};
+pub use block::{Block, BlockHeader, last_commit_hash, transactions_root, transactions_root_of_hashes};
 pub use certificate::{CommitCertificate, CommitSignature};
 pub use error::Error;
 pub use evidence::Evidence;

@@ -102,6 +102,7 @@ mod tests {
             proposer: ValidatorIndex(u32::MAX),
             previous_block_hash: Hash::digest(b"p"),
             transactions_root: Hash::digest(b"t"),
+            last_commit_hash: Hash::digest(b"c"),
             app_hash: Hash::digest(b"a"),
             validator_set_hash: Hash::digest(b"v"),
         }

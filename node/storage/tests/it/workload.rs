@@ -16,7 +16,9 @@ use loanchain_contracts::state::{MemStore, Store, WriteSet};
 use loanchain_contracts::test_utils::CertBuilder;
 use loanchain_contracts::tx::{Payload, SignedTransaction, TxBody, VerifiedTx, verify_transactions};
 use loanchain_storage::{CommittedBlock, Storage};
-use loanchain_types::{Block, BlockHeader, CommitCertificate, SignedVote, ValidatorIndex, Vote, VoteKind, transactions_root};
+use loanchain_types::{
+    Block, BlockHeader, CommitCertificate, SignedVote, ValidatorIndex, Vote, VoteKind, last_commit_hash, transactions_root,
+};
 
 pub const CHAIN: &str = "loanchain-storage-test";
 /// Genesis time: 2026-01-01T00:00:00Z.
@@ -187,6 +189,7 @@ pub fn block(
         proposer: ValidatorIndex(0),
         previous_block_hash,
         transactions_root: transactions_root(&transactions),
+        last_commit_hash: last_commit_hash(last_commit.as_ref()),
         app_hash: previous_app_hash,
         validator_set_hash: Hash::ZERO,
     };

@@ -13,6 +13,9 @@ use loanchain_api::{BatchItemResult, BatchSubmitRequest, BatchSubmitResponse, Bl
 use loanchain_contracts::{Hash, SignedTransaction};
 use loanchain_genesis::{DevnetFiles, DevnetSpec, devnet};
 
+/// The multi-process tests run one at a time: they share two cores.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
 }
@@ -126,10 +129,21 @@ impl Cluster {
             }
             if start.elapsed() > timeout {
                 let mut seen = Vec::new();
+                let mut tails = String::new();
                 for &i in nodes {
-                    seen.push((self.name(i).to_string(), self.height(i).await));
+                    let h = self.height(i).await;
+                    if h.is_none_or(|h| h < height) {
+                        let log = self.log(i);
+                        let tail: Vec<&str> = log.lines().rev().take(3).collect();
+                        tails.push_str(&format!(
+                            "\n{} log ends: {}",
+                            self.name(i),
+                            tail.into_iter().rev().collect::<Vec<_>>().join("\n  ")
+                        ));
+                    }
+                    seen.push((self.name(i).to_string(), h));
                 }
-                panic!("nodes did not reach height {height} within {timeout:?}: {seen:?}");
+                panic!("nodes did not reach height {height} within {timeout:?}: {seen:?}{tails}");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -34,6 +34,7 @@ fn header(set: &ValidatorSet) -> BlockHeader {
         proposer: ValidatorIndex(2),
         previous_block_hash: Hash::digest(b"block 41"),
         transactions_root: transactions_root(&txs),
+        last_commit_hash: Hash::digest(b"certificate of 41"),
         app_hash: Hash::digest(b"state after 41"),
         validator_set_hash: set.hash(),
     }

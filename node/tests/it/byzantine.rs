@@ -1,0 +1,114 @@
+//! Real `loanchain-node` validators with one peer that lies (issue 16): the lying peer runs in this
+//! process on the real network crate, with the identity of the devnet's observer (an allowed peer,
+//! as any member's node is), and speaks the real wire protocol.
+
+use std::time::Duration;
+
+use loanchain_network::{Network, NetworkConfig, NetworkEvent, NetworkHandle, PeerId, Topic, peer_id_from_secret};
+use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
+use tokio::task::JoinHandle;
+
+use crate::common::workload::Workload;
+use crate::common::{Cluster, SERIAL, now_ms};
+
+const VALIDATORS: [usize; 4] = [0, 1, 2, 3];
+const OBSERVER: usize = 4;
+const UNTIL: u64 = 900;
+
+/// How the lying peer changes what it passes on.
+#[derive(Clone, Copy)]
+enum Lie {
+    /// Drops the last transaction of every block (header and certificate unchanged).
+    DropLastTransaction,
+}
+
+impl Lie {
+    fn apply(self, block: &mut loanchain_types::Block) {
+        match self {
+            Lie::DropLastTransaction => {
+                block.transactions.pop();
+            }
+        }
+    }
+}
+
+/// Starts the lying peer under the observer's identity (the observer process is not started). It
+/// announces `height` every 100 ms, ten times as often as honest nodes, and answers every sync
+/// request with validator-0's answer, altered by `lie`.
+async fn start_liar(c: &Cluster, height: u64, lie: Lie) -> (NetworkHandle, JoinHandle<u64>) {
+    let node = &c.files.nodes[OBSERVER];
+    let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
+    let (net, mut events) = Network::start(config).await.expect("the liar's network");
+    let honest: PeerId = peer_id_from_secret(c.files.nodes[0].node_key.keypair().secret_bytes());
+    let handle = net.clone();
+    let task = tokio::spawn(async move {
+        let mut altered = 0u64;
+        let mut ticker = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(NetworkEvent::Request { data, reply, .. }) => {
+                        let Ok(request) = wire::decode::<SyncRequest>(&data) else { continue };
+                        let Ok(bytes) = net.request(honest, wire::encode(&request)).await else { continue };
+                        let Ok(mut answer) = wire::decode::<SyncResponse>(&bytes) else { continue };
+                        match &mut answer {
+                            SyncResponse::Blocks(blocks) => blocks.iter_mut().filter(|(b, _)| !b.transactions.is_empty()).for_each(|(b, _)| {
+                                lie.apply(b);
+                                altered += 1;
+                            }),
+                            SyncResponse::Block(Some(b)) if !b.transactions.is_empty() => {
+                                lie.apply(b);
+                                altered += 1;
+                            }
+                            _ => {}
+                        }
+                        let _ = net.respond(reply, wire::encode(&answer)).await;
+                    }
+                    Some(_) => {}
+                    None => return altered,
+                },
+                _ = ticker.tick() => {
+                    let _ = net.publish(Topic::Blocks, wire::encode(&Gossip::Status { height, stamp: now_ms() })).await;
+                }
+            }
+        }
+    });
+    (handle, task)
+}
+
+/// Issue 16, weakness 2: a validator catching up from a peer that serves altered bodies under true
+/// headers and certificates stores only the certified blocks, and gets them from honest peers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altered_block_bodies_from_a_peer_are_refused_and_fetched_elsewhere() {
+    let _serial = SERIAL.lock().await;
+    let mut c = Cluster::new(4, 1, 27_600);
+    for i in VALIDATORS {
+        c.start(i);
+    }
+    c.wait_height(&VALIDATORS, 1, Duration::from_secs(30)).await;
+    let mut w = Workload::new(&c.files, "b1", 20, 0, now_ms());
+    let regs = w.registrations(UNTIL);
+    c.run_ok(0, &regs).await;
+    c.kill(3);
+    for _ in 0..3 {
+        let deposits = w.deposits(10, UNTIL);
+        c.run_ok(0, &deposits).await;
+    }
+    let top = c.height(0).await.unwrap();
+    let (liar, task) = start_liar(&c, top, Lie::DropLastTransaction).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    c.start(3);
+    c.wait_height(&[3], top, Duration::from_secs(60)).await;
+    for h in 1..=top {
+        let (honest, restarted) = (c.block(0, h).await.unwrap(), c.block(3, h).await.unwrap());
+        assert_eq!(restarted.hash, honest.hash, "height {h}");
+        assert_eq!(restarted.tx_hashes, honest.tx_hashes, "validator-3 stored another body at height {h}");
+    }
+    // It goes on with the others.
+    c.wait_height(&VALIDATORS, top + 2, Duration::from_secs(30)).await;
+    liar.shutdown().await;
+    let altered = task.await.unwrap();
+    assert!(altered > 0, "the liar was asked and altered blocks");
+    assert!(c.log(3).contains("does not prove what it claims"), "the refusal is logged");
+    println!("the liar altered {altered} blocks; validator-3 refused them and caught up to {top} from honest peers");
+}
