@@ -80,6 +80,9 @@ metrics! {
     /// A block whose body is not the one its header commits to, a sync answer out of order: the
     /// peer is asked last afterwards.
     peer_faults: Counter => "peer_faults", "Answers from peers that did not prove what they claimed";
+    /// Repeated, outside the heights being decided, from an unknown signer, an announcement without
+    /// its certificate, or no verification job free.
+    consensus_dropped: Counter => "consensus_messages_dropped", "Consensus messages dropped before verification";
 }
 
 impl Default for Metrics {
@@ -136,6 +139,7 @@ mod tests {
             "blocks_rebuilt",
             "blocks_fetched",
             "peer_faults",
+            "consensus_messages_dropped",
         ];
         assert_eq!(Metrics::NAMES, names);
         let text = Metrics::new().render();

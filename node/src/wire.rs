@@ -76,11 +76,14 @@ pub enum Gossip {
         messages: Vec<ConsensusMessage>,
     },
     /// "I have committed up to `height`" (on the blocks topic), so that nodes behind fetch blocks.
+    /// A receiver believes the claim only if `certificate` proves `height` (none for height 0).
     Status {
         /// The sender's last committed height.
         height: Height,
         /// The sender's clock; only distinguishes announcements.
         stamp: u64,
+        /// The commit certificate of `height`.
+        certificate: Option<CommitCertificate>,
     },
 }
 
@@ -148,7 +151,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_garbage() {
-        let status = Gossip::Status { height: 7, stamp: 1 };
+        let status = Gossip::Status { height: 7, stamp: 1, certificate: None };
         assert_eq!(decode::<Gossip>(&encode(&status)).unwrap(), status);
         let req = SyncRequest::Blocks { from: 1, to: 9 };
         assert_eq!(decode::<SyncRequest>(&encode(&req)).unwrap(), req);

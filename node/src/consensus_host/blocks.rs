@@ -20,7 +20,13 @@ pub(super) struct Compact {
     pub(super) header: BlockHeader,
     pub(super) tx_hashes: Vec<Hash>,
     pub(super) last_commit: Option<CommitCertificate>,
+    /// The round it was proposed in.
+    pub(super) round: Round,
 }
+
+/// Compact proposals held incomplete for one (height, round): one is normal, two is an
+/// equivocation to keep as evidence; more are fetched whole if they are ever needed.
+const MAX_PARTIAL_PER_ROUND: usize = 2;
 
 impl Chain {
     /// Tendermint `getValue()`: a block of the oldest mempool transactions on top of the last
@@ -85,7 +91,8 @@ impl Chain {
         if self.rebuild(hash, &compact) {
             return true;
         }
-        if self.partial.len() < MAX_PARTIAL {
+        let same_round = self.partial.values().filter(|c| c.header.height == compact.header.height && c.round == compact.round).count();
+        if self.partial.len() < MAX_PARTIAL && same_round < MAX_PARTIAL_PER_ROUND {
             self.partial.insert(hash, compact);
         }
         false

@@ -7,12 +7,14 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | `inbound` | consensus traffic checked (height window, repeats, signatures in batches off this task) before anything holds it |
 //! | `blocks` | proposing a block from the mempool; validating a proposed block |
 //! | `commit` | executing a decided block, checking its certificate, storing it atomically |
 //! | `sync` | status announcements, fetching blocks from peers, answering their requests |
 
 mod blocks;
 mod commit;
+mod inbound;
 mod sync;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -126,6 +128,9 @@ pub struct Chain {
     fetching: bool,
     /// Results of background fetches.
     fetched: (mpsc::Sender<FetchResult>, mpsc::Receiver<FetchResult>),
+    /// Consensus traffic being checked, and what came back verified.
+    inbound: inbound::Inbound,
+    checked: mpsc::Receiver<inbound::Checked>,
     status: watch::Sender<NodeStatus>,
     height_started: Instant,
     last_progress: Instant,
@@ -172,7 +177,11 @@ impl Chain {
         let core = Core::recover(config, validators.clone(), keypair, last.height + 1, &wal)?;
         info!(height = last.height, app_hash = %last.app_hash, wal_entries = wal.len(), "chain state recovered");
         let now = Instant::now();
+        let (checked_tx, checked) = mpsc::channel(256);
+        let inbound = inbound::Inbound::new(validators.clone(), &genesis.chain_id, checked_tx, ctx.metrics.consensus_dropped.clone());
         Ok(Chain {
+            inbound,
+            checked,
             chain_id: genesis.chain_id.clone(),
             ctx,
             net,
@@ -217,6 +226,7 @@ impl Chain {
                     None => return Ok(()),
                 },
                 Some(result) = self.fetched.1.recv() => self.on_fetched(result).await?,
+                Some(checked) = self.checked.recv() => self.on_checked(checked).await?,
                 _ = sleep => self.on_time().await?,
                 _ = ticker.tick() => self.on_time().await?,
             }
@@ -385,24 +395,44 @@ impl Chain {
         Ok(())
     }
 
-    async fn on_gossip(&mut self, gossip: Gossip, from: Option<loanchain_network::PeerId>) -> anyhow::Result<()> {
+    /// Gossip goes through [`inbound`] first: nothing reaches the core, `partial` or `pending`
+    /// before its signature is verified.
+    async fn on_gossip(&mut self, gossip: Gossip, from: Option<PeerId>) -> anyhow::Result<()> {
+        let last = self.last.height;
         match gossip {
             Gossip::Proposal { proposal, header, tx_hashes, last_commit } => {
-                debug!(height = header.height, round = proposal.proposal.round, txs = tx_hashes.len(), "proposal received");
-                let hash = header.hash();
-                if hash == proposal.proposal.block_hash && self.add_compact(hash, blocks::Compact { header, tx_hashes, last_commit }) {
-                    self.retry_validations().await?;
+                let p = &proposal.proposal;
+                if p.proposer != self.core.proposer(p.height, p.round) {
+                    debug!(height = p.height, round = p.round, "proposal from another than the round's proposer dropped");
+                    self.inbound.drop(1);
+                } else {
+                    let compact = blocks::Compact { header, tx_hashes, last_commit, round: p.round };
+                    self.inbound.proposal(proposal, compact, last);
                 }
-                self.feed(Input::Proposal(proposal)).await
             }
-            Gossip::Consensus(ConsensusMessage::Vote(v)) => self.feed(Input::Vote(v)).await,
+            Gossip::Consensus(ConsensusMessage::Vote(v)) => self.inbound.messages(vec![ConsensusMessage::Vote(v)], last),
             // No node sends a plain proposal here (`send` makes every proposal compact; re-sent
             // proposals travel in `Gossip::Replay`): one that arrives is dropped.
             Gossip::Consensus(ConsensusMessage::Proposal(p)) => {
                 debug!(height = p.proposal.height, "plain proposal gossip dropped: proposals travel compact");
-                Ok(())
             }
-            Gossip::Replay { messages, .. } => {
+            Gossip::Replay { messages, .. } => self.inbound.messages(messages, last),
+            Gossip::Status { height, certificate, .. } => {
+                // Only news is checked: a peer repeating its height proves nothing new.
+                if let Some(peer) = from
+                    && self.announced.get(&peer).is_none_or(|h| height > *h)
+                {
+                    self.inbound.status(peer, height, certificate);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What [`inbound`] verified.
+    async fn on_checked(&mut self, checked: inbound::Checked) -> anyhow::Result<()> {
+        match checked {
+            inbound::Checked::Messages(messages) => {
                 for m in messages {
                     let input = match m {
                         ConsensusMessage::Proposal(p) => Input::Proposal(p),
@@ -410,20 +440,27 @@ impl Chain {
                     };
                     self.feed(input).await?;
                 }
-                Ok(())
             }
-            Gossip::Status { height, .. } => {
-                self.best_known = self.best_known.max(height);
-                self.ctx.metrics.behind.set(self.best_known.saturating_sub(self.last.height) as i64);
-                if let Some(peer) = from {
+            inbound::Checked::Proposal(proposal, compact) => {
+                debug!(height = compact.header.height, round = proposal.proposal.round, txs = compact.tx_hashes.len(), "proposal received");
+                if self.add_compact(proposal.proposal.block_hash, compact) {
+                    self.retry_validations().await?;
+                }
+                self.feed(Input::Proposal(proposal)).await?;
+            }
+            inbound::Checked::Status(peer, proved) => {
+                self.inbound.status_done(&peer);
+                if let Some(height) = proved {
+                    self.best_known = self.best_known.max(height);
+                    self.ctx.metrics.behind.set(self.best_known.saturating_sub(self.last.height) as i64);
                     self.announced.insert(peer, height);
+                    if height > self.last.height {
+                        self.sync();
+                    }
                 }
-                if height > self.last.height {
-                    self.sync();
-                }
-                Ok(())
             }
         }
+        Ok(())
     }
 
     /// Holds a block received whole (a sync answer, a fetch by hash) if its body is the one its

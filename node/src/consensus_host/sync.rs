@@ -42,7 +42,9 @@ impl Chain {
         }
         if self.last_announce.elapsed() >= ANNOUNCE_EVERY {
             self.last_announce = Instant::now();
-            let status = Gossip::Status { height: self.last.height, stamp: now_ms() };
+            // The certificate proves the claim (receivers believe nothing less).
+            let certificate = self.ctx.storage.certificate(self.last.height).ok().flatten();
+            let status = Gossip::Status { height: self.last.height, stamp: now_ms(), certificate };
             self.publish(Topic::Blocks, wire::encode(&status)).await;
             self.publish_status();
             if let Some((_, hash, _)) = &self.undelivered {

@@ -33,9 +33,21 @@ impl Lie {
 }
 
 /// Starts the lying peer under the observer's identity (the observer process is not started). It
-/// announces `height` every 100 ms, ten times as often as honest nodes, and answers every sync
-/// request with validator-0's answer, altered by `lie`.
+/// announces `height` (with its true certificate) every 100 ms, ten times as often as honest
+/// nodes, and answers every sync request with validator-0's answer, altered by `lie`.
 async fn start_liar(c: &Cluster, height: u64, lie: Lie) -> (NetworkHandle, JoinHandle<u64>) {
+    // A true claim, proved by the real certificate: the lie is in the bodies.
+    let certificate = c.block(0, height).await.and_then(|b| b.certificate);
+    assert!(certificate.is_some(), "validator-0 serves the certificate of {height}");
+    start_liar_announcing(c, move |_| Gossip::Status { height, stamp: now_ms(), certificate: certificate.clone() }, lie).await
+}
+
+/// [`start_liar`] with the announcement made by `announce` from the liar's latest honest answer.
+async fn start_liar_announcing(
+    c: &Cluster,
+    announce: impl Fn(u64) -> Gossip + Send + 'static,
+    lie: Lie,
+) -> (NetworkHandle, JoinHandle<u64>) {
     let node = &c.files.nodes[OBSERVER];
     let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
     let (net, mut events) = Network::start(config).await.expect("the liar's network");
@@ -68,7 +80,7 @@ async fn start_liar(c: &Cluster, height: u64, lie: Lie) -> (NetworkHandle, JoinH
                     None => return altered,
                 },
                 _ = ticker.tick() => {
-                    let _ = net.publish(Topic::Blocks, wire::encode(&Gossip::Status { height, stamp: now_ms() })).await;
+                    let _ = net.publish(Topic::Blocks, wire::encode(&announce(altered))).await;
                 }
             }
         }
@@ -111,4 +123,33 @@ async fn altered_block_bodies_from_a_peer_are_refused_and_fetched_elsewhere() {
     assert!(altered > 0, "the liar was asked and altered blocks");
     assert!(c.log(3).contains("does not prove what it claims"), "the refusal is logged");
     println!("the liar altered {altered} blocks; validator-3 refused them and caught up to {top} from honest peers");
+}
+
+/// Issue 16, weakness 4: a peer that claims a height it cannot prove does not make nodes believe
+/// they are behind (nor pick it to sync from): a claim is believed only with the claimed height's
+/// certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claimed_height_without_its_certificate_is_not_believed() {
+    let _serial = SERIAL.lock().await;
+    let mut c = Cluster::new(4, 1, 27_650);
+    for i in VALIDATORS {
+        c.start(i);
+    }
+    c.wait_height(&VALIDATORS, 2, Duration::from_secs(30)).await;
+    // A certificate of another height does not prove this one either.
+    let old = c.block(0, 1).await.unwrap().certificate;
+    let (liar, _task) = start_liar_announcing(
+        &c,
+        move |n| Gossip::Status { height: 1_000_000 + n, stamp: now_ms(), certificate: if n % 2 == 0 { old.clone() } else { None } },
+        Lie::DropLastTransaction,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    for i in VALIDATORS {
+        let s = c.status(i).await.expect("serving");
+        assert!(s.behind < 100, "{} believes it is {} blocks behind", c.name(i), s.behind);
+    }
+    let h = c.height(0).await.unwrap();
+    c.wait_height(&VALIDATORS, h + 2, Duration::from_secs(30)).await;
+    liar.shutdown().await;
 }

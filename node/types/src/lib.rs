@@ -32,7 +32,7 @@ pub use certificate::{CommitCertificate, CommitSignature};
 pub use error::Error;
 pub use evidence::Evidence;
 pub use loanchain_primitives::crypto::{Domain, Hash, Keypair, PublicKey, Signature};
-pub use message::{ConsensusMessage, Proposal, SignedProposal, SignedVote, Vote, VoteKind};
+pub use message::{ConsensusMessage, Proposal, SignedProposal, SignedVote, Vote, VoteKind, verify_messages};
 pub use role::NodeRole;
 pub use validator::{Validator, ValidatorIndex, ValidatorSet};
 
