@@ -5,7 +5,7 @@
 //! loanchain-contracts --test it transactions`: that is a wire-format change.
 
 use crate::common::*;
-use loanchain_contracts::crypto::Hash;
+use loanchain_contracts::crypto::{Hash, PublicKey};
 use loanchain_contracts::ids::{LoanId, Role};
 use loanchain_contracts::schedule::RepaymentMethod;
 use loanchain_contracts::tx::{MAX_TX_BYTES, Payload, verify_transactions};
@@ -58,6 +58,36 @@ fn malformed_and_oversized_bytes_are_typed_errors() {
     assert!(matches!(SignedTransaction::from_bytes(&trailing), Err(Error::Decode { .. })));
     assert!(matches!(SignedTransaction::from_bytes(&vec![0u8; MAX_TX_BYTES + 1]), Err(Error::TooLarge { .. })));
     assert!(matches!(SignedTransaction::from_bytes(&[]), Err(Error::Decode { .. })));
+}
+
+/// DESIGN §4, verification rule: a public key of small order is refused when a transaction is
+/// decoded, wherever it sits (the signer's, a registered account's, a seal certificate's), in bcs
+/// and in JSON; so no such key is ever registered or trusted.
+#[test]
+fn a_key_of_small_order_anywhere_does_not_decode() {
+    // The identity point: a point, of order 1.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let weak = PublicKey(identity);
+    let register = TxBody {
+        nonce: 7,
+        valid_until_height: 42,
+        payload: Payload::RegisterAccount { public_key: weak, role: Role::Investor, name: "weak".into(), id_hash: Hash::digest(b"id") },
+    };
+    let mut as_signer = fixture_tx();
+    as_signer.signer_public_key = weak;
+    let mut in_certificate = fixture_tx();
+    if let Payload::FundLoan { seal, .. } = &mut in_certificate.body.payload {
+        seal.body.certificate.body.signer_keys.push(weak);
+    }
+    for tx in [SignedTransaction::sign(CHAIN, register, &key(12)), as_signer, in_certificate] {
+        match SignedTransaction::from_bytes(&tx.to_bytes()) {
+            Err(Error::Decode { reason, .. }) => assert!(reason.contains("small order"), "{reason}"),
+            other => panic!("decoded: {other:?}"),
+        }
+        let json = serde_json::to_string(&tx).unwrap();
+        assert!(serde_json::from_str::<SignedTransaction>(&json).unwrap_err().to_string().contains("small order"));
+    }
 }
 
 #[test]

@@ -3,11 +3,39 @@
 //! Every signature in loanchain is made over `domain || message`, where the domain is one of the
 //! constants of [`Domain`]. No domain is a prefix of another, so a signature made for one use (a
 //! vote, say) can never verify as another (a transaction or a seal).
+//!
+//! # The verification rule
+//!
+//! One rule for every signature, checked alone ([`PublicKey::verify`]) or in a batch
+//! ([`verify_batch`]): **ZIP-215, plus public keys of small order refused at parsing.**
+//! [ZIP-215](https://zips.z.cash/zip-0215) is the rule of the `ed25519-zebra` crate, which does the
+//! checking. For a public key `A`, a signature `(R, s)` and the signed bytes `M`:
+//!
+//! - `A` and `R` must be encodings of curve points; non-canonical encodings are accepted, and the
+//!   challenge `k = SHA-512(R || A || M) mod ℓ` hashes the bytes as given;
+//! - `s` must be canonical, an integer below the group order `ℓ`;
+//! - the cofactored equation `[8][s]B = [8]R + [8][k]A` must hold (never the cofactorless
+//!   `[s]B = R + [k]A`), so a small-order component of `R` or `A` never changes the verdict;
+//! - beyond ZIP-215, `A` must not have small order (order dividing 8): with such a key and `s = 0`
+//!   the equation holds for a small-order `R` and any message. Decoding a [`PublicKey`] (serde,
+//!   hex, [`PublicKey::from_bytes`]) refuses it with [`Error::WeakPublicKey`], and so does every
+//!   verification, for a key built directly from its bytes.
+//!
+//! A batch checks a random linear combination of the same cofactored equations (with 128-bit
+//! coefficients), so its verdict is the AND of the single verdicts: it passes whenever they all
+//! hold, and otherwise fails except with probability at most 2⁻¹²⁸. Nodes batch differently, and
+//! agree anyway. The coefficients come from ChaCha20 seeded with SHA-256 over every key, signature
+//! and signed bytes of the batch: no ambient randomness here, and whoever chooses a batch cannot
+//! choose its coefficients. Signatures are ordinary RFC 8032 signatures, made with `ed25519-dalek`.
 
 use std::fmt;
 use std::str::FromStr;
 
-use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use chacha20::ChaCha20Rng;
+use curve25519_dalek::edwards::CompressedEdwardsY;
+use ed25519_dalek::{Signer as _, SigningKey};
+use ed25519_zebra::{VerificationKey, VerificationKeyBytes};
+use rand_core::SeedableRng as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -59,8 +87,12 @@ impl Domain {
 }
 
 /// Serde support for fixed-size byte strings: hex in JSON, raw bytes (a bcs tuple) in binary.
+/// `$check` turns decoded bytes into a value or refuses them; without it, any bytes are one.
 macro_rules! fixed_bytes {
     ($(#[$meta:meta])* $name:ident, $len:expr) => {
+        fixed_bytes!($(#[$meta])* $name, $len, |bytes| Ok($name(bytes)));
+    };
+    ($(#[$meta:meta])* $name:ident, $len:expr, $check:expr) => {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub struct $name(pub [u8; $len]);
@@ -105,7 +137,8 @@ macro_rules! fixed_bytes {
                     what: stringify!($name),
                     expected_bytes: $len,
                 })?;
-                Ok($name(out))
+                let check: fn([u8; $len]) -> Result<$name, Error> = $check;
+                check(out)
             }
         }
 
@@ -153,7 +186,8 @@ macro_rules! fixed_bytes {
                             v.try_into().map_err(|_| E::invalid_length(v.len(), &self))
                         }
                     }
-                    d.deserialize_bytes(V).map($name)
+                    let check: fn([u8; $len]) -> Result<$name, Error> = $check;
+                    check(d.deserialize_bytes(V)?).map_err(serde::de::Error::custom)
                 }
             }
         }
@@ -166,8 +200,13 @@ fixed_bytes!(
 );
 fixed_bytes!(
     /// An ed25519 public key (compressed Edwards point).
+    ///
+    /// Decoding one (serde, hex) refuses bytes that the verification rule (module doc) does not
+    /// take as a key: not a point ([`Error::BadPublicKey`]) or of small order
+    /// ([`Error::WeakPublicKey`]). A value built directly from its bytes is checked when it verifies.
     PublicKey,
-    32
+    32,
+    PublicKey::from_bytes
 );
 fixed_bytes!(
     /// An ed25519 signature.
@@ -200,35 +239,42 @@ impl Hash {
 }
 
 impl PublicKey {
-    fn verifying_key(&self) -> Result<VerifyingKey, Error> {
+    /// `bytes` as a public key, if the verification rule (module doc) takes them as one: the
+    /// encoding of a curve point (non-canonical encodings included, as ZIP-215 reads them) that
+    /// does not have small order.
+    pub fn from_bytes(bytes: [u8; 32]) -> Result<PublicKey, Error> {
+        let key = PublicKey(bytes);
+        key.verifying_key()?;
+        Ok(key)
+    }
+
+    /// The decompressed key, after the key half of the rule: a point, not of small order.
+    fn verifying_key(&self) -> Result<VerificationKey, Error> {
         if let Some(key) = CACHE.key(&self.0) {
             return Ok(key);
         }
-        // Small-order ("weak") keys are refused: with them, batch and single verification could
-        // disagree, and nodes must agree on every verdict.
-        match VerifyingKey::from_bytes(&self.0) {
-            Ok(k) if !k.is_weak() => {
-                CACHE.remember_key(self.0, k);
-                Ok(k)
-            }
-            _ => Err(Error::BadPublicKey { key: self.short() }),
+        // The same decompression as ed25519-zebra's (curve25519-dalek's), so both agree on what
+        // is a point.
+        let point = CompressedEdwardsY(self.0).decompress().ok_or_else(|| Error::BadPublicKey { key: self.short() })?;
+        if point.is_small_order() {
+            return Err(Error::WeakPublicKey { key: self.short() });
         }
+        let key = VerificationKey::try_from(self.0).map_err(|_| Error::BadPublicKey { key: self.short() })?;
+        CACHE.remember_key(self.0, key);
+        Ok(key)
     }
 
-    /// Checks `signature` over `domain || message` (strict verification: no malleable signatures,
-    /// no small-order keys).
+    /// Checks `signature` over `domain || message`, by the rule of the module doc.
     pub fn verify(&self, domain: Domain, message: &[u8], signature: &Signature) -> Result<(), Error> {
-        let key = self.verifying_key()?;
-        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(&domain.message(message), &sig).map_err(|_| Error::BadSignature { signer: self.short() })
+        self.verify_signed_bytes(&domain.message(message), signature)
     }
 
     /// Checks `signature` over bytes that already carry their domain (see [`Domain::message`]),
-    /// with strict verification.
+    /// by the rule of the module doc.
     pub fn verify_signed_bytes(&self, signed_bytes: &[u8], signature: &Signature) -> Result<(), Error> {
         let key = self.verifying_key()?;
-        let sig = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(signed_bytes, &sig).map_err(|_| Error::BadSignature { signer: self.short() })
+        let sig = ed25519_zebra::Signature::from_bytes(&signature.0);
+        key.verify(&sig, signed_bytes).map_err(|_| Error::BadSignature { signer: self.short() })
     }
 
     /// The account id of whoever holds this key: SHA-256 of the key (DESIGN §4).
@@ -247,26 +293,37 @@ pub struct BatchItem<'a> {
     pub signature: &'a Signature,
 }
 
+/// What the seed of a batch's coefficients starts with (not a signature domain: nothing is signed
+/// with it).
+const BATCH_SEED_TAG: &[u8] = b"loanchain/batch-coefficients/v1";
+
 /// Verifies many signatures at once (ed25519 batch verification, about twice the speed of one by
-/// one). On failure it does not say which one failed: callers then check one by one.
+/// one), by the rule of the module doc: `Ok` exactly when every one of them verifies alone. On
+/// failure it does not say which one failed: callers then check one by one. A key the rule refuses
+/// gives that key's error.
 ///
 /// Signatures this process already found valid over the same bytes with the same key (a seal
 /// certificate's, repeated in every funding) are not checked again; see [`crate::sigcache`].
 pub fn verify_batch(items: &[BatchItem<'_>]) -> Result<(), Error> {
     let triples: Vec<Hash> = items.iter().map(|i| triple(&i.key.0, &i.signature.0, i.signed_bytes)).collect();
     let known = CACHE.known(&triples);
-    let todo: Vec<&BatchItem<'_>> = items.iter().zip(&known).filter(|(_, k)| !**k).map(|(i, _)| i).collect();
+    let todo: Vec<(&BatchItem<'_>, &Hash)> = items.iter().zip(&triples).zip(&known).filter(|(_, k)| !**k).map(|(t, _)| t).collect();
     if todo.is_empty() {
         return Ok(());
     }
-    let mut keys = Vec::with_capacity(todo.len());
-    for item in &todo {
-        keys.push(item.key.verifying_key()?);
+    let mut batch = ed25519_zebra::batch::Verifier::new();
+    // The coefficients' seed commits to every key, signature and signed bytes of the batch.
+    let mut seed = Sha256::new();
+    seed.update(BATCH_SEED_TAG);
+    for (item, triple) in &todo {
+        item.key.verifying_key()?;
+        let sig = ed25519_zebra::Signature::from_bytes(&item.signature.0);
+        batch.queue((VerificationKeyBytes::from(item.key.0), sig, item.signed_bytes));
+        seed.update(triple.0);
     }
-    let messages: Vec<&[u8]> = todo.iter().map(|i| i.signed_bytes).collect();
-    let sigs: Vec<ed25519_dalek::Signature> = todo.iter().map(|i| ed25519_dalek::Signature::from_bytes(&i.signature.0)).collect();
-    ed25519_dalek::verify_batch(&messages, &sigs, &keys).map_err(|_| Error::BatchFailed { size: items.len() })?;
-    CACHE.remember_verified(triples.into_iter().zip(known).filter(|(_, k)| !k).map(|(t, _)| t));
+    let coefficients = ChaCha20Rng::from_seed(seed.finalize().into());
+    batch.verify(coefficients).map_err(|_| Error::BatchFailed { size: items.len() })?;
+    CACHE.remember_verified(todo.into_iter().map(|(_, t)| *t));
     Ok(())
 }
 
@@ -351,6 +408,35 @@ mod tests {
         assert!(items(&sigs).is_ok());
         sigs[5].0[3] ^= 1;
         assert!(items(&sigs).is_err());
+    }
+
+    #[test]
+    fn decoding_a_public_key_refuses_what_the_rule_refuses() {
+        let good = Keypair::from_secret([3; 32]).public();
+        // The identity (order 1) and (0, -1) (order 2): points, of small order.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let mut order_two = [0xff; 32];
+        order_two[0] = 0xec;
+        order_two[31] = 0x7f;
+        let not_a_point = (0..=255u8).map(|i| [i; 32]).find(|b| CompressedEdwardsY(*b).decompress().is_none()).unwrap();
+        let decode = |bytes: [u8; 32]| {
+            let key = PublicKey(bytes);
+            let json = serde_json::from_str::<PublicKey>(&serde_json::to_string(&key).unwrap()).map_err(|e| e.to_string());
+            let bin = bcs::from_bytes::<PublicKey>(&bcs::to_bytes(&key).unwrap()).map_err(|e| e.to_string());
+            (PublicKey::from_bytes(bytes), key.to_hex().parse::<PublicKey>(), json, bin)
+        };
+        assert_eq!(decode(good.0), (Ok(good), Ok(good), Ok(good), Ok(good)));
+        for weak in [identity, order_two] {
+            let (bytes, hex, json, bin) = decode(weak);
+            let refused = Error::WeakPublicKey { key: PublicKey(weak).short() };
+            assert_eq!((bytes, hex), (Err(refused.clone()), Err(refused.clone())));
+            assert_eq!(refused.code(), "weak_public_key");
+            assert!(json.unwrap_err().contains("small order") && bin.is_err());
+        }
+        let (bytes, hex, json, bin) = decode(not_a_point);
+        assert!(matches!(bytes, Err(Error::BadPublicKey { .. })) && matches!(hex, Err(Error::BadPublicKey { .. })));
+        assert!(json.is_err() && bin.is_err());
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub enum Error {
     TooLarge { what: &'static str, size: usize, max: usize },
     #[error("public key {key} is not a valid ed25519 point")]
     BadPublicKey { key: String },
+    #[error("public key {key} has small order (a weak key: signatures by it could verify for any message)")]
+    WeakPublicKey { key: String },
     #[error("signature by {signer} does not verify")]
     BadSignature { signer: String },
     #[error("batch of {size} signatures does not verify")]
@@ -32,6 +34,7 @@ impl Error {
             Error::Decode { .. } => "decode",
             Error::TooLarge { .. } => "too_large",
             Error::BadPublicKey { .. } => "bad_public_key",
+            Error::WeakPublicKey { .. } => "weak_public_key",
             Error::BadSignature { .. } | Error::BatchFailed { .. } => "bad_signature",
         }
     }

@@ -1,9 +1,10 @@
 //! loanchain-primitives: the vocabulary every loanchain crate shares (docs/DESIGN.md §4, §5).
 //!
 //! SHA-256 [`Hash`]es, ed25519 [`PublicKey`]s, [`Signature`]s and [`Keypair`]s, signatures made
-//! over `domain || message` with one [`Domain`] per use (STYLE habit 9), batch verification with
-//! its cache of checks already done, the canonical bcs [`codec`] of everything hashed or signed,
-//! and the [`AccountId`] derived from an account key.
+//! over `domain || message` with one [`Domain`] per use (STYLE habit 9), one verification rule for
+//! single and batch verification (ZIP-215, plus public keys of small order refused at parsing;
+//! [`crypto`] states it) with its cache of checks already done, the canonical bcs [`codec`] of
+//! everything hashed or signed, and the [`AccountId`] derived from an account key.
 //!
 //! It sits below both the chain types (`loanchain-types`, and through them the consensus core)
 //! and the loan contracts (`loanchain-contracts`), so neither has to depend on the other for
