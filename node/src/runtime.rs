@@ -91,7 +91,9 @@ pub async fn start(config_path: &Path, role: NodeRole) -> anyhow::Result<Running
     }
     let last = storage.last_committed().context("storage has no genesis state")?;
 
-    let net_config = NetworkConfig::from_genesis(&config, &genesis, node_key.keypair().secret_bytes())?;
+    let mut net_config = NetworkConfig::from_genesis(&config, &genesis, node_key.keypair().secret_bytes())?;
+    // Gossip is passed on only once this node found it valid (DESIGN §9).
+    net_config.validate_gossip = true;
     let (network, events) = Network::start(net_config).await?;
 
     let genesis = Arc::new(genesis);

@@ -55,7 +55,11 @@ pub(crate) struct Behaviour {
 
 /// The gossipsub configuration for `config` (see the module doc).
 fn gossip_config(config: &NetworkConfig) -> Result<gossipsub::Config, NetworkError> {
-    gossipsub::ConfigBuilder::default()
+    let mut builder = gossipsub::ConfigBuilder::default();
+    if config.validate_gossip {
+        builder.validate_messages();
+    }
+    builder
         .validation_mode(ValidationMode::Anonymous)
         .message_id_fn(|m: &gossipsub::Message| MessageId::new(&content_id(&m.data)))
         .max_transmit_size(config.max_message_bytes + ENVELOPE_BYTES)
@@ -76,6 +80,40 @@ fn gossip_config(config: &NetworkConfig) -> Result<gossipsub::Config, NetworkErr
 }
 
 /// Builds the swarm (not yet listening or dialing).
+/// Weight of one invalid message (gossipsub's P4, which squares the count): three messages this
+/// node rejected put a peer below the graylist threshold (-80), so its messages are dropped before
+/// they are decoded; the count halves every second, so a peer that stops is heard again within
+/// seconds.
+const INVALID_MESSAGE_WEIGHT: f64 = -10.0;
+
+/// Peer scoring on what this node rejected only (with `validate_gossip`, no honest node forwards
+/// a message it rejected, so a rejected message blames the peer that made it). Every other
+/// component is off: mesh delivery rates, time in mesh and slow-peer penalties would count a quiet
+/// or briefly cut-off honest validator against it, and IP colocation means nothing when every peer
+/// is in genesis.
+fn peer_scoring() -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+    let topic = gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.0,
+        first_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: INVALID_MESSAGE_WEIGHT,
+        invalid_message_deliveries_decay: 0.5,
+        ..Default::default()
+    };
+    let params = gossipsub::PeerScoreParams {
+        topics: Topic::ALL.into_iter().map(|t| (t.ident().hash(), topic.clone())).collect(),
+        app_specific_weight: 0.0,
+        ip_colocation_factor_weight: 0.0,
+        behaviour_penalty_weight: 0.0,
+        slow_peer_weight: 0.0,
+        decay_interval: Duration::from_secs(1),
+        ..Default::default()
+    };
+    (params, gossipsub::PeerScoreThresholds::default())
+}
+
 pub(crate) fn build_swarm(config: &NetworkConfig) -> Result<Swarm<Behaviour>, NetworkError> {
     let keypair = keypair_from_secret(config.node_secret);
     let gossip_config = gossip_config(config)?;
@@ -92,7 +130,11 @@ pub(crate) fn build_swarm(config: &NetworkConfig) -> Result<Swarm<Behaviour>, Ne
             for peer in &config.allowed {
                 allow.allow_peer(*peer);
             }
-            let gossip = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, gossip_config)?;
+            let mut gossip = gossipsub::Behaviour::new(MessageAuthenticity::Anonymous, gossip_config)?;
+            if config.validate_gossip {
+                let (params, thresholds) = peer_scoring();
+                gossip.with_peer_score(params, thresholds)?;
+            }
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Behaviour {
                 allow,
                 identify: identify::Behaviour::new(identify::Config::new(PROTOCOL_VERSION.into(), key.public())),

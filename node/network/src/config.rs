@@ -47,6 +47,10 @@ pub struct NetworkConfig {
     pub gossip_heartbeat: Duration,
     /// Events buffered for the consumer; beyond this, events are dropped and counted.
     pub event_capacity: usize,
+    /// Whether received gossip is forwarded only once the consumer accepts it
+    /// (`NetworkHandle::validate`), so that no node passes on what it found invalid. Off by default
+    /// (a consumer that never reports would stop all forwarding); the node turns it on.
+    pub validate_gossip: bool,
 }
 
 impl fmt::Debug for NetworkConfig {
@@ -99,6 +103,7 @@ impl NetworkConfig {
             redial_max: Duration::from_secs(10),
             gossip_heartbeat: Duration::from_millis(500),
             event_capacity: 8192,
+            validate_gossip: false,
         }
     }
 

@@ -25,7 +25,7 @@ use tracing::{debug, info, warn};
 use crate::behaviour::{Behaviour, BehaviourEvent, PROTOCOL_VERSION};
 use crate::config::{NetworkConfig, peer_of};
 use crate::error::{NetworkError, RequestFailure};
-use crate::event::{NetworkEvent, RequestId, Topic};
+use crate::event::{GossipId, NetworkEvent, RequestId, Topic, Verdict};
 use crate::handle::{Command, Shared};
 
 /// How often due redials are checked.
@@ -47,6 +47,7 @@ pub(crate) struct Driver {
     shared: Arc<Shared>,
     request_timeout: Duration,
     max_message_bytes: usize,
+    validate_gossip: bool,
     redial_min: Duration,
     redial_max: Duration,
     targets: HashMap<PeerId, DialTarget>,
@@ -72,6 +73,7 @@ impl Driver {
             shared,
             request_timeout: config.request_timeout,
             max_message_bytes: config.max_message_bytes,
+            validate_gossip: config.validate_gossip,
             redial_min: config.redial_min,
             redial_max: config.redial_max,
             targets,
@@ -218,6 +220,15 @@ impl Driver {
                 let _ = reply.send(result);
             }
             Command::Shutdown { done } => return Some(done),
+            Command::Validate { id, verdict } => {
+                let acceptance = match verdict {
+                    Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+                    Verdict::Reject => gossipsub::MessageAcceptance::Reject,
+                    Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+                };
+                // False when the message already left the cache: nothing to forward any more.
+                let _ = self.swarm.behaviour_mut().gossip.report_message_validation_result(&id.id, &id.source, acceptance);
+            }
         }
         None
     }
@@ -302,14 +313,30 @@ impl Driver {
         }
     }
 
+    /// Rejects a message the consumer never sees (with `validate_gossip`; a no-op otherwise).
+    fn reject(&mut self, id: &GossipId) {
+        if self.validate_gossip {
+            let _ = self.swarm.behaviour_mut().gossip.report_message_validation_result(
+                &id.id,
+                &id.source,
+                gossipsub::MessageAcceptance::Reject,
+            );
+        }
+    }
+
     fn on_gossip(&mut self, event: gossipsub::Event) {
         match event {
-            gossipsub::Event::Message { propagation_source, message, .. } => {
+            gossipsub::Event::Message { propagation_source, message, message_id } => {
+                let id = GossipId { id: message_id, source: propagation_source };
                 // The transmit limit leaves room for the envelope; the payload limit is exact.
                 if message.data.len() > self.max_message_bytes {
                     warn!(peer = %propagation_source, size = message.data.len(), "oversized gossip payload dropped");
+                    self.reject(&id);
                 } else if let Some(topic) = Topic::from_hash(&message.topic) {
-                    self.emit(NetworkEvent::Gossip { topic, from: Some(propagation_source), data: message.data });
+                    let id = self.validate_gossip.then_some(id);
+                    self.emit(NetworkEvent::Gossip { topic, from: Some(propagation_source), data: message.data, id });
+                } else {
+                    self.reject(&id);
                 }
             }
             gossipsub::Event::Subscribed { peer_id, topic, .. } => {

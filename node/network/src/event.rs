@@ -65,6 +65,25 @@ impl fmt::Display for RequestId {
     }
 }
 
+/// Which received gossip message a [`Verdict`] is about (with [`NetworkConfig::validate_gossip`](crate::NetworkConfig::validate_gossip)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GossipId {
+    pub(crate) id: libp2p::gossipsub::MessageId,
+    pub(crate) source: PeerId,
+}
+
+/// What the consumer found of a received gossip message: only an accepted one is forwarded to
+/// other peers; a rejected one counts against the peer that delivered it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Valid: forward it.
+    Accept,
+    /// Invalid (a bad signature, bytes that do not decode): do not forward; the sender misbehaved.
+    Reject,
+    /// Not useful (a repeat, an old height): do not forward, no blame.
+    Ignore,
+}
+
 /// What the network reports to its consumer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetworkEvent {
@@ -78,6 +97,9 @@ pub enum NetworkEvent {
         from: Option<PeerId>,
         /// The payload.
         data: Vec<u8>,
+        /// With `validate_gossip`, the message waits for a [`Verdict`] under this id before it is
+        /// forwarded (`NetworkHandle::validate`); `None` otherwise.
+        id: Option<GossipId>,
     },
     /// A peer asks us something (block sync); answer with [`crate::NetworkHandle::respond`]
     /// within the request timeout, or the peer gets a timeout.

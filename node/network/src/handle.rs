@@ -11,7 +11,7 @@ use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{NetworkError, RequestFailure};
-use crate::event::{RequestId, Topic};
+use crate::event::{GossipId, RequestId, Topic, Verdict};
 
 /// A request from a handle to the swarm task.
 pub(crate) enum Command {
@@ -19,6 +19,7 @@ pub(crate) enum Command {
     Request { peer: PeerId, data: Vec<u8>, reply: oneshot::Sender<Result<Vec<u8>, NetworkError>> },
     Respond { id: RequestId, data: Vec<u8>, reply: oneshot::Sender<Result<(), NetworkError>> },
     Shutdown { done: oneshot::Sender<()> },
+    Validate { id: GossipId, verdict: Verdict },
 }
 
 /// State the swarm task publishes for cheap synchronous reads.
@@ -65,6 +66,14 @@ impl NetworkHandle {
         let (tx, rx) = oneshot::channel();
         self.commands.send(make(tx)).await.map_err(|_| NetworkError::Shutdown)?;
         rx.await.map_err(|_| NetworkError::Shutdown)?
+    }
+
+    /// Reports what the consumer found of a received gossip message (with `validate_gossip`):
+    /// accepted ones are forwarded, rejected ones count against the peer that delivered them.
+    /// Never waits: with the command queue full the verdict is dropped, and the message is then
+    /// not forwarded (gossipsub forgets unvalidated messages).
+    pub fn validate(&self, id: GossipId, verdict: Verdict) {
+        let _ = self.commands.try_send(Command::Validate { id, verdict });
     }
 
     /// Gossips `data` on `topic` to every subscribed peer. Fails with

@@ -57,7 +57,7 @@ pub use config::{
     peer_of,
 };
 pub use error::{ErrorClass, NetworkError, RequestFailure};
-pub use event::{NetworkEvent, RequestId, Topic, content_id};
+pub use event::{GossipId, NetworkEvent, RequestId, Topic, Verdict, content_id};
 pub use handle::NetworkHandle;
 pub use libp2p::{Multiaddr, PeerId};
 

@@ -132,7 +132,7 @@ async fn gossip_reaches_a_full_mesh_once_per_content_id() {
     let mesh_peers: Vec<PeerId> = nodes.iter().map(|n| n.peer).collect();
     for node in &mut nodes[1..] {
         let from = next_matching(&mut node.events, "the gossip message", |e| match e {
-            NetworkEvent::Gossip { topic: Topic::Transactions, from, data: d } if d == data => Some(from),
+            NetworkEvent::Gossip { topic: Topic::Transactions, from, data: d, .. } if d == data => Some(from),
             _ => None,
         })
         .await;

@@ -11,11 +11,17 @@
 //!
 //! A height announcement is believed only with the certificate of the height it claims, verified
 //! the same way; one per peer is in flight at a time.
+//!
+//! A peer that delivered a message whose signature failed is a suspect for
+//! [`SUSPECT_FOR`] after its last failure: its traffic is verified at most [`SUSPECT_MESSAGES`]
+//! messages per job, one job at a time and one per [`SUSPECT_JOB_EVERY`], and the rest dropped. A flood of forged messages so costs a
+//! bounded share of one core, whatever its rate, and never the jobs honest peers' messages need.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use loanchain_network::PeerId;
+use loanchain_network::{GossipId, NetworkHandle, PeerId, Verdict};
 use loanchain_types::{CommitCertificate, ConsensusMessage, Hash, Height, SignedProposal, ValidatorSet, verify_messages};
 use prometheus_client::metrics::counter::Counter;
 use tokio::sync::{Semaphore, mpsc};
@@ -24,6 +30,12 @@ use super::blocks::Compact;
 
 /// Verification jobs in flight at once.
 pub(super) const MAX_JOBS: usize = 4;
+/// How long a peer stays suspect after its last message with a bad signature.
+pub(super) const SUSPECT_FOR: Duration = Duration::from_secs(30);
+/// Most messages of a suspect peer verified per job.
+pub(super) const SUSPECT_MESSAGES: usize = 16;
+/// A suspect peer's jobs start at most this often.
+pub(super) const SUSPECT_JOB_EVERY: Duration = Duration::from_millis(100);
 /// Message hashes remembered for the heights being decided; past this, nothing more is taken
 /// until the next commit clears them (an honest height has a few dozen messages per round).
 pub(super) const MAX_SEEN: usize = 100_000;
@@ -31,12 +43,30 @@ pub(super) const MAX_SEEN: usize = 100_000;
 /// What came back verified.
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Checked {
-    /// Proposals and votes whose signatures verified, in the order they arrived.
-    Messages(Vec<ConsensusMessage>),
+    /// Proposals and votes whose signatures verified, in the order they arrived, and how many
+    /// of the job's messages delivered by `from` did not.
+    Messages {
+        /// The verified ones.
+        good: Vec<ConsensusMessage>,
+        /// Who delivered them.
+        from: Option<PeerId>,
+        /// How many failed.
+        forged: usize,
+        /// Whether `from` was a suspect when the job started.
+        suspect: bool,
+    },
     /// A compact proposal whose signature verified.
     Proposal(SignedProposal, Compact),
     /// `peer`'s announcement of a height: `Some` if its certificate proved it.
     Status(PeerId, Option<Height>),
+}
+
+/// What is known of a peer whose messages failed verification.
+#[derive(Clone, Copy)]
+struct Suspect {
+    last_forged: Instant,
+    running: bool,
+    last_job: Option<Instant>,
 }
 
 /// The filter and its verification jobs.
@@ -48,13 +78,24 @@ pub(super) struct Inbound {
     seen_after: Height,
     jobs: Arc<Semaphore>,
     status_in_flight: HashSet<PeerId>,
+    /// Peers whose messages failed verification: when last, whether a job of theirs runs, and
+    /// when the last one started.
+    suspects: HashMap<PeerId, Suspect>,
     done: mpsc::Sender<Checked>,
+    /// Where verdicts on gossip go (forwarded only if accepted).
+    net: NetworkHandle,
     /// Messages dropped: repeated, out of the height window, unknown signer, or no job free.
     dropped: Counter,
 }
 
 impl Inbound {
-    pub(super) fn new(validators: ValidatorSet, chain_id: &str, done: mpsc::Sender<Checked>, dropped: Counter) -> Inbound {
+    pub(super) fn new(
+        validators: ValidatorSet,
+        chain_id: &str,
+        done: mpsc::Sender<Checked>,
+        net: NetworkHandle,
+        dropped: Counter,
+    ) -> Inbound {
         Inbound {
             validators: Arc::new(validators),
             chain_id: chain_id.into(),
@@ -62,7 +103,9 @@ impl Inbound {
             seen_after: 0,
             jobs: Arc::new(Semaphore::new(MAX_JOBS)),
             status_in_flight: HashSet::new(),
+            suspects: HashMap::new(),
             done,
+            net,
             dropped,
         }
     }
@@ -81,47 +124,118 @@ impl Inbound {
         self.seen.insert(Hash::digest(&m.to_bytes()))
     }
 
-    /// Takes the messages of one gossip message (a vote, or a re-sent height).
-    pub(super) fn messages(&mut self, messages: Vec<ConsensusMessage>, last: Height) {
+    /// Whether `from` is a suspect, and if so whether it may have a job now (one at a time);
+    /// `None` for a peer in good standing.
+    fn suspect_may_run(&mut self, from: Option<PeerId>) -> Option<bool> {
+        let peer = from?;
+        let s = self.suspects.get(&peer).copied()?;
+        if s.last_forged.elapsed() >= SUSPECT_FOR && !s.running {
+            self.suspects.remove(&peer);
+            return None;
+        }
+        Some(!s.running && s.last_job.is_none_or(|t| t.elapsed() >= SUSPECT_JOB_EVERY))
+    }
+
+    /// A job of `from` found `count` forged messages (with 0: none, and a suspect's job ended).
+    pub(super) fn forged(&mut self, from: Option<PeerId>, count: usize) {
+        let Some(peer) = from else { return };
+        let entry = match self.suspects.get_mut(&peer) {
+            Some(entry) => entry,
+            None if count == 0 => return,
+            None => self.suspects.entry(peer).or_insert(Suspect { last_forged: Instant::now(), running: false, last_job: None }),
+        };
+        entry.running = false;
+        if count > 0 {
+            entry.last_forged = Instant::now();
+        }
+    }
+
+    /// Takes the messages of one gossip message (a vote, or a re-sent height) delivered by `from`.
+    pub(super) fn messages(&mut self, messages: Vec<ConsensusMessage>, last: Height, from: Option<PeerId>, id: Option<GossipId>) {
         let total = messages.len();
-        let fresh: Vec<ConsensusMessage> = messages.into_iter().filter(|m| self.fresh(m, last)).collect();
+        let limit = match self.suspect_may_run(from) {
+            None => usize::MAX,
+            Some(true) => SUSPECT_MESSAGES,
+            Some(false) => 0,
+        };
+        let mut fresh: Vec<ConsensusMessage> = Vec::new();
+        for m in messages {
+            if fresh.len() < limit && self.fresh(&m, last) {
+                fresh.push(m);
+            }
+        }
         self.drop((total - fresh.len()) as u64);
         if fresh.is_empty() {
+            self.verdict(id, Verdict::Ignore);
             return;
         }
+        let suspect = limit != usize::MAX;
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
-        self.spawn(fresh.len(), move || {
+        let count = fresh.len();
+        let started = self.spawn(count, id, move || {
             let verdicts = verify_messages(&fresh, &validators, &chain_id);
+            let forged = verdicts.iter().filter(|ok| !**ok).count();
             let good: Vec<ConsensusMessage> = fresh.into_iter().zip(verdicts).filter(|(_, ok)| *ok).map(|(m, _)| m).collect();
-            (!good.is_empty()).then_some(Checked::Messages(good))
+            let verdict = if forged > 0 { Verdict::Reject } else { Verdict::Accept };
+            (Some(Checked::Messages { good, from, forged, suspect }), verdict)
         });
+        if started
+            && suspect
+            && let Some(peer) = from
+            && let Some(entry) = self.suspects.get_mut(&peer)
+        {
+            entry.running = true;
+            entry.last_job = Some(Instant::now());
+        }
     }
 
     /// Takes a compact proposal whose proposer is the proposer of its round.
-    pub(super) fn proposal(&mut self, proposal: SignedProposal, compact: Compact, last: Height) {
+    pub(super) fn proposal(&mut self, proposal: SignedProposal, compact: Compact, last: Height, id: Option<GossipId>) {
         let m = ConsensusMessage::Proposal(proposal);
-        if compact.header.hash() != m_block_hash(&m) || compact.header.height != m.height() || !self.fresh(&m, last) {
+        if compact.header.hash() != m_block_hash(&m) || compact.header.height != m.height() {
             self.drop(1);
+            self.verdict(id, Verdict::Reject);
+            return;
+        }
+        if !self.fresh(&m, last) {
+            self.drop(1);
+            self.verdict(id, Verdict::Ignore);
             return;
         }
         let ConsensusMessage::Proposal(proposal) = m else { unreachable!("built above") };
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
-        self.spawn(1, move || proposal.verify(&validators, &chain_id).is_ok().then_some(Checked::Proposal(proposal, compact)));
+        self.spawn(1, id, move || match proposal.verify(&validators, &chain_id) {
+            Ok(()) => (Some(Checked::Proposal(proposal, compact)), Verdict::Accept),
+            Err(_) => (None, Verdict::Reject),
+        });
     }
 
     /// Takes `peer`'s claim to have committed `height`, with the certificate that proves it.
-    pub(super) fn status(&mut self, peer: PeerId, height: Height, certificate: Option<CommitCertificate>) {
+    pub(super) fn status(&mut self, peer: PeerId, height: Height, certificate: Option<CommitCertificate>, id: Option<GossipId>) {
         let Some(cert) = certificate.filter(|c| c.height == height && height > 0) else {
             self.drop(1);
+            self.verdict(id, Verdict::Ignore);
             return;
         };
         if !self.status_in_flight.insert(peer) {
             self.drop(1);
+            self.verdict(id, Verdict::Ignore);
             return;
         }
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
-        if !self.spawn(1, move || Some(Checked::Status(peer, cert.verify(&validators, &chain_id).is_ok().then_some(height)))) {
+        let started = self.spawn(1, id, move || {
+            let proved = cert.verify(&validators, &chain_id).is_ok();
+            (Some(Checked::Status(peer, proved.then_some(height))), if proved { Verdict::Accept } else { Verdict::Reject })
+        });
+        if !started {
             self.status_in_flight.remove(&peer);
+        }
+    }
+
+    /// Reports a verdict on a gossip message (nothing without validation).
+    pub(super) fn verdict(&self, id: Option<GossipId>, verdict: Verdict) {
+        if let Some(id) = id {
+            self.net.validate(id, verdict);
         }
     }
 
@@ -137,16 +251,22 @@ impl Inbound {
         self.status_in_flight.remove(peer);
     }
 
-    /// Runs `job` on a blocking thread if one of the [`MAX_JOBS`] is free; false if not.
-    fn spawn(&mut self, count: usize, job: impl FnOnce() -> Option<Checked> + Send + 'static) -> bool {
+    /// Runs `job` on a blocking thread if one of the [`MAX_JOBS`] is free; false if not (the
+    /// message is then ignored: not forwarded, no blame). The job's verdict goes to the network.
+    fn spawn(&mut self, count: usize, id: Option<GossipId>, job: impl FnOnce() -> (Option<Checked>, Verdict) + Send + 'static) -> bool {
         let Ok(permit) = self.jobs.clone().try_acquire_owned() else {
             self.drop(count as u64);
+            self.verdict(id, Verdict::Ignore);
             return false;
         };
-        let done = self.done.clone();
+        let (done, net) = (self.done.clone(), self.net.clone());
         tokio::spawn(async move {
-            let checked = tokio::task::spawn_blocking(job).await.ok().flatten();
+            let outcome = tokio::task::spawn_blocking(job).await;
             drop(permit);
+            let (checked, verdict) = outcome.unwrap_or((None, Verdict::Ignore));
+            if let Some(id) = id {
+                net.validate(id, verdict);
+            }
             if let Some(checked) = checked {
                 let _ = done.send(checked).await;
             }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use loanchain_api::NodeStatus;
 use loanchain_consensus::{Config, Core, Host, Input, Step, Timeouts, WalEntry, drive};
 use loanchain_contracts::VerifiedTx;
-use loanchain_network::{NetworkEvent, NetworkHandle, PeerId, Topic};
+use loanchain_network::{GossipId, NetworkEvent, NetworkHandle, PeerId, Topic, Verdict};
 use loanchain_storage::{LastCommitted, Storage};
 use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, ValidatorSet};
 use tokio::sync::{mpsc, watch};
@@ -178,7 +178,8 @@ impl Chain {
         info!(height = last.height, app_hash = %last.app_hash, wal_entries = wal.len(), "chain state recovered");
         let now = Instant::now();
         let (checked_tx, checked) = mpsc::channel(256);
-        let inbound = inbound::Inbound::new(validators.clone(), &genesis.chain_id, checked_tx, ctx.metrics.consensus_dropped.clone());
+        let inbound =
+            inbound::Inbound::new(validators.clone(), &genesis.chain_id, checked_tx, net.clone(), ctx.metrics.consensus_dropped.clone());
         Ok(Chain {
             inbound,
             checked,
@@ -362,19 +363,31 @@ impl Chain {
 
     async fn on_network(&mut self, event: NetworkEvent) -> anyhow::Result<()> {
         match event {
-            NetworkEvent::Gossip { topic: Topic::Transactions, data, .. } => {
+            NetworkEvent::Gossip { topic: Topic::Transactions, data, id, .. } => {
                 match wire::decode::<wire::TxBatch>(&data) {
                     Ok(wire::TxBatch(txs)) => {
-                        let ctx = self.ctx.clone();
-                        // Admission verifies signatures off this task.
-                        tokio::spawn(async move { ctx.admit_gossip(txs).await });
+                        let (ctx, net) = (self.ctx.clone(), self.net.clone());
+                        // Admission verifies signatures off this task; a batch is passed on
+                        // only if it brought this node something (repeats and junk are not).
+                        tokio::spawn(async move {
+                            let admitted = ctx.admit_gossip(txs).await;
+                            if let Some(id) = id {
+                                net.validate(id, if admitted > 0 { Verdict::Accept } else { Verdict::Ignore });
+                            }
+                        });
                     }
-                    Err(e) => debug!(error = %e, "malformed transaction gossip dropped"),
+                    Err(e) => {
+                        debug!(error = %e, "malformed transaction gossip dropped");
+                        self.inbound.verdict(id, Verdict::Reject);
+                    }
                 }
             }
-            NetworkEvent::Gossip { from, data, .. } => match wire::decode::<Gossip>(&data) {
-                Ok(g) => self.on_gossip(g, from).await?,
-                Err(e) => debug!(error = %e, "malformed gossip dropped"),
+            NetworkEvent::Gossip { from, data, id, .. } => match wire::decode::<Gossip>(&data) {
+                Ok(g) => self.on_gossip(g, from, id).await?,
+                Err(e) => {
+                    debug!(error = %e, "malformed gossip dropped");
+                    self.inbound.verdict(id, Verdict::Reject);
+                }
             },
             NetworkEvent::Request { peer, data, reply } => {
                 let answer = self.answer(&data);
@@ -397,7 +410,7 @@ impl Chain {
 
     /// Gossip goes through [`inbound`] first: nothing reaches the core, `partial` or `pending`
     /// before its signature is verified.
-    async fn on_gossip(&mut self, gossip: Gossip, from: Option<PeerId>) -> anyhow::Result<()> {
+    async fn on_gossip(&mut self, gossip: Gossip, from: Option<PeerId>, id: Option<GossipId>) -> anyhow::Result<()> {
         let last = self.last.height;
         match gossip {
             Gossip::Proposal { proposal, header, tx_hashes, last_commit } => {
@@ -405,24 +418,27 @@ impl Chain {
                 if p.proposer != self.core.proposer(p.height, p.round) {
                     debug!(height = p.height, round = p.round, "proposal from another than the round's proposer dropped");
                     self.inbound.drop(1);
+                    self.inbound.verdict(id, Verdict::Reject);
                 } else {
                     let compact = blocks::Compact { header, tx_hashes, last_commit, round: p.round };
-                    self.inbound.proposal(proposal, compact, last);
+                    self.inbound.proposal(proposal, compact, last, id);
                 }
             }
-            Gossip::Consensus(ConsensusMessage::Vote(v)) => self.inbound.messages(vec![ConsensusMessage::Vote(v)], last),
+            Gossip::Consensus(ConsensusMessage::Vote(v)) => self.inbound.messages(vec![ConsensusMessage::Vote(v)], last, from, id),
             // No node sends a plain proposal here (`send` makes every proposal compact; re-sent
             // proposals travel in `Gossip::Replay`): one that arrives is dropped.
             Gossip::Consensus(ConsensusMessage::Proposal(p)) => {
                 debug!(height = p.proposal.height, "plain proposal gossip dropped: proposals travel compact");
+                self.inbound.verdict(id, Verdict::Ignore);
             }
-            Gossip::Replay { messages, .. } => self.inbound.messages(messages, last),
+            Gossip::Replay { messages, .. } => self.inbound.messages(messages, last, from, id),
             Gossip::Status { height, certificate, .. } => {
                 // Only news is checked: a peer repeating its height proves nothing new.
-                if let Some(peer) = from
-                    && self.announced.get(&peer).is_none_or(|h| height > *h)
-                {
-                    self.inbound.status(peer, height, certificate);
+                match from {
+                    Some(peer) if self.announced.get(&peer).is_none_or(|h| height > *h) => {
+                        self.inbound.status(peer, height, certificate, id)
+                    }
+                    _ => self.inbound.verdict(id, Verdict::Ignore),
                 }
             }
         }
@@ -432,8 +448,14 @@ impl Chain {
     /// What [`inbound`] verified.
     async fn on_checked(&mut self, checked: inbound::Checked) -> anyhow::Result<()> {
         match checked {
-            inbound::Checked::Messages(messages) => {
-                for m in messages {
+            inbound::Checked::Messages { good, from, forged, suspect } => {
+                if forged > 0 || suspect {
+                    if forged > 0 {
+                        debug!(peer = ?from, forged, "consensus messages with bad signatures dropped");
+                    }
+                    self.inbound.forged(from, forged);
+                }
+                for m in good {
                     let input = match m {
                         ConsensusMessage::Proposal(p) => Input::Proposal(p),
                         ConsensusMessage::Vote(v) => Input::Vote(v),

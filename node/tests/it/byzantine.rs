@@ -140,7 +140,7 @@ async fn a_claimed_height_without_its_certificate_is_not_believed() {
     let old = c.block(0, 1).await.unwrap().certificate;
     let (liar, _task) = start_liar_announcing(
         &c,
-        move |n| Gossip::Status { height: 1_000_000 + n, stamp: now_ms(), certificate: if n % 2 == 0 { old.clone() } else { None } },
+        move |n| Gossip::Status { height: 1_000_000 + n, stamp: now_ms(), certificate: if n.is_multiple_of(2) { old.clone() } else { None } },
         Lie::DropLastTransaction,
     )
     .await;
@@ -152,4 +152,114 @@ async fn a_claimed_height_without_its_certificate_is_not_believed() {
     let h = c.height(0).await.unwrap();
     c.wait_height(&VALIDATORS, h + 2, Duration::from_secs(30)).await;
     liar.shutdown().await;
+}
+
+/// Publishes junk on every topic as fast as gossip takes it: badly signed votes and proposals for
+/// the heights being decided, re-sends full of them, announcements with forged certificates,
+/// transactions that do not decode, and bytes that are nothing at all. Returns how many messages
+/// it published.
+async fn start_flooder(c: &Cluster) -> (NetworkHandle, JoinHandle<u64>) {
+    use loanchain_types::{
+        BlockHeader, CommitCertificate, CommitSignature, ConsensusMessage, Hash, Proposal, SignedProposal, SignedVote, ValidatorIndex,
+        Vote, VoteKind,
+    };
+    let node = &c.files.nodes[OBSERVER];
+    let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
+    let (net, mut events) = Network::start(config).await.expect("the flooder's network");
+    let chain_id = c.files.genesis.chain_id.clone();
+    let status_url = format!("{}/v1/status", c.api(0));
+    let http = c.http.clone();
+    let handle = net.clone();
+    let task = tokio::spawn(async move {
+        let forger = loanchain_types::Keypair::from_secret([0x66; 32]);
+        let mut sent = 0u64;
+        let mut n = 0u32;
+        let mut height = 1;
+        let mut ticker = tokio::time::interval(Duration::from_millis(10));
+        loop {
+            tokio::select! {
+                event = events.recv() => if event.is_none() { return sent },
+                _ = ticker.tick() => {
+                    if n.is_multiple_of(100)
+                        && let Ok(r) = http.get(&status_url).send().await
+                        && let Ok(s) = r.json::<loanchain_api::NodeStatus>().await
+                    {
+                        height = s.height + 1;
+                    }
+                    n += 1;
+                    // Forged signatures cost the flooder nothing (it shares the machine's two
+                    // cores with the validators): 64 bytes that are no one's signature.
+                    let vote = |h: u64, r: u32, v: u32| {
+                        let vote = Vote { height: h, round: r, kind: VoteKind::Prevote, block_hash: Some(Hash::digest(&r.to_le_bytes())), validator: ValidatorIndex(v) };
+                        let mut signature = [0u8; 64];
+                        signature[..4].copy_from_slice(&r.to_le_bytes());
+                        signature[32..36].copy_from_slice(&v.to_le_bytes());
+                        ConsensusMessage::Vote(SignedVote { vote, signature: loanchain_types::Signature(signature) })
+                    };
+                    let header = BlockHeader {
+                        chain_id: chain_id.clone(),
+                        height,
+                        time_ms: now_ms(),
+                        proposer: ValidatorIndex(n % 4),
+                        previous_block_hash: Hash::digest(&n.to_le_bytes()),
+                        transactions_root: Hash::ZERO,
+                        last_commit_hash: Hash::ZERO,
+                        app_hash: Hash::ZERO,
+                        validator_set_hash: Hash::ZERO,
+                    };
+                    let proposal = SignedProposal::sign(&forger, &chain_id, Proposal { height, round: n % 3, block_hash: header.hash(), valid_round: None, proposer: ValidatorIndex(n % 4) });
+                    let forged_cert = CommitCertificate {
+                        height: height + 1_000,
+                        round: 0,
+                        block_hash: Hash::digest(b"no such block"),
+                        signatures: (0..4).map(|v| CommitSignature { validator: ValidatorIndex(v), signature: forger.sign(loanchain_types::Domain::Vote, b"x") }).collect(),
+                    };
+                    let messages = [
+                        (Topic::Consensus, wire::encode(&Gossip::Consensus(vote(height, n, n % 4)))),
+                        (Topic::Consensus, wire::encode(&Gossip::Consensus(vote(height + 1, n, n % 4)))),
+                        (Topic::Consensus, wire::encode(&Gossip::Proposal { proposal, header, tx_hashes: vec![Hash::digest(&n.to_be_bytes())], last_commit: None })),
+                        (Topic::Consensus, wire::encode(&Gossip::Replay { stamp: u64::from(n), messages: (0..200).map(|k| vote(height, n * 200 + k, k % 4)).collect() })),
+                        (Topic::Blocks, wire::encode(&Gossip::Status { height: height + 1_000, stamp: u64::from(n), certificate: Some(forged_cert) })),
+                        (Topic::Transactions, wire::encode(&wire::TxBatch((0..100).map(|k| format!("not a transaction {n} {k}").into_bytes()).collect()))),
+                        (Topic::Consensus, format!("garbage {n}").into_bytes()),
+                        (Topic::Blocks, format!("garbage {n}").into_bytes()),
+                        (Topic::Transactions, format!("garbage {n}").into_bytes()),
+                    ];
+                    for (topic, bytes) in messages {
+                        if net.publish(topic, bytes).await.is_ok() {
+                            sent += 1;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    (handle, task)
+}
+
+/// Issue 16, weakness 4 ("done means"): a peer sending garbage on every topic does not slow the
+/// chain's commits by more than 20 %. Heights committed in 10 s of an idle chain (its pace is set
+/// by the timeouts) are compared with the next 10 s under the flood.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_flooding_every_topic_with_garbage_slows_commits_by_at_most_a_fifth() {
+    let _serial = SERIAL.lock().await;
+    let mut c = Cluster::new(4, 1, 27_680);
+    for i in VALIDATORS {
+        c.start(i);
+    }
+    c.wait_height(&VALIDATORS, 2, Duration::from_secs(30)).await;
+    let window = Duration::from_secs(10);
+    let h0 = c.height(0).await.unwrap();
+    tokio::time::sleep(window).await;
+    let h1 = c.height(0).await.unwrap();
+    let (flooder, task) = start_flooder(&c).await;
+    tokio::time::sleep(window).await;
+    let h2 = c.height(0).await.unwrap();
+    flooder.shutdown().await;
+    let sent = task.await.unwrap();
+    let (quiet, flooded) = (h1 - h0, h2 - h1);
+    println!("{quiet} heights in {window:?} without the flood, {flooded} with it ({sent} junk messages published)");
+    assert!(sent > 1_000, "the flood ran: {sent} messages");
+    assert!(flooded * 5 >= quiet * 4, "the flood slowed commits from {quiet} to {flooded} heights in {window:?}");
+    c.wait_height(&VALIDATORS, h2 + 2, Duration::from_secs(30)).await;
 }
