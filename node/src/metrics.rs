@@ -83,6 +83,7 @@ metrics! {
     /// Repeated, outside the heights being decided, from an unknown signer, an announcement without
     /// its certificate, or no verification job free.
     consensus_dropped: Counter => "consensus_messages_dropped", "Consensus messages dropped before verification";
+    tx_gossip_dropped: Counter => "tx_gossip_dropped", "Transaction gossip batches dropped because the admission queue was full";
 }
 
 impl Default for Metrics {
@@ -140,6 +141,7 @@ mod tests {
             "blocks_fetched",
             "peer_faults",
             "consensus_messages_dropped",
+            "tx_gossip_dropped",
         ];
         assert_eq!(Metrics::NAMES, names);
         let text = Metrics::new().render();

@@ -266,3 +266,33 @@ fn an_unknown_signer_changes_nothing_not_even_a_nonce() {
     assert!(out.writes.is_empty(), "nothing written: {:?}", out.writes.keys().collect::<Vec<_>>());
     assert_eq!(c.store, before);
 }
+
+proptest! {
+    /// Batch verification with bisection gives every transaction the verdict it gets alone,
+    /// whatever the mix of good ones, ones signed for another chain and ones with a broken seal.
+    #[test]
+    fn batch_verdicts_are_the_single_verdicts(kinds in proptest::collection::vec(0u8..3, 0..24)) {
+        let good = fixture_tx();
+        let txs: Vec<SignedTransaction> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| {
+                let mut body = good.body.clone();
+                body.nonce = i as u64 + 1;
+                match kind {
+                    0 => SignedTransaction::sign(CHAIN, body, &key(11)),
+                    1 => SignedTransaction::sign("other-chain", body, &key(11)),
+                    _ => {
+                        if let Payload::FundLoan { seal, .. } = &mut body.payload {
+                            seal.body.signed_at += 1;
+                        }
+                        SignedTransaction::sign(CHAIN, body, &key(11))
+                    }
+                }
+            })
+            .collect();
+        let single: Vec<bool> = txs.iter().map(|t| t.clone().verify(CHAIN).is_ok()).collect();
+        let batch: Vec<bool> = verify_transactions(CHAIN, txs).iter().map(Result::is_ok).collect();
+        prop_assert_eq!(batch, single);
+    }
+}

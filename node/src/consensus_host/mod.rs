@@ -89,6 +89,33 @@ impl Host for CoreHost<'_> {
     }
 }
 
+/// Batches of gossiped transactions waiting for admission; beyond, batches are dropped and
+/// counted (`loanchain_tx_gossip_dropped_total`). Each is at most
+/// [`MAX_TX_GOSSIP_BYTES`](loanchain_types::limits::MAX_TX_GOSSIP_BYTES), so the queue holds at
+/// most about 70 MiB.
+const TX_GOSSIP_QUEUE: usize = 64;
+
+/// Starts one admission worker per core for transaction gossip (no task per message) and returns
+/// their queue. A batch is passed on to other peers only if it brought this node something.
+fn admit_gossip_workers(ctx: Arc<NodeContext>, net: NetworkHandle) -> mpsc::Sender<(Vec<Vec<u8>>, Option<GossipId>)> {
+    let (tx, rx) = mpsc::channel::<(Vec<Vec<u8>>, Option<GossipId>)>(TX_GOSSIP_QUEUE);
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    for _ in 0..workers {
+        let (ctx, net, rx) = (ctx.clone(), net.clone(), rx.clone());
+        tokio::spawn(async move {
+            loop {
+                let Some((txs, id)) = rx.lock().await.recv().await else { return };
+                let admitted = ctx.admit_gossip(txs).await;
+                if let Some(id) = id {
+                    net.validate(id, if admitted > 0 { Verdict::Accept } else { Verdict::Ignore });
+                }
+            }
+        });
+    }
+    tx
+}
+
 /// The chain task's state.
 pub struct Chain {
     ctx: Arc<NodeContext>,
@@ -128,6 +155,10 @@ pub struct Chain {
     fetching: bool,
     /// Results of background fetches.
     fetched: (mpsc::Sender<FetchResult>, mpsc::Receiver<FetchResult>),
+    /// Sync answers being prepared ([`sync::SYNC_SERVERS`]).
+    sync_servers: Arc<tokio::sync::Semaphore>,
+    /// Transaction gossip waiting for admission (`TX_GOSSIP_QUEUE` batches at most).
+    tx_gossip: mpsc::Sender<(Vec<Vec<u8>>, Option<GossipId>)>,
     /// Consensus traffic being checked, and what came back verified.
     inbound: inbound::Inbound,
     checked: mpsc::Receiver<inbound::Checked>,
@@ -178,9 +209,12 @@ impl Chain {
         info!(height = last.height, app_hash = %last.app_hash, wal_entries = wal.len(), "chain state recovered");
         let now = Instant::now();
         let (checked_tx, checked) = mpsc::channel(256);
+        let tx_gossip = admit_gossip_workers(ctx.clone(), net.clone());
         let inbound =
             inbound::Inbound::new(validators.clone(), &genesis.chain_id, checked_tx, net.clone(), ctx.metrics.consensus_dropped.clone());
         Ok(Chain {
+            sync_servers: Arc::new(tokio::sync::Semaphore::new(sync::SYNC_SERVERS)),
+            tx_gossip,
             inbound,
             checked,
             chain_id: genesis.chain_id.clone(),
@@ -366,15 +400,14 @@ impl Chain {
             NetworkEvent::Gossip { topic: Topic::Transactions, data, id, .. } => {
                 match wire::decode::<wire::TxBatch>(&data) {
                     Ok(wire::TxBatch(txs)) => {
-                        let (ctx, net) = (self.ctx.clone(), self.net.clone());
-                        // Admission verifies signatures off this task; a batch is passed on
-                        // only if it brought this node something (repeats and junk are not).
-                        tokio::spawn(async move {
-                            let admitted = ctx.admit_gossip(txs).await;
-                            if let Some(id) = id {
-                                net.validate(id, if admitted > 0 { Verdict::Accept } else { Verdict::Ignore });
-                            }
-                        });
+                        // Admission verifies signatures off this task, in a bounded queue: when
+                        // it is full the batch is dropped and counted (its transactions reach
+                        // this node again in the proposal that carries them).
+                        if let Err(e) = self.tx_gossip.try_send((txs, id)) {
+                            self.ctx.metrics.tx_gossip_dropped.inc();
+                            let (_, id) = e.into_inner();
+                            self.inbound.verdict(id, Verdict::Ignore);
+                        }
                     }
                     Err(e) => {
                         debug!(error = %e, "malformed transaction gossip dropped");
@@ -389,12 +422,7 @@ impl Chain {
                     self.inbound.verdict(id, Verdict::Reject);
                 }
             },
-            NetworkEvent::Request { peer, data, reply } => {
-                let answer = self.answer(&data);
-                if let Err(e) = self.net.respond(reply, wire::encode(&answer)).await {
-                    debug!(%peer, error = %e, "sync answer not delivered");
-                }
-            }
+            NetworkEvent::Request { peer, data, reply } => self.answer(peer, &data, reply),
             NetworkEvent::PeerConnected(peer) => {
                 info!(%peer, "peer connected");
                 self.publish_status();

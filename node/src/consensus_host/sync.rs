@@ -211,39 +211,67 @@ impl Chain {
         Ok(())
     }
 
-    /// Answers a peer's sync request from storage (and from the proposals held, for a block by
-    /// hash).
-    pub(super) fn answer(&self, data: &[u8]) -> SyncResponse {
-        match wire::decode::<SyncRequest>(data) {
-            Err(e) => SyncResponse::Refused(e),
-            Ok(SyncRequest::Block(hash)) => {
-                if let Some(p) = self.pending.get(&hash) {
-                    return SyncResponse::Block(Some((*p.block).clone()));
-                }
-                SyncResponse::Block(self.ctx.storage.block_by_hash(&hash).ok().flatten())
+    /// Answers a peer's sync request off the chain task: a block held for a height being decided
+    /// is answered here (a clone of what is held); everything else is read from storage on a
+    /// blocking thread, by at most [`SYNC_SERVERS`] at once. A request beyond them is refused as
+    /// busy, and the peer asks another.
+    pub(super) fn answer(&self, peer: PeerId, data: &[u8], reply: loanchain_network::RequestId) {
+        let request = wire::decode::<SyncRequest>(data);
+        let held = match &request {
+            Ok(SyncRequest::Block(hash)) => self.pending.get(hash).map(|p| p.block.clone()),
+            _ => None,
+        };
+        let (net, storage, last) = (self.net.clone(), self.ctx.storage.clone(), self.last.height);
+        let Ok(permit) = self.sync_servers.clone().try_acquire_owned() else {
+            tokio::spawn(async move {
+                let _ = net.respond(reply, wire::encode(&SyncResponse::Refused("busy".into()))).await;
+            });
+            return;
+        };
+        tokio::spawn(async move {
+            let answer = match held {
+                Some(block) => SyncResponse::Block(Some((*block).clone())),
+                None => tokio::task::spawn_blocking(move || answer_from_storage(&storage, request, last))
+                    .await
+                    .unwrap_or_else(|_| SyncResponse::Refused("internal error".into())),
+            };
+            drop(permit);
+            if let Err(e) = net.respond(reply, wire::encode(&answer)).await {
+                debug!(%peer, error = %e, "sync answer not delivered");
             }
-            Ok(SyncRequest::Blocks { from, to }) => {
-                if from == 0 || to < from {
-                    return SyncResponse::Refused(format!("bad range {from}..={to}"));
-                }
-                let to = to.min(from.saturating_add(MAX_SYNC_BLOCKS - 1)).min(self.last.height);
-                let mut out: Vec<(Block, CommitCertificate)> = Vec::new();
-                // The answer's exact encoded size: a block is added only while the answer stays
-                // within the target (the first always, which the limit leaves room for).
-                let mut size = 5usize;
-                for h in from..=to {
-                    let (Ok(Some(block)), Ok(Some(cert))) = (self.ctx.storage.block(h), self.ctx.storage.certificate(h)) else {
-                        break;
-                    };
-                    let entry = loanchain_contracts::codec::to_bytes(&(&block, &cert)).len();
-                    if !out.is_empty() && size + entry > SYNC_RESPONSE_TARGET_BYTES {
-                        break;
-                    }
-                    size += entry;
-                    out.push((block, cert));
-                }
-                SyncResponse::Blocks(out)
+        });
+    }
+}
+
+/// Sync answers being prepared at once.
+pub(super) const SYNC_SERVERS: usize = 2;
+
+/// A sync answer from committed storage, up to the committed height `last`.
+fn answer_from_storage(storage: &loanchain_storage::Storage, request: Result<SyncRequest, String>, last: u64) -> SyncResponse {
+    match request {
+        Err(e) => SyncResponse::Refused(e),
+        Ok(SyncRequest::Block(hash)) => SyncResponse::Block(storage.block_by_hash(&hash).ok().flatten()),
+        Ok(SyncRequest::Blocks { from, to }) => {
+            if from == 0 || to < from {
+                return SyncResponse::Refused(format!("bad range {from}..={to}"));
             }
+            let to = to.min(from.saturating_add(MAX_SYNC_BLOCKS - 1)).min(last);
+            let mut out: Vec<(Block, CommitCertificate)> = Vec::new();
+            // The answer's exact encoded size: a block is added only while the answer stays
+            // within the target (the first always, which the limit leaves room for).
+            let mut size = 5usize;
+            for h in from..=to {
+                let (Ok(Some(block)), Ok(Some(cert))) = (storage.block(h), storage.certificate(h)) else {
+                    break;
+                };
+                let entry = loanchain_contracts::codec::to_bytes(&(&block, &cert)).len();
+                if !out.is_empty() && size + entry > SYNC_RESPONSE_TARGET_BYTES {
+                    break;
+                }
+                size += entry;
+                out.push((block, cert));
+            }
+            SyncResponse::Blocks(out)
         }
     }
 }

@@ -140,7 +140,11 @@ async fn a_claimed_height_without_its_certificate_is_not_believed() {
     let old = c.block(0, 1).await.unwrap().certificate;
     let (liar, _task) = start_liar_announcing(
         &c,
-        move |n| Gossip::Status { height: 1_000_000 + n, stamp: now_ms(), certificate: if n.is_multiple_of(2) { old.clone() } else { None } },
+        move |n| Gossip::Status {
+            height: 1_000_000 + n,
+            stamp: now_ms(),
+            certificate: if n.is_multiple_of(2) { old.clone() } else { None },
+        },
         Lie::DropLastTransaction,
     )
     .await;
