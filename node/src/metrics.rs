@@ -80,6 +80,10 @@ metrics! {
     /// A block whose body is not the one its header commits to, a sync answer out of order: the
     /// peer is asked last afterwards.
     peer_faults: Counter => "peer_faults", "Answers from peers that did not prove what they claimed";
+    /// Found by this node's consensus core or gossiped by a peer and verified; each once.
+    evidence_stored: Counter => "evidence_stored", "Pieces of equivocation evidence stored";
+    /// It did not prove an equivocation, or was of a height too far ahead.
+    evidence_refused: Counter => "evidence_refused", "Pieces of gossiped equivocation evidence refused";
 }
 
 impl Default for Metrics {
@@ -136,6 +140,8 @@ mod tests {
             "blocks_rebuilt",
             "blocks_fetched",
             "peer_faults",
+            "evidence_stored",
+            "evidence_refused",
         ];
         assert_eq!(Metrics::NAMES, names);
         let text = Metrics::new().render();

@@ -10,9 +10,11 @@
 //! | `blocks` | proposing a block from the mempool; validating a proposed block |
 //! | `commit` | executing a decided block, checking its certificate, storing it atomically |
 //! | `sync` | status announcements, fetching blocks from peers, answering their requests |
+//! | `evidence` | storing and gossiping equivocation evidence; checking what peers gossip |
 
 mod blocks;
 mod commit;
+pub mod evidence;
 mod sync;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
@@ -302,9 +304,7 @@ impl Chain {
                     self.fetch_block(hash);
                 }
             }
-            Effect::Evidence(evidence) => {
-                warn!(validator = %evidence.validator(), height = evidence.height(), round = evidence.round(), "equivocation evidence");
-            }
+            Effect::Evidence(evidence) => self.on_evidence_found(evidence).await?,
         }
         Ok(())
     }
@@ -412,6 +412,7 @@ impl Chain {
                 }
                 Ok(())
             }
+            Gossip::Evidence(evidence) => self.on_evidence_gossip(evidence, from),
             Gossip::Status { height, .. } => {
                 self.best_known = self.best_known.max(height);
                 self.ctx.metrics.behind.set(self.best_known.saturating_sub(self.last.height) as i64);
