@@ -447,7 +447,16 @@ async fn openapi_metrics_and_dashboard() {
     let d = get(&app, "/dashboard").await;
     assert!(d.status == StatusCode::OK && d.content_type.starts_with("text/html"));
     let html = String::from_utf8(d.body).expect("utf-8");
-    for needle in ["/v1/status", "/v1/supervision/summary", "/v1/supervision/alerts", "setInterval(refresh, 2000)"] {
+    for needle in [
+        "/v1/status",
+        "/v1/supervision/summary",
+        "/v1/supervision/alerts",
+        "/v1/evidence?limit=20",
+        "Equivocation evidence",
+        "no equivocation evidence",
+        "e.validator_name",
+        "setInterval(refresh, 2000)",
+    ] {
         assert!(html.contains(needle), "the dashboard uses {needle}");
     }
     assert!(!html.contains("http://") && !html.contains("https://"), "no external resource");
