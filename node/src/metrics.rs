@@ -84,6 +84,10 @@ metrics! {
     /// its certificate, or no verification job free.
     consensus_dropped: Counter => "consensus_messages_dropped", "Consensus messages dropped before verification";
     tx_gossip_dropped: Counter => "tx_gossip_dropped", "Transaction gossip batches dropped because the admission queue was full";
+    /// Found by this node's consensus core or gossiped by a peer and verified; each once.
+    evidence_stored: Counter => "evidence_stored", "Pieces of equivocation evidence stored";
+    /// It did not prove an equivocation, or was of a height too far ahead.
+    evidence_refused: Counter => "evidence_refused", "Pieces of gossiped equivocation evidence refused";
 }
 
 impl Default for Metrics {
@@ -142,6 +146,8 @@ mod tests {
             "peer_faults",
             "consensus_messages_dropped",
             "tx_gossip_dropped",
+            "evidence_stored",
+            "evidence_refused",
         ];
         assert_eq!(Metrics::NAMES, names);
         let text = Metrics::new().render();

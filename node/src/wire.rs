@@ -7,7 +7,7 @@
 
 use loanchain_contracts::codec;
 use loanchain_types::limits::{MAX_GOSSIP_BYTES, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, MAX_TX_GOSSIP_BYTES};
-use loanchain_types::{Block, BlockHeader, CommitCertificate, ConsensusMessage, Hash, Height, SignedProposal};
+use loanchain_types::{Block, BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, SignedProposal};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +85,10 @@ pub enum Gossip {
         /// The commit certificate of `height`.
         certificate: Option<CommitCertificate>,
     },
+    /// Proof that a validator equivocated, sent once by each node that stored it new (DESIGN §8).
+    /// A receiver verifies it against the genesis validator set before it stores it. Last, so the
+    /// bytes of the variants above are those of before it existed.
+    Evidence(Evidence),
 }
 
 /// A block sync request.
@@ -159,6 +163,33 @@ mod tests {
         let mut bytes = encode(&status);
         bytes.push(0);
         assert!(decode::<Gossip>(&bytes).is_err(), "trailing bytes are refused");
+    }
+
+    /// The bcs tag of each variant is its position: one added anywhere but last would change the
+    /// bytes of every variant after it, which nodes already running could no longer decode.
+    #[test]
+    fn gossip_variants_keep_their_tags() {
+        let vote = loanchain_types::Vote {
+            height: 1,
+            round: 0,
+            kind: loanchain_types::VoteKind::Prevote,
+            block_hash: None,
+            validator: loanchain_types::ValidatorIndex(0),
+        };
+        let signed = loanchain_types::SignedVote { vote, signature: loanchain_types::Signature([0; 64]) };
+        let evidence = Evidence::ConflictingVotes { first: signed.clone(), second: signed.clone() };
+        let tags = [
+            encode(&Gossip::Consensus(ConsensusMessage::Vote(signed)))[0],
+            encode(&Gossip::Replay { stamp: 0, messages: vec![] })[0],
+            encode(&Gossip::Status { height: 7, stamp: 1, certificate: None })[0],
+            encode(&Gossip::Evidence(evidence.clone()))[0],
+        ];
+        assert_eq!(tags, [1, 2, 3, 4], "Proposal is 0");
+        assert_eq!(
+            encode(&Gossip::Status { height: 7, stamp: 1, certificate: None }),
+            [3, 7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        assert_eq!(decode::<Gossip>(&encode(&Gossip::Evidence(evidence.clone()))).unwrap(), Gossip::Evidence(evidence));
     }
 
     #[test]

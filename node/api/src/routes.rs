@@ -24,6 +24,12 @@ pub const DEFAULT_HISTORY_LIMIT: usize = 1_000;
 /// Most events one history returns.
 pub const MAX_HISTORY_LIMIT: usize = 10_000;
 
+/// Evidence listed when no `limit` is given.
+pub const DEFAULT_EVIDENCE_LIMIT: usize = 100;
+/// Most evidence one page lists. A page holds whole heights: a single height with more than the
+/// `limit` asked for comes whole (storage keeps at most 3 pieces per validator and height).
+pub const MAX_EVIDENCE_LIMIT: usize = 1_000;
+
 /// Builds the JSON Schema of a type, registering its definitions with the generator.
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
 
@@ -276,6 +282,29 @@ pub const SUPERVISION_SUMMARY: Route =
 /// `GET /v1/supervision/alerts`.
 pub const SUPERVISION_ALERTS: Route =
     get("/v1/supervision/alerts", "Loans overdue or not fully covered by the risk pool", "supervision", &[], schema::<Vec<Alert>>, &[]);
+/// `GET /v1/evidence?limit=&before_height=`.
+pub const EVIDENCE: Route = get(
+    "/v1/evidence",
+    "Equivocation evidence this node verified, newest height first, in pages of whole heights",
+    "supervision",
+    &[
+        Param {
+            name: "limit",
+            location: In::Query,
+            description: "At most this many pieces of evidence, 1 or more (default DEFAULT_EVIDENCE_LIMIT, at most MAX_EVIDENCE_LIMIT); \
+                          a single height that holds more comes whole",
+            schema: schema::<u32>,
+        },
+        Param {
+            name: "before_height",
+            location: In::Query,
+            description: "Only evidence of heights below this one: the cursor, from the previous page's next_before_height",
+            schema: schema::<u64>,
+        },
+    ],
+    schema::<EvidenceList>,
+    &[(400, "malformed_request: a parameter does not parse, or limit is 0")],
+);
 /// `GET /v1/events`.
 pub const EVENTS: Route = other(
     "/v1/events",
@@ -292,7 +321,7 @@ pub const METRICS: Route = other("/metrics", "Prometheus metrics (OpenMetrics te
 pub const DASHBOARD: Route = other("/dashboard", "The regulator's dashboard (HTML)", "meta", "text/html", "A self-contained HTML page");
 
 /// Every route, in the order of the description.
-pub const ALL: [Route; 19] = [
+pub const ALL: [Route; 20] = [
     STATUS,
     SUBMIT,
     SUBMIT_BATCH,
@@ -308,6 +337,7 @@ pub const ALL: [Route; 19] = [
     RISK_POOL,
     SUPERVISION_SUMMARY,
     SUPERVISION_ALERTS,
+    EVIDENCE,
     EVENTS,
     OPENAPI,
     METRICS,

@@ -7,7 +7,7 @@ use loanchain_contracts::state::tables::{Account, Claim, Loan, LoanStatus};
 use loanchain_contracts::{Hash, Money};
 use serde::{Deserialize, Serialize};
 
-use loanchain_types::{BlockHeader, CommitCertificate, Height, Round};
+use loanchain_types::{BlockHeader, CommitCertificate, Evidence, EvidenceKind, Height, Round, ValidatorIndex};
 use schemars::JsonSchema;
 
 pub use loanchain_types::NodeRole;
@@ -212,6 +212,40 @@ pub struct CommittedEvent {
     pub block_time_ms: u64,
     /// The event.
     pub event: Event,
+}
+
+/// One piece of equivocation evidence: a validator signed two different messages of one kind at
+/// one height and round (DESIGN §8).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EvidenceEntry {
+    /// The height of the equivocation.
+    pub height: Height,
+    /// Its round.
+    pub round: Round,
+    /// What was signed twice: `proposal`, `prevote` or `precommit`.
+    pub kind: EvidenceKind,
+    /// The validator that signed both, by its index in the genesis validator set.
+    pub validator: ValidatorIndex,
+    /// Its name in genesis.
+    pub validator_name: String,
+    /// The two conflicting signed messages.
+    pub evidence: Evidence,
+    /// Hex of the bcs bytes of `evidence`, to check offline (`Evidence::verify` against the
+    /// genesis validator set and chain id).
+    pub bcs: String,
+}
+
+/// `GET /v1/evidence`: one page of the evidence this node holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct EvidenceList {
+    /// How many pieces of evidence this node holds in all.
+    pub total: u64,
+    /// How many this page lists.
+    pub count: usize,
+    /// Newest height first, whole heights only.
+    pub evidence: Vec<EvidenceEntry>,
+    /// When more is held below this page: the `before_height` of the next page.
+    pub next_before_height: Option<Height>,
 }
 
 #[cfg(test)]

@@ -117,8 +117,8 @@ pub enum Action {
         certificate: CommitCertificate,
     },
     /// A validator equivocated: the proof, for the host to record. Emitted once per (validator,
-    /// height, round, step); the core keeps no copy. (The node only logs it for now, the
-    /// simulator counts it: nothing stores or gossips evidence yet.)
+    /// height, round, step); the core keeps no copy. (The node stores, gossips and serves it; the
+    /// simulator counts it.)
     ReportEvidence(Evidence),
 }
 

@@ -1,6 +1,7 @@
 //! `GET /dashboard`: the regulator's dashboard (DESIGN §1, §9), one self-contained HTML page (no
-//! external script, style or font) that polls `/v1/status`, `/v1/supervision/summary` and
-//! `/v1/supervision/alerts` every 2 seconds and renders them as tables.
+//! external script, style or font) that polls `/v1/status`, `/v1/supervision/summary`,
+//! `/v1/supervision/alerts` and `/v1/evidence` (the newest equivocation evidence) every 2 seconds
+//! and renders them as tables.
 
 use axum::http::header;
 use axum::response::IntoResponse;

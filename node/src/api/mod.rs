@@ -13,7 +13,7 @@
 //! | `tx` | submit one, submit a batch, transaction status |
 //! | `loans` | loan list, detail, history, contract export |
 //! | `accounts` | account, its claims, risk pool |
-//! | `supervision` | the regulator's summary and alerts |
+//! | `supervision` | the regulator's summary and alerts, equivocation evidence |
 //! | `events` | server-sent committed events |
 //! | `dashboard` | the regulator's HTML dashboard |
 
@@ -72,6 +72,7 @@ fn build(state: ApiState) -> Router {
         .route(r::RISK_POOL.path, get(accounts::risk_pool))
         .route(r::SUPERVISION_SUMMARY.path, get(supervision::summary))
         .route(r::SUPERVISION_ALERTS.path, get(supervision::alerts))
+        .route(r::EVIDENCE.path, get(supervision::evidence))
         .route(r::EVENTS.path, get(events::stream))
         .route(r::OPENAPI.path, get(openapi))
         .route(r::METRICS.path, get(chain::metrics))

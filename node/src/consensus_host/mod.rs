@@ -11,9 +11,11 @@
 //! | `blocks` | proposing a block from the mempool; validating a proposed block |
 //! | `commit` | executing a decided block, checking its certificate, storing it atomically |
 //! | `sync` | status announcements, fetching blocks from peers, answering their requests |
+//! | `evidence` | storing and gossiping equivocation evidence; checking what peers gossip |
 
 mod blocks;
 mod commit;
+pub mod evidence;
 mod inbound;
 mod sync;
 
@@ -347,9 +349,7 @@ impl Chain {
                     self.fetch_block(hash);
                 }
             }
-            Effect::Evidence(evidence) => {
-                warn!(validator = %evidence.validator(), height = evidence.height(), round = evidence.round(), "equivocation evidence");
-            }
+            Effect::Evidence(evidence) => self.on_evidence_found(evidence).await?,
         }
         Ok(())
     }
@@ -460,6 +460,10 @@ impl Chain {
                 self.inbound.verdict(id, Verdict::Ignore);
             }
             Gossip::Replay { messages, .. } => self.inbound.messages(messages, last, from, id),
+            Gossip::Evidence(evidence) => {
+                let verdict = self.on_evidence_gossip(evidence, from)?;
+                self.inbound.verdict(id, verdict);
+            }
             Gossip::Status { height, certificate, .. } => {
                 // Only news is checked: a peer repeating its height proves nothing new.
                 match from {

@@ -3,7 +3,8 @@
 //! One RocksDB data dir holds the final blocks with their commit certificates, where each
 //! transaction was executed, receipts, events and an index of events by loan, the contract state
 //! (behind the contracts' [`Store`](loanchain_contracts::state::Store) trait, so execution never
-//! sees RocksDB), the last committed height with its block and app hash, and the consensus WAL.
+//! sees RocksDB), the last committed height with its block and app hash, the consensus WAL, and
+//! the equivocation evidence this node verified ([`evidence`]).
 //! Every column family is declared once, with its key and value types, in [`tables`].
 //!
 //! # Writes and what a crash can lose
@@ -17,6 +18,7 @@
 //!   signed, the justification of a lock) with `sync = true`: the fsync barrier of
 //!   `Host::persist` (STYLE habit 2). Since RocksDB has one log, that fsync also makes every
 //!   earlier block commit durable.
+//! - [`Storage::add_evidence`] writes one piece of evidence with `sync = true`.
 //!
 //! A killed process (SIGKILL, panic) loses nothing that a call returned for: RocksDB hands each
 //! write to the operating system before returning. A power loss or OS crash can lose the block
@@ -39,12 +41,14 @@
 
 pub mod cache;
 pub mod error;
+pub mod evidence;
 pub mod state;
 pub mod storage;
 pub mod tables;
 pub mod wal;
 
 pub use error::StorageError;
+pub use evidence::{EvidenceAdded, EvidencePage, MAX_EVIDENCE_PER_VALIDATOR_HEIGHT};
 pub use state::StateSnapshot;
 pub use storage::{CommittedBlock, Storage, StorageConfig};
 pub use tables::{ChainMeta, LastCommitted, TxLocation};

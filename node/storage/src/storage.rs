@@ -71,6 +71,8 @@ pub struct Storage {
     sync_commits: bool,
     /// Recently read or written state values, always equal to the committed state.
     pub(crate) state_cache: StateCache,
+    /// How many pieces of evidence are stored; its lock also serialises evidence writes.
+    pub(crate) evidence_count: Mutex<u64>,
 }
 
 impl std::fmt::Debug for Storage {
@@ -135,8 +137,15 @@ impl Storage {
         });
         let db = DB::open_cf_descriptors(&opts, path.as_ref(), cfs).map_err(StorageError::db("open"))?;
         let state_cache = StateCache::new(config.state_cache_bytes);
-        let mut storage =
-            Storage { db, genesis_hash, last: Mutex::new(None), wal_seq: Mutex::new(0), sync_commits: config.sync_commits, state_cache };
+        let mut storage = Storage {
+            db,
+            genesis_hash,
+            last: Mutex::new(None),
+            wal_seq: Mutex::new(0),
+            sync_commits: config.sync_commits,
+            state_cache,
+            evidence_count: Mutex::new(0),
+        };
         match storage.read::<Meta>(&())? {
             Some(meta) if meta.genesis_hash != genesis_hash => {
                 return Err(StorageError::GenesisMismatch { stored: meta.genesis_hash, given: genesis_hash });
@@ -150,7 +159,9 @@ impl Storage {
         }
         let next_seq = storage.wal_next_seq()?;
         *storage.wal_seq.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner) = next_seq;
-        tracing::info!(path = %storage.db.path().display(), last = ?storage.last_committed(), "storage opened");
+        let evidence = storage.count_evidence()?;
+        *storage.evidence_count.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner) = evidence;
+        tracing::info!(path = %storage.db.path().display(), last = ?storage.last_committed(), evidence, "storage opened");
         Ok(storage)
     }
 

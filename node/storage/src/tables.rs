@@ -18,11 +18,12 @@
 //! | `state` | contract key bytes | contract value bytes |
 //! | `meta` | `()` | [`ChainMeta`] |
 //! | `consensus` | (height, seq) | [`StoredWalEntry`] |
+//! | `evidence` | [`EvidenceKey`]: (height, validator, round, kind) | [`Evidence`] |
 
 use loanchain_contracts::crypto::Hash;
 use loanchain_contracts::ids::LoanId;
 use loanchain_contracts::{Event, Receipt};
-use loanchain_types::{Block, CommitCertificate};
+use loanchain_types::{Block, CommitCertificate, Evidence, EvidenceKind, Height, Round, ValidatorIndex};
 use serde::{Deserialize, Serialize};
 
 use crate::wal::StoredWalEntry;
@@ -97,6 +98,30 @@ tables! {
     Meta = "meta", () => ChainMeta;
     /// The consensus WAL of the heights not yet committed, by (height, append sequence).
     Consensus = "consensus", (u64, u64) => StoredWalEntry;
+    /// Verified equivocation evidence, at most one per (height, validator, round, kind), in
+    /// height order (`crate::evidence`).
+    EvidenceByHeight = "evidence", EvidenceKey => Evidence;
+}
+
+/// Where one piece of evidence is stored: what it is evidence of. Two pieces with one key prove
+/// the same thing, so the first stored is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EvidenceKey {
+    /// The height of the equivocation.
+    pub height: Height,
+    /// The validator that equivocated.
+    pub validator: ValidatorIndex,
+    /// The round.
+    pub round: Round,
+    /// The step.
+    pub kind: EvidenceKind,
+}
+
+impl EvidenceKey {
+    /// The key of `evidence`.
+    pub fn of(evidence: &Evidence) -> EvidenceKey {
+        EvidenceKey { height: evidence.height(), validator: evidence.validator(), round: evidence.round(), kind: evidence.kind() }
+    }
 }
 
 /// Where a transaction is: its block and its index there (the receipt's index).
@@ -214,6 +239,27 @@ impl DbKey for (LoanId, u64, u32) {
     }
 }
 
+/// Height, validator and round big-endian, then the kind as one byte (0 proposal, 1 prevote,
+/// 2 precommit): 17 bytes, whose first 8 (the height) and first 12 (height, validator) are prefixes.
+impl DbKey for EvidenceKey {
+    fn encode_key(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.height.to_be_bytes());
+        out.extend_from_slice(&self.validator.0.to_be_bytes());
+        out.extend_from_slice(&self.round.to_be_bytes());
+        out.push(EvidenceKind::ALL.iter().position(|k| *k == self.kind).expect("every kind is in ALL") as u8);
+    }
+    fn decode_key(bytes: &[u8]) -> Result<EvidenceKey, String> {
+        let b = take::<17>(bytes, "evidence")?;
+        let kind = *EvidenceKind::ALL.get(usize::from(b[16])).ok_or_else(|| format!("evidence kind byte {} is not 0, 1 or 2", b[16]))?;
+        Ok(EvidenceKey {
+            height: u64::from_be_bytes(b[..8].try_into().expect("8 bytes")),
+            validator: ValidatorIndex(u32::from_be_bytes(b[8..12].try_into().expect("4 bytes"))),
+            round: u32::from_be_bytes(b[12..16].try_into().expect("4 bytes")),
+            kind,
+        })
+    }
+}
+
 impl DbKey for RawKey {
     fn encode_key(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.0);
@@ -237,7 +283,7 @@ macro_rules! bcs_values {
         }
     )+};
 }
-bcs_values!(Block, CommitCertificate, u64, TxLocation, Receipt, Event, (), ChainMeta, StoredWalEntry);
+bcs_values!(Block, CommitCertificate, u64, TxLocation, Receipt, Event, (), ChainMeta, StoredWalEntry, Evidence);
 
 impl DbValue for RawValue {
     fn encode_value(&self) -> Vec<u8> {
@@ -261,5 +307,24 @@ mod tests {
         assert!((3u64, 9u32).key_bytes() < (4u64, 0u32).key_bytes());
         assert!(u64::decode_key(&[1, 2]).is_err());
         assert!(LoanId::decode_key(b"no-terminator").is_err());
+
+        let key = |height, validator, round, kind| EvidenceKey { height, validator: ValidatorIndex(validator), round, kind };
+        let ordered = [
+            key(2, 0, 0, EvidenceKind::Precommit),
+            key(2, 1, 0, EvidenceKind::Proposal),
+            key(2, 1, 0, EvidenceKind::Prevote),
+            key(2, 1, 7, EvidenceKind::Proposal),
+            key(3, 0, 0, EvidenceKind::Proposal),
+        ];
+        for pair in ordered.windows(2) {
+            assert!(pair[0].key_bytes() < pair[1].key_bytes(), "{pair:?}");
+        }
+        for k in ordered {
+            assert_eq!(EvidenceKey::decode_key(&k.key_bytes()).unwrap(), k);
+        }
+        let mut bad = ordered[0].key_bytes();
+        bad[16] = 3;
+        assert!(EvidenceKey::decode_key(&bad).is_err());
+        assert!(EvidenceKey::decode_key(&bad[..16]).is_err());
     }
 }

@@ -10,14 +10,14 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use loanchain_api::MAX_BATCH_TXS;
 use loanchain_api::{
-    AccountEntry, BatchItemResult, BatchSubmitResponse, BlockInfo, CommittedEvent, ErrorBody, HolderClaim, LoanDetail, LoanEntry,
-    MAX_BODY_BYTES, NodeRole, NodeStatus, RiskPool, SubmitResponse, TxState, TxStatus,
+    AccountEntry, BatchItemResult, BatchSubmitResponse, BlockInfo, CommittedEvent, ErrorBody, EvidenceList, HolderClaim, LoanDetail,
+    LoanEntry, MAX_BODY_BYTES, NodeRole, NodeStatus, RiskPool, SubmitResponse, TxState, TxStatus,
 };
 use loanchain_contracts::export::ExportedContract;
 use loanchain_contracts::views::{Alert, SupervisionSummary};
 use loanchain_contracts::{Event, EventKind, Hash, SignedTransaction};
 use loanchain_node::api;
-use loanchain_types::CommitCertificate;
+use loanchain_types::{CommitCertificate, Evidence, EvidenceKind, SignedVote, ValidatorIndex, Vote, VoteKind};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -330,6 +330,71 @@ async fn accounts_claims_risk_pool_and_supervision() {
     assert!(get(&app, "/v1/supervision/alerts").await.json::<Vec<Alert>>().is_empty());
 }
 
+/// Issue 16, weakness 8: the evidence a node stored is served at `/v1/evidence`, newest height
+/// first with the validator's name, both messages structured and as bcs; `limit` and the
+/// `before_height` cursor page it in whole heights; a bad query is a JSON 400. Observers serve it.
+#[tokio::test]
+async fn stored_evidence_is_served_newest_first_in_pages() {
+    let c = chain("evidence");
+    let (app, _) = app(&c, NodeRole::Observer);
+    let empty: EvidenceList = get(&app, "/v1/evidence").await.json();
+    assert_eq!((empty.total, empty.count, empty.evidence, empty.next_before_height), (0, 0, vec![], None));
+
+    let key = c.files.nodes[0].consensus_key.as_ref().expect("validator key").keypair().clone();
+    let pair = |height, kind| {
+        let vote = |tag: &[u8]| {
+            let vote = Vote { height, round: 1, kind, block_hash: Some(Hash::digest(tag)), validator: ValidatorIndex(0) };
+            SignedVote::sign(&key, c.chain_id(), vote)
+        };
+        Evidence::ConflictingVotes { first: vote(b"one"), second: vote(b"two") }
+    };
+    let stored = [pair(1, VoteKind::Prevote), pair(3, VoteKind::Prevote), pair(2, VoteKind::Precommit), pair(2, VoteKind::Prevote)];
+    for e in &stored {
+        assert_eq!(c.storage.add_evidence(e).expect("stored"), loanchain_storage::EvidenceAdded::Stored);
+    }
+
+    let all: EvidenceList = get(&app, "/v1/evidence").await.json();
+    assert_eq!((all.total, all.count, all.next_before_height), (4, 4, None));
+    let listed: Vec<(u64, u32, EvidenceKind, &str)> =
+        all.evidence.iter().map(|e| (e.height, e.round, e.kind, e.validator_name.as_str())).collect();
+    assert_eq!(
+        listed,
+        [
+            (3, 1, EvidenceKind::Prevote, "validator-0"),
+            (2, 1, EvidenceKind::Precommit, "validator-0"),
+            (2, 1, EvidenceKind::Prevote, "validator-0"),
+            (1, 1, EvidenceKind::Prevote, "validator-0"),
+        ]
+    );
+    let set = c.files.genesis.validator_set().expect("validator set");
+    for entry in &all.evidence {
+        let decoded: Evidence = bcs::from_bytes(&hex::decode(&entry.bcs).expect("hex")).expect("bcs of evidence");
+        assert_eq!(decoded, entry.evidence);
+        assert!(stored.contains(&decoded));
+        decoded.verify(&set, c.chain_id()).expect("it proves an equivocation");
+    }
+    let raw: Value = get(&app, "/v1/evidence?limit=1").await.json();
+    assert_eq!(raw["evidence"][0]["kind"], "prevote");
+    assert!(raw["evidence"][0]["evidence"]["ConflictingVotes"]["second"]["signature"].is_string(), "{raw}");
+
+    // Pages of whole heights, walked by the cursor: height 2 holds two pieces and comes whole.
+    let heights = |l: &EvidenceList| l.evidence.iter().map(|e| e.height).collect::<Vec<_>>();
+    let p1: EvidenceList = get(&app, "/v1/evidence?limit=1").await.json();
+    assert_eq!((heights(&p1), p1.count, p1.total, p1.next_before_height), (vec![3], 1, 4, Some(3)));
+    let p2: EvidenceList = get(&app, "/v1/evidence?limit=1&before_height=3").await.json();
+    assert_eq!((heights(&p2), p2.count, p2.next_before_height), (vec![2, 2], 2, Some(2)));
+    let p3: EvidenceList = get(&app, "/v1/evidence?limit=1&before_height=2").await.json();
+    assert_eq!((heights(&p3), p3.next_before_height), (vec![1], None));
+    let p: EvidenceList = get(&app, "/v1/evidence?limit=3").await.json();
+    assert_eq!((heights(&p), p.next_before_height), (vec![3, 2, 2], Some(2)));
+    assert_eq!(heights(&get(&app, "/v1/evidence?limit=99999").await.json()), [3, 2, 2, 1], "a large limit is capped, not refused");
+    assert_eq!(get(&app, "/v1/evidence?before_height=1").await.json::<EvidenceList>().count, 0);
+
+    for bad in ["limit=many", "limit=0", "limit=-1", "before_height=-1", "before_height=x", "before_height=18446744073709551616"] {
+        get(&app, &format!("/v1/evidence?{bad}")).await.error(StatusCode::BAD_REQUEST, "malformed_request");
+    }
+}
+
 #[tokio::test]
 async fn openapi_metrics_and_dashboard() {
     let c = chain("docs");
@@ -358,6 +423,7 @@ async fn openapi_metrics_and_dashboard() {
         "/v1/risk-pool",
         "/v1/supervision/summary",
         "/v1/supervision/alerts",
+        "/v1/evidence",
         "/v1/events",
         "/v1/openapi.json",
         "/metrics",
@@ -370,7 +436,7 @@ async fn openapi_metrics_and_dashboard() {
             assert_eq!(get(&app, &uri).await.status, StatusCode::OK, "GET {uri}");
         }
     }
-    assert_eq!(paths.len(), 19, "no undocumented extras: {:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 20, "no undocumented extras: {:?}", paths.keys().collect::<Vec<_>>());
 
     let m = get(&app, "/metrics").await;
     assert_eq!(m.status, StatusCode::OK);
@@ -381,7 +447,16 @@ async fn openapi_metrics_and_dashboard() {
     let d = get(&app, "/dashboard").await;
     assert!(d.status == StatusCode::OK && d.content_type.starts_with("text/html"));
     let html = String::from_utf8(d.body).expect("utf-8");
-    for needle in ["/v1/status", "/v1/supervision/summary", "/v1/supervision/alerts", "setInterval(refresh, 2000)"] {
+    for needle in [
+        "/v1/status",
+        "/v1/supervision/summary",
+        "/v1/supervision/alerts",
+        "/v1/evidence?limit=20",
+        "Equivocation evidence",
+        "no equivocation evidence",
+        "e.validator_name",
+        "setInterval(refresh, 2000)",
+    ] {
         assert!(html.contains(needle), "the dashboard uses {needle}");
     }
     assert!(!html.contains("http://") && !html.contains("https://"), "no external resource");

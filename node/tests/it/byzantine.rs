@@ -1,11 +1,14 @@
 //! Real `loanchain-node` validators with one peer that lies (issue 16): the lying peer runs in this
 //! process on the real network crate, with the identity of the devnet's observer (an allowed peer,
-//! as any member's node is), and speaks the real wire protocol.
+//! as any member's node is), and speaks the real wire protocol. It serves altered block bodies
+//! (weakness 2), or, holding a validator's consensus key, equivocates and gossips evidence, true,
+//! forged and far ahead (weakness 8).
 
 use std::time::Duration;
 
 use loanchain_network::{Network, NetworkConfig, NetworkEvent, NetworkHandle, PeerId, Topic, peer_id_from_secret};
 use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
+use loanchain_types::{ConsensusMessage, Evidence, Hash, SignedVote, ValidatorIndex, Vote, VoteKind};
 use tokio::task::JoinHandle;
 
 use crate::common::workload::Workload;
@@ -266,4 +269,157 @@ async fn a_peer_flooding_every_topic_with_garbage_slows_commits_by_at_most_a_fif
     assert!(sent > 1_000, "the flood ran: {sent} messages");
     assert!(flooded * 5 >= quiet * 4, "the flood slowed commits from {quiet} to {flooded} heights in {window:?}");
     c.wait_height(&VALIDATORS, h2 + 2, Duration::from_secs(30)).await;
+}
+
+/// The evidence node `i` serves (`GET /v1/evidence`), as JSON; `None` while it does not answer 200.
+async fn evidence(c: &Cluster, i: usize) -> Option<serde_json::Value> {
+    let r = c.http.get(format!("{}/v1/evidence", c.api(i))).timeout(Duration::from_secs(2)).send().await.ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    r.json().await.ok()
+}
+
+/// Whether `list` holds an equivocation of `validator` of `kind` at `round` of one of `heights`.
+fn holds(list: &serde_json::Value, validator: &str, kind: &str, round: u32, heights: &[u64]) -> bool {
+    list["evidence"].as_array().is_some_and(|all| {
+        all.iter().any(|e| {
+            e["validator_name"] == validator
+                && e["round"] == round
+                && e["kind"] == kind
+                && e["height"].as_u64().is_some_and(|h| heights.contains(&h))
+        })
+    })
+}
+
+/// The value of counter `name` in node `i`'s `/metrics`.
+async fn counter(c: &Cluster, i: usize, name: &str) -> Option<u64> {
+    let text = c.http.get(format!("{}/metrics", c.api(i))).send().await.ok()?.text().await.ok()?;
+    text.lines().find_map(|l| l.strip_prefix(&format!("loanchain_{name}_total "))).and_then(|v| v.trim().parse().ok())
+}
+
+/// Polls `check` every 200 ms until it holds; panics with `what` after `within`.
+async fn eventually<F: std::future::Future<Output = bool>>(within: Duration, what: impl Fn() -> String, mut check: impl FnMut() -> F) {
+    let start = std::time::Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < within, "{}", what());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Issue 16, weakness 8: a validator that signs two prevotes for one height and round is caught by
+/// every validator, which stores the evidence durably, gossips it and serves it at `/v1/evidence`;
+/// a restarted validator still serves it. Evidence a peer gossips is stored when it verifies and
+/// refused (counted, not stored) when it is forged or of a height far ahead. The equivocator is an
+/// in-process peer with the observer's network identity (the observer process is not started) and
+/// validator-3's consensus key (validator-3's process is not started): the three others are a
+/// quorum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_equivocation_is_stored_gossiped_and_served_by_every_validator() {
+    let _serial = SERIAL.lock().await;
+    let honest = [0, 1, 2];
+    let mut c = Cluster::new(4, 1, 27_700);
+    for i in honest {
+        c.start(i);
+    }
+    c.wait_height(&honest, 2, Duration::from_secs(30)).await;
+
+    let node = &c.files.nodes[OBSERVER];
+    let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
+    let (net, mut events) = Network::start(config).await.expect("the equivocator's network");
+    // The evidence the honest validators gossip, as the equivocator receives it.
+    let gossiped = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        while let Some(event) = events.recv().await {
+            if let NetworkEvent::Gossip { topic: Topic::Consensus, data, .. } = event
+                && let Ok(Gossip::Evidence(e)) = wire::decode::<Gossip>(&data)
+            {
+                seen.push(e);
+            }
+        }
+        seen
+    });
+    let start = std::time::Instant::now();
+    while net.topic_peers(Topic::Consensus) < honest.len() {
+        assert!(start.elapsed() < Duration::from_secs(20), "the equivocator did not join the consensus topic");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let key = c.files.nodes[3].consensus_key.as_ref().expect("validator-3's consensus key").keypair().clone();
+    let set = c.files.genesis.validator_set().unwrap();
+    let me = (0..set.len() as u32).map(ValidatorIndex).find(|&v| set.get(v).unwrap().public_key == key.public()).unwrap();
+    let chain_id = c.files.genesis.chain_id.clone();
+    let vote = |height, round, kind, value: &[u8]| {
+        SignedVote::sign(&key, &chain_id, Vote { height, round, kind, block_hash: Some(Hash::digest(value)), validator: me })
+    };
+
+    // The height being decided (validator-0's last committed + 1) and the next, in case it commits
+    // meanwhile: the next is buffered and replayed when the core starts it.
+    let current = c.height(0).await.unwrap() + 1;
+    let heights = [current, current + 1];
+    let published = std::time::Instant::now();
+    for height in heights {
+        for value in [&b"one"[..], &b"another"[..]] {
+            let gossip = Gossip::Consensus(ConsensusMessage::Vote(vote(height, 0, VoteKind::Prevote, value)));
+            net.publish(Topic::Consensus, wire::encode(&gossip)).await.expect("the conflicting prevote is published");
+        }
+    }
+    // Evidence as gossip: of a past height no core sees votes of any more (stored when verified),
+    // forged (a signature altered), and of a height far ahead (both refused).
+    let pair = |height, round| Evidence::ConflictingVotes {
+        first: vote(height, round, VoteKind::Precommit, b"one"),
+        second: vote(height, round, VoteKind::Precommit, b"another"),
+    };
+    let mut forged = pair(1, 6);
+    if let Evidence::ConflictingVotes { second, .. } = &mut forged {
+        second.signature.0[0] ^= 1;
+    }
+    for evidence in [pair(1, 5), forged, pair(current + 1_000, 0)] {
+        net.publish(Topic::Consensus, wire::encode(&Gossip::Evidence(evidence))).await.expect("the evidence is published");
+    }
+
+    let name = c.name(3).to_string();
+    for i in honest {
+        let what = || format!("{} does not serve the evidence of {name} at heights {heights:?} and 1", c.name(i));
+        eventually(Duration::from_secs(20), what, || async {
+            evidence(&c, i).await.is_some_and(|l| holds(&l, &name, "prevote", 0, &heights) && holds(&l, &name, "precommit", 5, &[1]))
+                && counter(&c, i, "evidence_refused").await.is_some_and(|n| n >= 2)
+        })
+        .await;
+        let list = evidence(&c, i).await.unwrap();
+        assert!(!holds(&list, &name, "precommit", 6, &[1]), "{} stored forged evidence: {list}", c.name(i));
+        assert!(!holds(&list, &name, "precommit", 0, &[current + 1_000]), "{} stored evidence far ahead: {list}", c.name(i));
+        assert!(counter(&c, i, "evidence_stored").await.is_some_and(|n| n >= 2), "{}", c.name(i));
+        assert_eq!(list["total"], list["count"], "{list}");
+    }
+    let served_after = published.elapsed();
+
+    // Durable: a restarted validator serves it from its own storage.
+    c.kill(0);
+    c.start(0);
+    let start = std::time::Instant::now();
+    let list = loop {
+        if let Some(list) = evidence(&c, 0).await {
+            break list;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "validator-0 did not come back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        holds(&list, &name, "prevote", 0, &heights) && holds(&list, &name, "precommit", 5, &[1]),
+        "after a restart validator-0 lost the evidence: {list}"
+    );
+    net.shutdown().await;
+
+    // The validators that found the equivocation gossiped it, each at most once per piece.
+    let gossiped = gossiped.await.unwrap();
+    assert!(gossiped.iter().any(|e| e.validator() == me && heights.contains(&e.height())), "no validator gossiped the evidence");
+    for h in heights {
+        let n = gossiped.iter().filter(|e| e.height() == h).count();
+        assert!(n <= honest.len(), "evidence of height {h} gossiped {n} times by {} validators", honest.len());
+    }
+    println!(
+        "evidence of {name} at heights {heights:?} served by validators 0-2 {served_after:?} after the prevotes were published, and \
+         after a restart; {} pieces gossiped to the equivocator",
+        gossiped.len()
+    );
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::message::{SignedProposal, SignedVote};
+use crate::message::{SignedProposal, SignedVote, VoteKind};
 use crate::validator::{ValidatorIndex, ValidatorSet};
 use crate::{Height, Round};
 
@@ -28,7 +28,51 @@ pub enum Evidence {
     },
 }
 
+/// What an equivocation is of: the step of the round at which the validator signed twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// Two proposals.
+    Proposal,
+    /// Two prevotes.
+    Prevote,
+    /// Two precommits.
+    Precommit,
+}
+
+impl EvidenceKind {
+    /// Every kind, in order.
+    pub const ALL: [EvidenceKind; 3] = [EvidenceKind::Proposal, EvidenceKind::Prevote, EvidenceKind::Precommit];
+
+    /// Its name in JSON and logs: `proposal`, `prevote`, `precommit`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvidenceKind::Proposal => "proposal",
+            EvidenceKind::Prevote => "prevote",
+            EvidenceKind::Precommit => "precommit",
+        }
+    }
+}
+
+impl std::fmt::Display for EvidenceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Evidence {
+    /// The step the equivocation is of.
+    pub fn kind(&self) -> EvidenceKind {
+        match self {
+            Evidence::ConflictingVotes { first, .. } => match first.vote.kind {
+                VoteKind::Prevote => EvidenceKind::Prevote,
+                VoteKind::Precommit => EvidenceKind::Precommit,
+            },
+            Evidence::ConflictingProposals { .. } => EvidenceKind::Proposal,
+        }
+    }
+
     /// The validator that equivocated.
     pub fn validator(&self) -> ValidatorIndex {
         match self {
@@ -93,7 +137,7 @@ impl Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::{Vote, VoteKind};
+    use crate::message::Vote;
     use crate::validator::Validator;
     use loanchain_primitives::crypto::{Hash, Keypair};
 
@@ -108,7 +152,7 @@ mod tests {
         let b = vote(None, VoteKind::Prevote);
         let ev = Evidence::ConflictingVotes { first: a.clone(), second: b };
         assert!(ev.verify(&set, "c").is_ok());
-        assert_eq!(ev.validator(), ValidatorIndex(0));
+        assert_eq!((ev.validator(), ev.kind()), (ValidatorIndex(0), EvidenceKind::Prevote));
         let same = Evidence::ConflictingVotes { first: a.clone(), second: a.clone() };
         assert!(same.verify(&set, "c").is_err());
         let other_step = Evidence::ConflictingVotes { first: a, second: vote(None, VoteKind::Precommit) };

@@ -30,7 +30,7 @@ pub mod validator;
 pub use block::{Block, BlockHeader, last_commit_hash, transactions_root, transactions_root_of_hashes};
 pub use certificate::{CommitCertificate, CommitSignature};
 pub use error::Error;
-pub use evidence::Evidence;
+pub use evidence::{Evidence, EvidenceKind};
 pub use loanchain_primitives::crypto::{Domain, Hash, Keypair, PublicKey, Signature};
 pub use message::{ConsensusMessage, Proposal, SignedProposal, SignedVote, Vote, VoteKind, verify_messages};
 pub use role::NodeRole;

@@ -44,6 +44,8 @@ fn garbage_gives_typed_errors() {
     poke(dir.path(), "events", &(3u64, 2u32).key_bytes(), &garbage);
     poke(dir.path(), "receipts", &(2u64, 0u32).key_bytes(), &[]);
     poke(dir.path(), "loan_events", b"L-13\0xx", &[]);
+    // Evidence with a kind byte that names no kind, and evidence that is not evidence.
+    poke(dir.path(), "evidence", &[[0u8; 16].as_slice(), &[9]].concat(), &[]);
     // The genesis accounts: the contracts' own keys, values that are not accounts.
     let (writes, _) = genesis();
     for key in writes.keys().filter(|k| k[0] == Accounts::PREFIX) {
@@ -59,6 +61,7 @@ fn garbage_gives_typed_errors() {
     assert_corrupt(storage.loan_events(&loan_id(13), 10), "loan_events");
     assert_eq!(storage.loan_events(&loan_id(13), 2).unwrap().len(), 2, "the entries before the bad key still read");
     assert!(storage.block(4).unwrap().is_some() && storage.events(13).is_ok(), "the rest of the store reads");
+    assert_corrupt(storage.evidence_page(None, 10), "evidence");
     // Execution over a corrupt state value stops with the contracts' fatal storage error.
     let b = block(16, Hash::ZERO, app_hash, &transactions(16), None);
     let txs: Vec<_> = b.transactions.iter().map(|t| loanchain_contracts::SignedTransaction::from_bytes(t).unwrap()).collect();

@@ -6,8 +6,11 @@
 //! - `kill9`: a child process committing blocks and appending to the consensus WAL is SIGKILLed at
 //!   several moments; every reopen is consistent and keeps every WAL entry the child reported.
 //! - `corrupt`: garbage in any column family gives a typed error, never a panic.
+//! - `evidence`: equivocation evidence is stored once per (height, validator, round, kind), a few
+//!   per validator and height, listed newest first in whole heights, and survives a reopen.
 
 mod corrupt;
+mod evidence;
 mod kill9;
 mod reopen;
 mod roundtrip;
