@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::codec;
-use crate::crypto::{BatchItem, Domain, Hash, Keypair, PublicKey, Signature, verify_batch};
+use crate::crypto::{BatchItem, Domain, Hash, Keypair, PublicKey, Signature, find_failing, verify_batch};
 use crate::document::ContractDocument;
 use crate::error::Error;
 use crate::ids::{AccountId, ClaimId, LoanId, Role, SealId};
@@ -500,28 +500,13 @@ impl VerifiedTx {
 /// be checked one by one.
 pub fn verify_transactions(chain_id: &str, txs: Vec<SignedTransaction>) -> Vec<Result<VerifiedTx, Error>> {
     let messages: Vec<Vec<SignedMessage>> = txs.iter().map(|t| t.signed_messages(chain_id)).collect();
-    let check = |range: &[usize]| {
+    let bad = find_failing(txs.len(), |range| {
         let items: Vec<BatchItem<'_>> = range
             .iter()
             .flat_map(|&i| messages[i].iter())
             .map(|m| BatchItem { key: &m.key, signed_bytes: &m.bytes, signature: &m.signature })
             .collect();
         verify_batch(&items).is_ok()
-    };
-    let all: Vec<usize> = (0..txs.len()).collect();
-    let mut bad = vec![false; txs.len()];
-    let mut todo = vec![all.as_slice()];
-    while let Some(range) = todo.pop() {
-        if range.is_empty() || check(range) {
-            continue;
-        }
-        if let [one] = range {
-            bad[*one] = true;
-            continue;
-        }
-        let (left, right) = range.split_at(range.len() / 2);
-        todo.push(left);
-        todo.push(right);
-    }
+    });
     txs.into_iter().zip(bad).map(|(t, bad)| if bad { t.verify(chain_id) } else { Ok(VerifiedTx::new(t)) }).collect()
 }

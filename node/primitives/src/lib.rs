@@ -19,5 +19,5 @@ mod error;
 mod sigcache;
 
 pub use account::AccountId;
-pub use crypto::{BatchItem, Domain, Hash, Keypair, PublicKey, Signature, verify_batch};
+pub use crypto::{BatchItem, Domain, Hash, Keypair, PublicKey, Signature, find_failing, verify_batch};
 pub use error::Error;

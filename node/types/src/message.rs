@@ -242,7 +242,7 @@ mod tests {
 /// bad message is found, so k bad messages among n cost about 2k·log2(n/k) batches rather than n
 /// single checks (a flood of bad signatures cannot make good ones expensive).
 pub fn verify_messages(messages: &[ConsensusMessage], validators: &ValidatorSet, chain_id: &str) -> Vec<bool> {
-    use loanchain_primitives::crypto::{BatchItem, verify_batch};
+    use loanchain_primitives::crypto::{BatchItem, find_failing, verify_batch};
     let bytes: Vec<Vec<u8>> = messages
         .iter()
         .map(|m| match m {
@@ -251,27 +251,18 @@ pub fn verify_messages(messages: &[ConsensusMessage], validators: &ValidatorSet,
         })
         .collect();
     let keys: Vec<Option<&crate::PublicKey>> = messages.iter().map(|m| validators.get(m.signer()).ok().map(|v| &v.public_key)).collect();
-    let mut verdicts: Vec<bool> = keys.iter().map(Option::is_some).collect();
-    let known: Vec<usize> = (0..messages.len()).filter(|&i| verdicts[i]).collect();
-    let check = |range: &[usize]| {
+    let known: Vec<usize> = (0..messages.len()).filter(|&i| keys[i].is_some()).collect();
+    let failing = find_failing(known.len(), |range| {
         let items: Vec<BatchItem<'_>> = range
             .iter()
-            .map(|&i| BatchItem { key: keys[i].expect("filtered"), signed_bytes: &bytes[i], signature: messages[i].signature() })
+            .map(|&k| known[k])
+            .map(|i| BatchItem { key: keys[i].expect("filtered"), signed_bytes: &bytes[i], signature: messages[i].signature() })
             .collect();
         verify_batch(&items).is_ok()
-    };
-    let mut todo = vec![known.as_slice()];
-    while let Some(range) = todo.pop() {
-        if range.is_empty() || check(range) {
-            continue;
-        }
-        if let [one] = range {
-            verdicts[*one] = false;
-            continue;
-        }
-        let (left, right) = range.split_at(range.len() / 2);
-        todo.push(left);
-        todo.push(right);
+    });
+    let mut verdicts = vec![false; messages.len()];
+    for (k, i) in known.into_iter().enumerate() {
+        verdicts[i] = !failing[k];
     }
     verdicts
 }
