@@ -81,6 +81,8 @@ pub struct Core {
     timers: BTreeSet<(u64, Round, Step)>,
     once: BTreeSet<(Round, Once)>,
     future: Vec<ConsensusMessage>,
+    /// How many of `future` each validator signed (each may fill only its share).
+    future_per_signer: BTreeMap<ValidatorIndex, usize>,
     /// Equivocations reported at this height, by (validator, round, kind), so each is reported
     /// once: an equivocator's further conflicting messages add nothing.
     evidence_reported: BTreeSet<(ValidatorIndex, Round, u8)>,
@@ -117,6 +119,7 @@ impl Core {
             timers: BTreeSet::new(),
             once: BTreeSet::new(),
             future: Vec::new(),
+            future_per_signer: BTreeMap::new(),
             evidence_reported: BTreeSet::new(),
         })
     }
@@ -348,6 +351,7 @@ impl Core {
         // Tendermint L54: StartRound(0).
         self.start_round(0, out);
         let future = std::mem::take(&mut self.future);
+        self.future_per_signer.clear();
         for m in future {
             if m.height() == self.height {
                 self.on_message(m, out);
@@ -441,8 +445,8 @@ impl Core {
 
     fn on_message(&mut self, m: ConsensusMessage, out: &mut Vec<Action>) {
         if m.height() != self.height {
-            if m.height() == self.height + 1 && self.future.len() < self.config.max_future_messages {
-                self.future.push(m);
+            if m.height() == self.height + 1 {
+                self.buffer_next_height(m);
             }
             return;
         }
@@ -468,6 +472,25 @@ impl Core {
             return;
         }
         self.accept(m, power, out);
+    }
+
+    /// Keeps a message of the next height until it starts: signed by a validator of the set (the
+    /// set is the same at every height), and within that validator's share of
+    /// `max_future_messages` (at least 16), so no validator can push out the others' messages.
+    fn buffer_next_height(&mut self, m: ConsensusMessage) {
+        let signer = m.signer();
+        if self.validators.get(signer).is_err() || self.future.len() >= self.config.max_future_messages {
+            return;
+        }
+        let share = (self.config.max_future_messages / self.validators.len()).max(16);
+        if self.future_per_signer.get(&signer).copied().unwrap_or(0) >= share {
+            return;
+        }
+        if self.config.verify_signatures && m.verify(&self.validators, &self.config.chain_id).is_err() {
+            return;
+        }
+        *self.future_per_signer.entry(signer).or_default() += 1;
+        self.future.push(m);
     }
 
     /// Adds a checked message of this height, inside the round window, to the log.

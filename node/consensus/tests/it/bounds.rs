@@ -135,3 +135,34 @@ fn a_single_validator_at_the_last_round_moves_no_one() {
     assert_eq!(c.round(), 0);
     assert_eq!(c.stored_messages(), 1, "beyond the window: one message of v3, its highest");
 }
+
+/// Issue 16, weakness 4: the next height's buffer (`Config::max_future_messages`) holds each
+/// validator's share, so one validator signing thousands of next-height messages cannot push out
+/// the honest ones that arrive after it, and forged ones are not buffered at all.
+#[test]
+fn one_validator_cannot_fill_the_next_heights_buffer() {
+    let mut c = core(0);
+    feed(&mut c, [Input::Start]);
+    // Validator 3 signs 10,000 next-height prevotes; then come 5,000 forged ones "of validator 1".
+    let flood = (0..10_000).map(|r| Input::Vote(vote_at(2, 3, VoteKind::Prevote, r, None)));
+    let forged = (0..5_000).map(|r| {
+        let mut v = vote_at(2, 3, VoteKind::Prevote, r, None);
+        v.vote.validator = ValidatorIndex(1);
+        Input::Vote(v)
+    });
+    feed(&mut c, flood.chain(forged));
+    // Then the honest prevotes of validators 1 and 2 for the next height's block.
+    let next = block("height 2");
+    feed(&mut c, [1, 2].map(|who| Input::Vote(vote_at(2, who, VoteKind::Prevote, 0, Some(next)))));
+    // Height 1 is decided by a certificate; height 2 starts with the buffered messages.
+    let decided = block("height 1");
+    let votes = precommits_of_others(0, decided);
+    let cert = loanchain_types::CommitCertificate::from_precommits(1, 0, decided, votes.iter());
+    feed(&mut c, [Input::Certificate(cert), Input::StartHeight { height: 2 }]);
+    assert_eq!(c.height(), 2);
+    // Our prevote on the proposal completes the quorum with the two buffered ones: a precommit.
+    let actions = feed(&mut c, [proposal(2, 0, next, None), Input::BlockValidated { height: 2, round: 0, block_hash: next, valid: true }]);
+    let e = summarize(&actions);
+    assert!(e.contains(&E::Prevote(0, Some(next))), "{e:?}");
+    assert!(e.contains(&E::Precommit(0, Some(next))), "the buffered honest prevotes were kept: {e:?}");
+}
