@@ -63,12 +63,17 @@ pub struct Config {
     pub chain_id: String,
     /// The timeouts.
     pub timeouts: Timeouts,
-    /// Whether the core checks the signature of each proposal, vote and certificate it receives.
-    /// On in [`Config::new`], and the node keeps it on: nothing verifies consensus messages before
-    /// they reach the core. The simulator turns it off by default (its network only carries
-    /// correctly signed messages; `--verify-signatures` turns it back on). Structural checks
-    /// (signer in the set, right proposer) are always made.
+    /// Whether the core checks the signature of each proposal and vote it receives. On in
+    /// [`Config::new`]. The node turns it off: its host verifies every message from the network in
+    /// batches off the chain task before the core sees it (`node/src/consensus_host/inbound.rs`),
+    /// and checking again would put that work back on the chain task. The simulator turns it off
+    /// by default (its network only carries correctly signed messages; `--verify-signatures` turns
+    /// it back on). Structural checks (signer in the set, right proposer) are always made.
     pub verify_signatures: bool,
+    /// Whether the core checks the signatures of a commit certificate it is given (sync). On in
+    /// [`Config::new`] and in the node, which verifies no certificate before the core; the
+    /// simulator sets it with `verify_signatures`.
+    pub verify_certificates: bool,
     /// How many messages of the next height to keep while this height is not decided.
     pub max_future_messages: usize,
 }
@@ -76,6 +81,12 @@ pub struct Config {
 impl Config {
     /// A configuration with default timeouts and signature checking on.
     pub fn new(chain_id: impl Into<String>) -> Config {
-        Config { chain_id: chain_id.into(), timeouts: Timeouts::default(), verify_signatures: true, max_future_messages: 4096 }
+        Config {
+            chain_id: chain_id.into(),
+            timeouts: Timeouts::default(),
+            verify_signatures: true,
+            verify_certificates: true,
+            max_future_messages: 4096,
+        }
     }
 }

@@ -538,7 +538,7 @@ impl Core {
         if power < self.quorum() {
             return;
         }
-        if self.config.verify_signatures && cert.verify_signatures(&self.validators, &self.config.chain_id).is_err() {
+        if self.config.verify_certificates && cert.verify_signatures(&self.validators, &self.config.chain_id).is_err() {
             return;
         }
         self.decide(cert.block_hash, cert, out);

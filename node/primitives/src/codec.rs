@@ -16,6 +16,11 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     bcs::to_bytes(value).expect("bcs encoding of a loanchain value cannot fail: all inputs are size-bounded")
 }
 
+/// How many bytes [`to_bytes`] of `value` would be, without writing them.
+pub fn encoded_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    bcs::serialized_size(value).expect("bcs sizing of a loanchain value cannot fail: all inputs are size-bounded")
+}
+
 /// Decodes canonical bytes; trailing bytes, non-canonical encodings and input over
 /// [`MAX_DECODE_BYTES`] are errors.
 pub fn from_bytes<T: DeserializeOwned>(what: &'static str, bytes: &[u8]) -> Result<T, Error> {

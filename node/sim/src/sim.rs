@@ -311,7 +311,12 @@ impl Sim {
         let keys: Vec<Keypair> = (0..scenario.n).map(validator_key).collect();
         let validators = validator_set_of(&keys, &scenario.powers);
         let schedule = ProposerSchedule::new(&validators).expect("small powers");
-        let core_config = Config { timeouts: sim_timeouts(), verify_signatures: opts.verify_signatures, ..Config::new(CHAIN_ID) };
+        let core_config = Config {
+            timeouts: sim_timeouts(),
+            verify_signatures: opts.verify_signatures,
+            verify_certificates: opts.verify_signatures,
+            ..Config::new(CHAIN_ID)
+        };
         let nodes = (0..scenario.n)
             .map(|i| match scenario.byzantine_kind(i) {
                 Some(kind) => Node::Byzantine(Byzantine { kind, proposed: BTreeSet::new(), voted: BTreeSet::new(), history: Vec::new() }),

@@ -191,21 +191,24 @@ impl Inbound {
 
     /// Takes a compact proposal whose proposer is the proposer of its round.
     pub(super) fn proposal(&mut self, proposal: SignedProposal, compact: Compact, last: Height, id: Option<GossipId>) {
-        let m = ConsensusMessage::Proposal(proposal);
-        if compact.header.hash() != m_block_hash(&m) || compact.header.height != m.height() {
+        let p = &proposal.proposal;
+        if compact.header.hash() != p.block_hash || compact.header.height != p.height {
             self.drop(1);
             self.verdict(id, Verdict::Reject);
             return;
         }
+        let m = ConsensusMessage::Proposal(proposal);
         if !self.fresh(&m, last) {
             self.drop(1);
             self.verdict(id, Verdict::Ignore);
             return;
         }
-        let ConsensusMessage::Proposal(proposal) = m else { unreachable!("built above") };
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
-        self.spawn(1, id, move || match proposal.verify(&validators, &chain_id) {
-            Ok(()) => (Some(Checked::Proposal(proposal, compact)), Verdict::Accept),
+        self.spawn(1, id, move || match m.verify(&validators, &chain_id) {
+            Ok(()) => match m {
+                ConsensusMessage::Proposal(proposal) => (Some(Checked::Proposal(proposal, compact)), Verdict::Accept),
+                ConsensusMessage::Vote(_) => (None, Verdict::Ignore),
+            },
             Err(_) => (None, Verdict::Reject),
         });
     }
@@ -272,12 +275,5 @@ impl Inbound {
             }
         });
         true
-    }
-}
-
-fn m_block_hash(m: &ConsensusMessage) -> Hash {
-    match m {
-        ConsensusMessage::Proposal(p) => p.proposal.block_hash,
-        ConsensusMessage::Vote(v) => v.vote.block_hash.unwrap_or(Hash::ZERO),
     }
 }

@@ -264,7 +264,7 @@ fn answer_from_storage(storage: &loanchain_storage::Storage, request: Result<Syn
                 let (Ok(Some(block)), Ok(Some(cert))) = (storage.block(h), storage.certificate(h)) else {
                     break;
                 };
-                let entry = loanchain_contracts::codec::to_bytes(&(&block, &cert)).len();
+                let entry = loanchain_contracts::codec::encoded_len(&(&block, &cert));
                 if !out.is_empty() && size + entry > SYNC_RESPONSE_TARGET_BYTES {
                     break;
                 }
@@ -282,7 +282,7 @@ fn replay_within(mut messages: Vec<ConsensusMessage>, budget: usize) -> Vec<Cons
     messages.sort_by_key(|m| std::cmp::Reverse(m.round()));
     let mut used = 0;
     messages.retain(|m| {
-        used += m.to_bytes().len() + 5;
+        used += loanchain_contracts::codec::encoded_len(m) + 5;
         used <= budget
     });
     messages

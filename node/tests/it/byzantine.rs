@@ -20,6 +20,14 @@ const VALIDATORS: [usize; 4] = [0, 1, 2, 3];
 const OBSERVER: usize = 4;
 const UNTIL: u64 = 900;
 
+/// The network of a peer that takes the observer's identity (an allowed peer) while no observer
+/// process runs.
+async fn observer_network(c: &Cluster, who: &str) -> (NetworkHandle, tokio::sync::mpsc::Receiver<NetworkEvent>) {
+    let node = &c.files.nodes[OBSERVER];
+    let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
+    Network::start(config).await.unwrap_or_else(|e| panic!("the {who}'s network: {e}"))
+}
+
 /// Starts the four validators, not the observer (whose identity the lying peer takes).
 fn start_validators(c: &mut Cluster) {
     for i in VALIDATORS {
@@ -90,9 +98,7 @@ async fn start_liar_announcing(
     announce: impl Fn(u64) -> Gossip + Send + 'static,
     lie: Lie,
 ) -> (NetworkHandle, JoinHandle<u64>) {
-    let node = &c.files.nodes[OBSERVER];
-    let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
-    let (net, mut events) = Network::start(config).await.expect("the liar's network");
+    let (net, mut events) = observer_network(c, "liar").await;
     let honest: PeerId = peer_id_from_secret(c.files.nodes[0].node_key.keypair().secret_bytes());
     let handle = net.clone();
     let task = tokio::spawn(async move {
@@ -218,9 +224,7 @@ async fn start_flooder(c: &Cluster) -> (NetworkHandle, JoinHandle<u64>) {
         BlockHeader, CommitCertificate, CommitSignature, ConsensusMessage, Hash, Proposal, SignedProposal, SignedVote, ValidatorIndex,
         Vote, VoteKind,
     };
-    let node = &c.files.nodes[OBSERVER];
-    let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
-    let (net, mut events) = Network::start(config).await.expect("the flooder's network");
+    let (net, mut events) = observer_network(c, "flooder").await;
     let chain_id = c.files.genesis.chain_id.clone();
     let status_url = format!("{}/v1/status", c.api(0));
     let http = c.http.clone();
@@ -370,9 +374,7 @@ async fn an_equivocation_is_stored_gossiped_and_served_by_every_validator() {
     }
     c.wait_height(&honest, 2, Duration::from_secs(30)).await;
 
-    let node = &c.files.nodes[OBSERVER];
-    let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
-    let (net, mut events) = Network::start(config).await.expect("the equivocator's network");
+    let (net, mut events) = observer_network(&c, "equivocator").await;
     // The evidence the honest validators gossip, as the equivocator receives it.
     let gossiped = tokio::spawn(async move {
         let mut seen = Vec::new();
