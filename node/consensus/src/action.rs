@@ -69,12 +69,26 @@ impl WalEntry {
     }
 }
 
-/// One thing for the host to do. [`crate::drive`] executes a batch: every `Persist` first, made
-/// durable (fsync), then the rest in order.
+/// One thing the core emits: a WAL entry to persist, or an effect for the host once the batch's
+/// entries are durable. [`crate::Ready`] separates the two for hosts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Append to the consensus WAL, durably, before any `Send` of the same batch leaves.
     Persist(WalEntry),
+    /// Something for the host to do after the batch's `Persist` entries are durable.
+    Effect(Effect),
+}
+
+impl From<Effect> for Action {
+    fn from(effect: Effect) -> Action {
+        Action::Effect(effect)
+    }
+}
+
+/// What the core asks of its host, to be done only after the WAL entries of the same step are
+/// durable ([`crate::Ready::persist`] hands these out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
     /// Broadcast a message this validator signed to every validator.
     Send(ConsensusMessage),
     /// Feed `Input::Tick { now }` with `now >= at` at time `at`.
@@ -126,7 +140,7 @@ pub enum Action {
 /// `Persist(Signed)` of the same message. The core guarantees it; hosts and tests may assert it.
 pub fn check_persist_before_send(actions: &[Action]) -> Result<(), String> {
     for (i, a) in actions.iter().enumerate() {
-        if let Action::Send(m) = a {
+        if let Action::Effect(Effect::Send(m)) = a {
             let persisted = actions[..i].iter().any(|p| matches!(p, Action::Persist(WalEntry::Signed(s)) if s == m));
             if !persisted {
                 return Err(format!("action {i} sends {m:?} before persisting it"));

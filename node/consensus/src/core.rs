@@ -1,7 +1,7 @@
 //! The Tendermint state machine (Buchman, Kwon, Milosevic 2018, Algorithm 1), one height at a time.
 //!
 //! Comments `// Tendermint Lnn` name the line of Algorithm 1 a branch implements. Values are block
-//! hashes; `valid(v)` is asked of the host ([`Action::ValidateBlock`]) and answered asynchronously
+//! hashes; `valid(v)` is asked of the host ([`Effect::ValidateBlock`](crate::Effect::ValidateBlock)) and answered asynchronously
 //! ([`Input::BlockValidated`]); until the answer arrives, the rules that need `valid(v)` wait.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +11,7 @@ use loanchain_types::{
     ValidatorSet, Vote, VoteKind,
 };
 
-use crate::action::{Action, RoundValue, SafetyRecord, Step, WalEntry};
+use crate::action::{Action, Effect, RoundValue, SafetyRecord, Step, WalEntry};
 use crate::config::Config;
 use crate::error::Error;
 use crate::input::Input;
@@ -270,8 +270,14 @@ impl Core {
         }
     }
 
-    /// Handles one input and returns what the host must do, in order. Run the result through
-    /// [`crate::drive`] (persist, fsync, then the rest).
+    /// Handles one input: what to persist, and what to do once it is durable. The
+    /// [`crate::Ready`] hands out the effects only after the WAL entries were written.
+    pub fn step(&mut self, input: Input) -> crate::Ready {
+        crate::Ready::from_actions(self.handle(input))
+    }
+
+    /// Handles one input and returns what the host must do, in the order the core emitted it:
+    /// for tests that check that order. Hosts call [`Core::step`].
     pub fn handle(&mut self, input: Input) -> Vec<Action> {
         let mut out = Vec::new();
         match input {
@@ -377,7 +383,7 @@ impl Core {
             } else {
                 // L16-L17: proposal ← getValue(), answered by Input::ProposalPayload.
                 self.awaiting_payload = Some(round);
-                out.push(Action::RequestProposal { height: self.height, round });
+                out.push(Effect::RequestProposal { height: self.height, round }.into());
             }
         }
         // L20 (for every validator: a proposer whose host is slow to build a block must not stall
@@ -411,7 +417,7 @@ impl Core {
     fn schedule_timeout(&mut self, step: Step, out: &mut Vec<Action>) {
         let at = self.now.saturating_add(self.config.timeouts.duration(step, self.round));
         self.timers.insert((at, self.round, step));
-        out.push(Action::ScheduleTimeout { height: self.height, round: self.round, step, at });
+        out.push(Effect::ScheduleTimeout { height: self.height, round: self.round, step, at }.into());
     }
 
     fn on_timeout(&mut self, round: Round, step: Step, out: &mut Vec<Action>) {
@@ -514,7 +520,7 @@ impl Core {
     fn request_validation(&mut self, round: Round, block_hash: Hash, out: &mut Vec<Action>) {
         if let std::collections::btree_map::Entry::Vacant(e) = self.validity.entry(block_hash) {
             e.insert(Validity::Pending);
-            out.push(Action::ValidateBlock { height: self.height, round, block_hash });
+            out.push(Effect::ValidateBlock { height: self.height, round, block_hash }.into());
         }
     }
 
@@ -526,7 +532,7 @@ impl Core {
         // Only messages of the current height reach the log, so its evidence is of this height.
         debug_assert_eq!(evidence.height(), self.height);
         if self.evidence_reported.insert((evidence.validator(), evidence.round(), kind)) {
-            out.push(Action::ReportEvidence(evidence));
+            out.push(Effect::ReportEvidence(evidence).into());
         }
     }
 
@@ -563,7 +569,7 @@ impl Core {
     /// of a batch follows its `Persist`.
     fn resend(&mut self, m: ConsensusMessage, out: &mut Vec<Action>) {
         out.push(Action::Persist(WalEntry::Signed(m.clone())));
-        out.push(Action::Send(m));
+        out.push(Effect::Send(m).into());
     }
 
     /// Signs `m` unless a different message was signed for the same (round, step) at this height;
@@ -580,7 +586,7 @@ impl Core {
         }
         self.signed.insert(key, m.clone());
         out.push(Action::Persist(WalEntry::Signed(m.clone())));
-        out.push(Action::Send(m.clone()));
+        out.push(Effect::Send(m.clone()).into());
         let power = self.validators.power(m.signer());
         match m {
             ConsensusMessage::Proposal(p) => {
@@ -610,7 +616,7 @@ impl Core {
         self.decided = Some(value);
         self.timers.clear();
         self.awaiting_payload = None;
-        out.push(Action::Commit { height: self.height, block_hash: value, certificate });
+        out.push(Effect::Commit { height: self.height, block_hash: value, certificate }.into());
     }
 
     // ----------------------------------------------------------------------------------------

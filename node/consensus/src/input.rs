@@ -19,7 +19,7 @@ pub enum Input {
     Proposal(SignedProposal),
     /// A prevote or precommit from the network.
     Vote(SignedVote),
-    /// The host's answer to [`crate::Action::RequestProposal`]: the block it built, by hash.
+    /// The host's answer to [`crate::Effect::RequestProposal`]: the block it built, by hash.
     ProposalPayload {
         /// Height asked for.
         height: Height,
@@ -28,7 +28,7 @@ pub enum Input {
         /// The new block's hash.
         block_hash: Hash,
     },
-    /// The host's answer to [`crate::Action::ValidateBlock`] (the paper's `valid(v)`).
+    /// The host's answer to [`crate::Effect::ValidateBlock`] (the paper's `valid(v)`).
     BlockValidated {
         /// Height of the proposal.
         height: Height,
@@ -42,7 +42,7 @@ pub enum Input {
     /// A commit certificate for the current height obtained by sync (DESIGN §9): decides the height
     /// without the round's messages.
     Certificate(CommitCertificate),
-    /// After [`crate::Action::Commit`] and once the host has stored the block: begin `height`
+    /// After [`crate::Effect::Commit`] and once the host has stored the block: begin `height`
     /// (which must be the decided height + 1).
     StartHeight {
         /// The new height.

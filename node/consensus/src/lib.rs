@@ -36,12 +36,12 @@
 //!
 //! [`Core::handle`] maps an [`Input`] to a list of [`Action`]s: no async, sockets, disk, clock or
 //! randomness (STYLE habit 1). Blocks are digests here; the host builds and validates them.
-//! [`drive`] executes actions on a [`Host`]: every [`Action::Persist`] first, durably, then sends
-//! (STYLE habit 2). A validator persists the [`WalEntry::Signed`] record of every message before
+//! [`Core::step`] returns them as a [`Ready`], whose effects are handed out only after its WAL
+//! entries are durable (STYLE habit 2). A validator persists the [`WalEntry::Signed`] record of every message before
 //! it can leave, and [`Core::recover`] rebuilds a validator from its WAL, so a restart can never
 //! make it sign two different messages for one (height, round, step). Conflicting messages of
 //! another validator become [`loanchain_types::Evidence`], reported once to the host
-//! ([`Action::ReportEvidence`]).
+//! ([`Effect::ReportEvidence`]).
 //!
 //! State that is iterated lives in `BTreeMap`s; the output depends only on the inputs.
 //! The `broken-quorum` feature lowers the quorum to 2f, on purpose, only so the simulator can show
@@ -52,20 +52,20 @@
 mod action;
 mod config;
 mod core;
-mod driver;
 mod error;
 mod input;
 mod log;
 mod proposer;
+mod ready;
 
-pub use action::{Action, Message, RoundValue, SafetyRecord, Step, WalEntry, check_persist_before_send};
+pub use action::{Action, Effect, Message, RoundValue, SafetyRecord, Step, WalEntry, check_persist_before_send};
 pub use config::{Config, MAX_TIMEOUT_MS, Timeouts};
 pub use core::{Core, RoundState};
-pub use driver::{Host, drive};
 pub use error::Error;
 pub use input::Input;
 pub use log::MAX_ROUNDS_AHEAD;
 pub use proposer::ProposerSchedule;
+pub use ready::Ready;
 
 /// Whether this build has the deliberately broken quorum (the `broken-quorum` test feature).
 pub const BROKEN_QUORUM: bool = cfg!(feature = "broken-quorum");

@@ -1,8 +1,8 @@
 //! loanchain-sim: a deterministic discrete-event simulator of loanchain consensus (DESIGN §8,
 //! STYLE habits 3 and 4).
 //!
-//! N validators run the real [`loanchain_consensus::Core`] behind the real
-//! [`loanchain_consensus::drive`] over a simulated network with virtual time: per-link latency
+//! N validators run the real [`loanchain_consensus::Core`], consuming its
+//! [`loanchain_consensus::Ready`] as the node does, over a simulated network with virtual time: per-link latency
 //! and jitter, loss, duplication, reordering, partitions that heal; crashes (also inside a WAL
 //! write, also of every validator at once) and restarts from the persisted WAL and block store
 //! only, through [`loanchain_consensus::Core::recover`]; and up to f Byzantine validators as

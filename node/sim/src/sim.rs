@@ -1,15 +1,15 @@
 //! The discrete-event loop (STYLE's mysticeti model): a binary heap of timed events, virtual
 //! milliseconds, one seeded generator for the network; validators are the real consensus core
-//! behind the same driver as the node ([`loanchain_consensus::drive`]), or Byzantine mocks.
+//! behind the same [`loanchain_consensus::Ready`] as the node, or Byzantine mocks.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 
-use loanchain_consensus::{Config, Core, Host, Input, ProposerSchedule, Step, Timeouts, WalEntry, drive};
+use loanchain_consensus::{Config, Core, Effect, Input, ProposerSchedule, Timeouts, WalEntry};
 use loanchain_types::test_utils::validator_set_of;
 use loanchain_types::{
-    BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Proposal, Round, SignedProposal, SignedVote,
-    ValidatorIndex, ValidatorSet, Vote, VoteKind, transactions_root,
+    BlockHeader, CommitCertificate, ConsensusMessage, Hash, Height, Keypair, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex,
+    ValidatorSet, Vote, VoteKind, transactions_root,
 };
 use sha2::{Digest, Sha256};
 
@@ -198,60 +198,8 @@ enum Node {
     Byzantine(Byzantine),
 }
 
-/// What one `drive` call asked of the simulated host.
-enum Effect {
-    Send(ConsensusMessage),
-    Wake(u64),
-    Request(Height, Round),
-    Validate(Height, Round, Hash),
-    Commit(Height, Hash, CommitCertificate),
-    Evidence,
-}
-
-/// The simulated host of one validator for one `drive` call: the disk is the validator's WAL,
-/// everything else is recorded and carried out by the event loop afterwards.
-struct SimHost<'a> {
-    now: u64,
-    wal: &'a mut Vec<WalEntry>,
-    crash_in_write: bool,
-    checker: &'a mut Checker,
-    effects: Vec<Effect>,
-}
-
 /// A crash inside a write: the WAL append happened, nothing after it did.
 struct Crashed;
-
-impl Host for SimHost<'_> {
-    type Error = Crashed;
-
-    fn persist(&mut self, entries: &[WalEntry]) -> Result<(), Crashed> {
-        self.wal.extend_from_slice(entries);
-        for e in entries {
-            if let WalEntry::Signed(m) = e {
-                self.checker.on_signed(self.now, m);
-            }
-        }
-        if self.crash_in_write { Err(Crashed) } else { Ok(()) }
-    }
-    fn send(&mut self, message: ConsensusMessage) {
-        self.effects.push(Effect::Send(message));
-    }
-    fn schedule_timeout(&mut self, _height: Height, _round: Round, _step: Step, at: u64) {
-        self.effects.push(Effect::Wake(at));
-    }
-    fn request_proposal(&mut self, height: Height, round: Round) {
-        self.effects.push(Effect::Request(height, round));
-    }
-    fn validate_block(&mut self, height: Height, round: Round, block_hash: Hash) {
-        self.effects.push(Effect::Validate(height, round, block_hash));
-    }
-    fn commit(&mut self, height: Height, block_hash: Hash, certificate: CommitCertificate) {
-        self.effects.push(Effect::Commit(height, block_hash, certificate));
-    }
-    fn report_evidence(&mut self, _evidence: Evidence) {
-        self.effects.push(Effect::Evidence);
-    }
-}
 
 /// One simulation run.
 pub struct Sim {
@@ -586,7 +534,7 @@ impl Sim {
     }
 
     // ----------------------------------------------------------------------------------------
-    // Honest validators: the real core behind the real driver
+    // Honest validators: the real core, its Ready consumed as the node consumes it
 
     fn honest_receive(&mut self, to: usize, from: usize, packet: Packet) {
         match packet {
@@ -641,14 +589,20 @@ impl Sim {
         while let Some(input) = inbox.pop_front() {
             let Node::Honest(h) = &mut self.nodes[node] else { return };
             let Some(mut core) = h.core.take() else { return };
-            let mut host = SimHost {
-                now: self.now,
-                wal: &mut h.wal,
-                crash_in_write: h.crash_in_write,
-                checker: &mut self.checker,
-                effects: Vec::new(),
-            };
-            if drive(&mut core, input, &mut host).is_err() {
+            let (now, crash_in_write) = (self.now, h.crash_in_write);
+            let (wal, checker) = (&mut h.wal, &mut self.checker);
+            // The disk is the validator's WAL: the append happens even when power is lost
+            // inside the write, and nothing after it does.
+            let written = core.step(input).persist(|entries| {
+                wal.extend_from_slice(entries);
+                for e in entries {
+                    if let WalEntry::Signed(m) = e {
+                        checker.on_signed(now, m);
+                    }
+                }
+                if crash_in_write { Err(Crashed) } else { Ok(()) }
+            });
+            let Ok(effects) = written else {
                 // Power lost inside the write: the core and everything not yet done are gone.
                 drop(core);
                 h.epoch += 1;
@@ -656,8 +610,7 @@ impl Sim {
                 self.down[node] = true;
                 self.trace(TraceKind::PowerLoss, node, node, &[]);
                 return;
-            }
-            let effects = host.effects;
+            };
             h.core = Some(core);
             for e in effects {
                 self.honest_effect(node, e, &mut inbox);
@@ -673,12 +626,12 @@ impl Sim {
                 }
                 self.broadcast(node, |_| Packet::Message(m.clone()));
             }
-            Effect::Wake(at) => {
+            Effect::ScheduleTimeout { at, .. } => {
                 let Node::Honest(h) = &self.nodes[node] else { return };
                 let epoch = h.epoch;
                 self.push(at.max(self.now), Event::Wake { node, epoch });
             }
-            Effect::Request(height, round) => {
+            Effect::RequestProposal { height, round } => {
                 let Node::Honest(h) = &self.nodes[node] else { return };
                 let parent = h.parent(height);
                 // A correct application proposes only blocks it accepts itself.
@@ -692,13 +645,13 @@ impl Sim {
                 };
                 inbox.push_back(Input::ProposalPayload { height, round, block_hash: hash });
             }
-            Effect::Validate(height, round, hash) => {
+            Effect::ValidateBlock { height, round, block_hash: hash } => {
                 let Node::Honest(h) = &self.nodes[node] else { return };
                 let parent = h.parent(height);
                 let valid = self.app.get(&hash).is_some_and(|b| b.digest_ok && b.height == height && b.parent == parent);
                 inbox.push_back(Input::BlockValidated { height, round, block_hash: hash, valid });
             }
-            Effect::Commit(height, hash, cert) => {
+            Effect::Commit { height, block_hash: hash, certificate: cert } => {
                 self.trace(TraceKind::Commit, node, node, hash.as_bytes());
                 let block = self.app.get(&hash).cloned();
                 self.checker.on_commit(self.now, node, height, hash, &cert, block.as_ref());
@@ -717,7 +670,7 @@ impl Sim {
                 inbox.push_front(Input::StartHeight { height: height + 1 });
                 self.check_done();
             }
-            Effect::Evidence => self.evidence += 1,
+            Effect::ReportEvidence(_) => self.evidence += 1,
         }
     }
 

@@ -2,8 +2,9 @@
 //! messages and timers, builds and checks blocks, executes and stores what is decided, and
 //! fetches what it lacks from peers.
 //!
-//! Everything the core asks for goes through [`loanchain_consensus::drive`], which persists the
-//! safety record (fsync) before any message is sent (DESIGN §8). The host side is split by concern:
+//! Everything the core asks for comes as a [`loanchain_consensus::Ready`], whose effects are handed
+//! out only after its WAL entries are durable (fsync), so no message is sent before the safety
+//! record of it (DESIGN §8). The host side is split by concern:
 //!
 //! | module | what |
 //! |---|---|
@@ -24,11 +25,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use loanchain_api::NodeStatus;
-use loanchain_consensus::{Config, Core, Host, Input, Step, Timeouts, WalEntry, drive};
+use loanchain_consensus::{Config, Core, Effect, Input, Timeouts};
 use loanchain_contracts::VerifiedTx;
 use loanchain_network::{GossipId, NetworkEvent, NetworkHandle, PeerId, Topic, Verdict};
-use loanchain_storage::{LastCommitted, Storage};
-use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Keypair, Round, ValidatorSet};
+use loanchain_storage::LastCommitted;
+use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash, Height, Keypair, Round, ValidatorSet};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
@@ -48,47 +49,6 @@ struct Pending {
     /// For a block rebuilt from a compact proposal, its transactions as the mempool verified them
     /// (the block's own rules not yet checked).
     pooled: Option<Vec<Arc<VerifiedTx>>>,
-}
-
-/// What the core asked of the host during one `drive`, handled after it returns.
-enum Effect {
-    Send(ConsensusMessage),
-    Request(Height, Round),
-    Validate(Height, Round, Hash),
-    Commit(Height, Hash, CommitCertificate),
-    Evidence(Evidence),
-}
-
-struct CoreHost<'a> {
-    storage: &'a Storage,
-    effects: Vec<Effect>,
-    wake: &'a mut BTreeSet<u64>,
-}
-
-impl Host for CoreHost<'_> {
-    type Error = loanchain_storage::StorageError;
-
-    fn persist(&mut self, entries: &[WalEntry]) -> Result<(), Self::Error> {
-        self.storage.wal_append(entries)
-    }
-    fn send(&mut self, message: ConsensusMessage) {
-        self.effects.push(Effect::Send(message));
-    }
-    fn schedule_timeout(&mut self, _height: Height, _round: Round, _step: Step, at: u64) {
-        self.wake.insert(at);
-    }
-    fn request_proposal(&mut self, height: Height, round: Round) {
-        self.effects.push(Effect::Request(height, round));
-    }
-    fn validate_block(&mut self, height: Height, round: Round, block_hash: Hash) {
-        self.effects.push(Effect::Validate(height, round, block_hash));
-    }
-    fn commit(&mut self, height: Height, block_hash: Hash, certificate: CommitCertificate) {
-        self.effects.push(Effect::Commit(height, block_hash, certificate));
-    }
-    fn report_evidence(&mut self, evidence: Evidence) {
-        self.effects.push(Effect::Evidence(evidence));
-    }
 }
 
 /// Batches of gossiped transactions waiting for admission; beyond, batches are dropped and
@@ -313,10 +273,13 @@ impl Chain {
     async fn feed(&mut self, input: Input) -> anyhow::Result<()> {
         let mut inbox = VecDeque::from([input]);
         while let Some(input) = inbox.pop_front() {
-            let mut host = CoreHost { storage: &self.ctx.storage, effects: Vec::new(), wake: &mut self.wake };
             // A failed WAL write is fatal: the node must not send what it could not persist.
-            drive(&mut self.core, input, &mut host).map_err(|e| anyhow::anyhow!("consensus WAL write failed: {e}"))?;
-            for effect in host.effects {
+            let effects = self
+                .core
+                .step(input)
+                .persist(|entries| self.ctx.storage.wal_append(entries))
+                .map_err(|e| anyhow::anyhow!("consensus WAL write failed: {e}"))?;
+            for effect in effects {
                 self.on_effect(effect, &mut inbox).await?;
             }
         }
@@ -327,7 +290,10 @@ impl Chain {
     async fn on_effect(&mut self, effect: Effect, inbox: &mut VecDeque<Input>) -> anyhow::Result<()> {
         match effect {
             Effect::Send(message) => self.send(message).await,
-            Effect::Request(height, round) => {
+            Effect::ScheduleTimeout { at, .. } => {
+                self.wake.insert(at);
+            }
+            Effect::RequestProposal { height, round } => {
                 if self.ctx.mempool.is_empty() {
                     // Wait a little for transactions rather than fill the chain with empty
                     // blocks, but well within the others' propose timeout.
@@ -337,11 +303,11 @@ impl Chain {
                     inbox.extend(self.build_proposal(height, round));
                 }
             }
-            Effect::Validate(height, round, hash) => match self.validate(height, round, hash) {
+            Effect::ValidateBlock { height, round, block_hash: hash } => match self.validate(height, round, hash) {
                 Some(valid) => inbox.push_back(Input::BlockValidated { height, round, block_hash: hash, valid }),
                 None => self.unvalidated.push((height, round, hash)),
             },
-            Effect::Commit(height, hash, certificate) => {
+            Effect::Commit { height, block_hash: hash, certificate } => {
                 self.rebuild_partial();
                 if self.pending.contains_key(&hash) {
                     self.commit(height, hash, certificate)?;
@@ -351,7 +317,7 @@ impl Chain {
                     self.fetch_block(hash);
                 }
             }
-            Effect::Evidence(evidence) => self.on_evidence_found(evidence).await?,
+            Effect::ReportEvidence(evidence) => self.on_evidence_found(evidence).await?,
         }
         Ok(())
     }

@@ -16,7 +16,7 @@
 //!   (DESIGN §12: no fsync per block or transaction).
 //! - [`Storage::wal_append`] writes consensus WAL entries (the safety record, what the validator
 //!   signed, the justification of a lock) with `sync = true`: the fsync barrier of
-//!   `Host::persist` (STYLE habit 2). Since RocksDB has one log, that fsync also makes every
+//!   `Ready::persist` (STYLE habit 2). Since RocksDB has one log, that fsync also makes every
 //!   earlier block commit durable.
 //! - [`Storage::add_evidence`] writes one piece of evidence with `sync = true`.
 //!

@@ -135,7 +135,7 @@ impl From<StoredWalEntry> for WalEntry {
 impl crate::Storage {
     /// Appends `entries` to the consensus WAL and makes them durable before returning: one
     /// `WriteBatch` written with `sync = true` (fsync of RocksDB's log), the barrier of
-    /// `Host::persist` between persisting a vote and sending it. The entries of a height are
+    /// `Ready::persist` between persisting a vote and sending it. The entries of a height are
     /// removed by the atomic commit of that height's block.
     pub fn wal_append(&self, entries: &[WalEntry]) -> Result<(), crate::StorageError> {
         if entries.is_empty() {

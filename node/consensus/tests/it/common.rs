@@ -3,7 +3,7 @@
 //!
 //! The proposer of (height h, round r) is validator (h + r) mod 4.
 
-use loanchain_consensus::{Action, Config, Core, Input, Step, Timeouts, WalEntry, check_persist_before_send};
+use loanchain_consensus::{Action, Config, Core, Effect, Input, Step, Timeouts, WalEntry, check_persist_before_send};
 use loanchain_types::test_utils::{equal_validators, keypairs};
 use loanchain_types::{
     ConsensusMessage, Hash, Keypair, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex, ValidatorSet, Vote, VoteKind,
@@ -116,16 +116,18 @@ pub(crate) fn summarize(actions: &[Action]) -> Vec<E> {
             Action::Persist(WalEntry::State(_)) => E::PersistState,
             Action::Persist(WalEntry::Signed(_)) => E::PersistSigned,
             Action::Persist(WalEntry::Justification(_)) => E::PersistJustification,
-            Action::Send(ConsensusMessage::Proposal(p)) => E::Propose(p.proposal.round, p.proposal.block_hash, p.proposal.valid_round),
-            Action::Send(ConsensusMessage::Vote(v)) => match v.vote.kind {
+            Action::Effect(Effect::Send(ConsensusMessage::Proposal(p))) => {
+                E::Propose(p.proposal.round, p.proposal.block_hash, p.proposal.valid_round)
+            }
+            Action::Effect(Effect::Send(ConsensusMessage::Vote(v))) => match v.vote.kind {
                 VoteKind::Prevote => E::Prevote(v.vote.round, v.vote.block_hash),
                 VoteKind::Precommit => E::Precommit(v.vote.round, v.vote.block_hash),
             },
-            Action::ScheduleTimeout { round, step, .. } => E::Schedule(*step, *round),
-            Action::RequestProposal { round, .. } => E::RequestProposal(*round),
-            Action::ValidateBlock { block_hash, .. } => E::Validate(*block_hash),
-            Action::Commit { block_hash, .. } => E::Commit(*block_hash),
-            Action::ReportEvidence(_) => E::Evidence,
+            Action::Effect(Effect::ScheduleTimeout { round, step, .. }) => E::Schedule(*step, *round),
+            Action::Effect(Effect::RequestProposal { round, .. }) => E::RequestProposal(*round),
+            Action::Effect(Effect::ValidateBlock { block_hash, .. }) => E::Validate(*block_hash),
+            Action::Effect(Effect::Commit { block_hash, .. }) => E::Commit(*block_hash),
+            Action::Effect(Effect::ReportEvidence(_)) => E::Evidence,
         })
         .collect()
 }

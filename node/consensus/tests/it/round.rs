@@ -5,7 +5,7 @@
 //! Four validators of power 1 (quorum 3, f+1 = 2). The proposer of (height h, round r) is
 //! validator (h + r) mod 4, so at height 1: round 0 → v1, round 1 → v2, round 2 → v3, round 3 → v0.
 
-use loanchain_consensus::{Action, Core, Input, RoundState, RoundValue, Step, Timeouts, WalEntry, check_persist_before_send};
+use loanchain_consensus::{Action, Core, Effect, Input, RoundState, RoundValue, Step, Timeouts, WalEntry, check_persist_before_send};
 use loanchain_types::{CommitCertificate, ConsensusMessage, Hash, Proposal, Round, SignedProposal, ValidatorIndex, VoteKind};
 
 use crate::common::*;
@@ -144,7 +144,7 @@ fn happy_path_non_proposer() {
 fn the_commit_carries_a_verifiable_certificate() {
     let mut c = core(0);
     let actions = run(&mut c, happy_path_steps());
-    let Some(Action::Commit { certificate, height: 1, .. }) = actions.last() else { panic!("no commit") };
+    let Some(Action::Effect(Effect::Commit { certificate, height: 1, .. })) = actions.last() else { panic!("no commit") };
     certificate.verify(&set(), CHAIN).unwrap();
     assert_eq!(certificate.signatures.len(), 3);
 }
@@ -243,7 +243,7 @@ fn timeouts_grow_per_round() {
     let mut now = 0;
     for input in [Input::Start, prevote(1, 5, None), prevote(2, 5, None)] {
         for a in c.handle(input) {
-            if let Action::ScheduleTimeout { at: t, round, step: Step::Propose, .. } = a {
+            if let Action::Effect(Effect::ScheduleTimeout { at: t, round, step: Step::Propose, .. }) = a {
                 at.push((round, t - now));
             }
         }
@@ -388,7 +388,7 @@ fn l28_an_older_proof_of_lock_does_not_unlock() {
     let at = actions
         .iter()
         .find_map(|a| match a {
-            Action::ScheduleTimeout { round: 1, step: Step::Precommit, at, .. } => Some(*at),
+            Action::Effect(Effect::ScheduleTimeout { round: 1, step: Step::Precommit, at, .. }) => Some(*at),
             _ => None,
         })
         .expect("L47 scheduled the precommit timeout of round 1");
@@ -441,14 +441,14 @@ fn equivocation_is_reported_once() {
     assert!(c.handle(prevote(2, 0, Some(v))).is_empty());
     let actions = c.handle(prevote(2, 0, Some(w)));
     assert_eq!(summarize(&actions), vec![E::Evidence]);
-    let Some(Action::ReportEvidence(evidence)) = actions.first() else { unreachable!() };
+    let Some(Action::Effect(Effect::ReportEvidence(evidence))) = actions.first() else { unreachable!() };
     evidence.verify(&set(), CHAIN).unwrap();
     assert!(c.handle(prevote(2, 0, None)).is_empty(), "one report per validator, round and step");
     // Two proposals from round 0's proposer.
     c.handle(proposal(1, 0, v, None));
     let actions = c.handle(proposal(1, 0, w, None));
     assert_eq!(summarize(&actions), vec![E::Validate(w), E::Evidence]);
-    let Some(Action::ReportEvidence(evidence)) = actions.last() else { unreachable!() };
+    let Some(Action::Effect(Effect::ReportEvidence(evidence))) = actions.last() else { unreachable!() };
     evidence.verify(&set(), CHAIN).unwrap();
 }
 
@@ -500,8 +500,8 @@ fn an_observer_follows_without_signing() {
     let mut all = feed(&mut c, prevoted(v));
     all.extend(feed(&mut c, (1..4).map(|i| prevote(i, 0, Some(v)))));
     all.extend(feed(&mut c, (1..4).map(|i| precommit(i, 0, Some(v)))));
-    assert!(all.iter().all(|a| !matches!(a, Action::Send(_) | Action::Persist(_))));
-    assert!(matches!(all.last(), Some(Action::Commit { block_hash, .. }) if *block_hash == v));
+    assert!(all.iter().all(|a| !matches!(a, Action::Effect(Effect::Send(_)) | Action::Persist(_))));
+    assert!(matches!(all.last(), Some(Action::Effect(Effect::Commit { block_hash, .. })) if *block_hash == v));
 }
 
 #[test]
@@ -633,7 +633,7 @@ fn the_last_round_saturates_instead_of_overflowing() {
     let at = actions
         .iter()
         .find_map(|a| match a {
-            Action::ScheduleTimeout { step: Step::Precommit, at, .. } => Some(*at),
+            Action::Effect(Effect::ScheduleTimeout { step: Step::Precommit, at, .. }) => Some(*at),
             _ => None,
         })
         .expect("a quorum of precommits schedules the precommit timeout");
