@@ -11,7 +11,7 @@
 //! | `context` | [`context::NodeContext`]: what the API and the chain task share; [`context::WorkLimits`] |
 //! | `admission` | transaction admission: decode, batch-verify signatures, mempool rules, gossip |
 //! | `mempool` | the bounded pool of verified transactions |
-//! | `consensus_host` | the chain task: the consensus core's host (proposals, validation, commit, block sync, evidence) |
+//! | `chain` | the chain task: the consensus core's host (proposals, validation, commit, block sync, evidence) |
 //! | `wire` | what nodes send each other (gossip, block sync) |
 //! | `metrics` | Prometheus metrics |
 //! | `api` | the HTTP API under `/v1`, `/metrics`, `/dashboard` |
@@ -20,7 +20,7 @@
 
 pub mod admission;
 pub mod api;
-pub mod consensus_host;
+pub mod chain;
 pub mod context;
 pub mod mempool;
 pub mod metrics;

@@ -17,7 +17,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use crate::consensus_host::Chain;
+use crate::chain::Chain;
 use crate::context::{NodeContext, WorkLimits};
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;

@@ -65,7 +65,7 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Whether the core checks the signature of each proposal and vote it receives. On in
     /// [`Config::new`]. The node turns it off: its host verifies every message from the network in
-    /// batches off the chain task before the core sees it (`node/src/consensus_host/inbound.rs`),
+    /// batches off the chain task before the core sees it (`node/src/chain/inbound.rs`),
     /// and checking again would put that work back on the chain task. The simulator turns it off
     /// by default (its network only carries correctly signed messages; `--verify-signatures` turns
     /// it back on). Structural checks (signer in the set, right proposer) are always made.
