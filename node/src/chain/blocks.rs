@@ -1,11 +1,10 @@
 //! Proposing a block from the mempool, rebuilding a proposed block from a compact proposal, and
-//! validating a proposed block (Tendermint's `valid(v)`).
+//! answering the core's `valid(v)` (the rules themselves are in `validate`).
 
 use std::sync::Arc;
 
 use loanchain_consensus::Input;
-use loanchain_contracts::tx::verify_transactions;
-use loanchain_contracts::{SignedTransaction, VerifiedTx};
+use loanchain_contracts::VerifiedTx;
 use loanchain_types::{Block, BlockHeader, CommitCertificate, Hash, Height, Round, last_commit_hash, transactions_root_of_hashes};
 use tracing::{debug, warn};
 
@@ -137,7 +136,7 @@ impl Chain {
         let block = pending.block.clone();
         // Moved, not copied: once the block's rules hold, its verified transactions are `txs`.
         let pooled = pending.pooled.take();
-        let verdict = match self.check_block(&block, height, round) {
+        let verdict = match self.check_header(&block, height, round) {
             Ok(()) => self.verify_block_txs(&block, pooled),
             Err(reason) => {
                 // The header may pass later (a time no longer in the future): keep the pool's verdicts.
@@ -160,102 +159,5 @@ impl Chain {
                 Some(false)
             }
         }
-    }
-
-    /// The header rules of DESIGN §8, against the last executed block.
-    fn check_block(&self, block: &Block, height: Height, round: Round) -> Result<(), String> {
-        let h = &block.header;
-        let c = &self.ctx.genesis.consensus;
-        if h.chain_id != self.chain_id {
-            return Err(format!("chain id {}", h.chain_id));
-        }
-        if h.height != height || height != self.last.height + 1 {
-            return Err(format!("height {} (expected {})", h.height, self.last.height + 1));
-        }
-        if h.previous_block_hash != self.last.block_hash {
-            return Err("previous block hash does not match".into());
-        }
-        if h.app_hash != self.last.app_hash {
-            return Err(format!("app hash {} differs from ours {}", h.app_hash, self.last.app_hash));
-        }
-        if h.validator_set_hash != self.validators.hash() {
-            return Err("validator set hash".into());
-        }
-        if h.proposer != self.core.proposer(height, round) {
-            return Err(format!("proposer {} is not the proposer of round {round}", h.proposer));
-        }
-        if h.time_ms <= self.last_time_ms {
-            return Err(format!("time {} not after the last block's {}", h.time_ms, self.last_time_ms));
-        }
-        if h.time_ms > now_ms() + c.max_clock_drift_ms {
-            return Err(format!("time {} is too far in the future", h.time_ms));
-        }
-        if block.transactions.len() > c.max_block_txs as usize {
-            return Err(format!("{} transactions", block.transactions.len()));
-        }
-        let bytes: usize = block.transactions.iter().map(Vec::len).sum();
-        if bytes as u64 > c.max_block_bytes {
-            return Err(format!("{bytes} bytes of transactions"));
-        }
-        block.check_body().map_err(|e| e.to_string())?;
-        match (&block.last_commit, self.last.height) {
-            (None, 0) => {}
-            (Some(cert), h) if h > 0 => {
-                if cert.height != h || cert.block_hash != self.last.block_hash {
-                    return Err("last commit names another block".into());
-                }
-                cert.verify(&self.validators, &self.chain_id).map_err(|e| format!("last commit: {e}"))?;
-            }
-            _ => return Err("last commit missing or unexpected".into()),
-        }
-        Ok(())
-    }
-
-    /// Every transaction decodes and every signature verifies, and none is repeated or already
-    /// committed. `pooled` are the block's transactions as this node's mempool verified them (a
-    /// block rebuilt from a compact proposal): they are not decoded or verified again. Otherwise
-    /// those the mempool holds are taken from it and the rest go through one batch.
-    pub(super) fn verify_block_txs(&self, block: &Block, pooled: Option<Vec<Arc<VerifiedTx>>>) -> Result<Vec<Arc<VerifiedTx>>, String> {
-        let mut seen = std::collections::HashSet::with_capacity(block.transactions.len());
-        // A transaction enters the chain once: its hash indexes its receipt.
-        let once = |hash: Hash, seen: &mut std::collections::HashSet<Hash>| -> Result<(), String> {
-            if !seen.insert(hash) {
-                return Err(format!("transaction {hash} appears twice"));
-            }
-            if matches!(self.ctx.storage.tx_location(&hash), Ok(Some(_))) {
-                return Err(format!("transaction {hash} is already committed"));
-            }
-            Ok(())
-        };
-        if let Some(pooled) = pooled.filter(|p| p.len() == block.transactions.len()) {
-            for tx in &pooled {
-                once(tx.hash(), &mut seen)?;
-            }
-            return Ok(pooled);
-        }
-        let mut out: Vec<Option<Arc<VerifiedTx>>> = Vec::with_capacity(block.transactions.len());
-        let mut todo = Vec::new();
-        let mut slots = Vec::new();
-        for bytes in &block.transactions {
-            let tx = SignedTransaction::from_bytes(bytes).map_err(|e| format!("transaction {}: {e}", out.len()))?;
-            let hash = tx.hash();
-            once(hash, &mut seen)?;
-            match self.ctx.mempool.get(&hash) {
-                Some(p) => out.push(Some(p.tx)),
-                None => {
-                    slots.push(out.len());
-                    out.push(None);
-                    todo.push(tx);
-                }
-            }
-        }
-        if !todo.is_empty() {
-            self.ctx.metrics.verified_in_blocks.inc_by(todo.len() as u64);
-            self.ctx.metrics.verify_batches.inc();
-        }
-        for (slot, verdict) in slots.into_iter().zip(verify_transactions(&self.chain_id, todo)) {
-            out[slot] = Some(Arc::new(verdict.map_err(|e| format!("transaction {slot}: {e}"))?));
-        }
-        Ok(out.into_iter().flatten().collect())
     }
 }

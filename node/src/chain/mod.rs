@@ -9,7 +9,8 @@
 //! | module | what |
 //! |---|---|
 //! | `inbound` | consensus traffic checked (height window, repeats, signatures in batches off this task) before anything holds it |
-//! | `blocks` | proposing a block from the mempool; validating a proposed block |
+//! | `blocks` | proposing a block from the mempool; rebuilding compact proposals; answering `valid(v)` |
+//! | `validate` | the block rules, with a typed [`BlockError`](validate::BlockError) |
 //! | `commit` | executing a decided block, checking its certificate, storing it atomically |
 //! | `sync` | status announcements, fetching blocks from peers, answering their requests |
 //! | `evidence` | storing and gossiping equivocation evidence; checking what peers gossip |
@@ -19,6 +20,7 @@ mod commit;
 pub mod evidence;
 mod inbound;
 mod sync;
+mod validate;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
