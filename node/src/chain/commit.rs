@@ -1,24 +1,24 @@
 //! Executing a decided block and storing it: the certificate is checked against the genesis
 //! validator set (an observer trusts no member), the transactions are executed over the state after
 //! the previous block, and block, certificate, receipts, events and state changes go to RocksDB in
-//! one atomic batch.
+//! one atomic batch, on a blocking thread while the chain task goes on taking messages.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use loanchain_api::CommittedEvent;
-use loanchain_contracts::{BlockContext, execute_block};
+use loanchain_contracts::{BlockContext, BlockOutcome, execute_block};
 use loanchain_storage::{CommittedBlock, LastCommitted};
-use loanchain_types::{CommitCertificate, Hash, Height};
+use loanchain_types::{Block, CommitCertificate, Hash, Height};
 use tracing::info;
 
 use super::{Chain, now_ms};
 
 impl Chain {
-    /// Executes and stores the decided block `hash` (which is in `pending`), then schedules the
-    /// next height after `timeout_commit`.
+    /// Checks the decided block `hash` (which is in `pending`) and its certificate, then executes
+    /// and stores it off the chain task; [`Chain::on_executed`] takes it from there.
     pub(super) fn commit(&mut self, height: Height, hash: Hash, certificate: CommitCertificate) -> anyhow::Result<()> {
-        if height != self.last.height + 1 {
+        if height != self.last.height + 1 || self.executing.is_some() {
             return Ok(());
         }
         certificate
@@ -43,19 +43,39 @@ impl Chain {
                     .map_err(|e| anyhow::anyhow!("block {height} was certified by a quorum but does not verify here: {e}"))?,
             ),
         };
-        let started = std::time::Instant::now();
         let context = BlockContext { height, time: block.header.time_ms };
-        // Execution is deterministic: a failure here is a bug or a corrupt store, and the node
-        // must stop rather than diverge.
-        let outcome = execute_block(&*self.ctx.storage, self.ctx.params(), context, &self.last.app_hash, &txs)
-            .with_context(|| format!("executing block {height}"))?;
-        let executed = started.elapsed();
-        self.ctx
-            .storage
-            .commit_block(&CommittedBlock { block: &block, certificate: &certificate, outcome: &outcome })
-            .with_context(|| format!("storing block {height}"))?;
-        let applied = started.elapsed();
+        let (storage, params, previous) = (self.ctx.storage.clone(), self.ctx.params().clone(), self.last.app_hash);
+        let job_block = block.clone();
+        let job_certificate = certificate.clone();
+        let done = self.executed.0.clone();
+        self.executing = Some(Executing { height, hash, block, certificate });
+        // Execution and the RocksDB write run on a blocking thread: the chain task keeps taking
+        // the network's messages meanwhile. The next height starts when this comes back.
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            // Execution is deterministic: a failure here is a bug or a corrupt store, and the node
+            // must stop rather than diverge.
+            let result = execute_block(&*storage, &params, context, &previous, &txs)
+                .with_context(|| format!("executing block {height}"))
+                .and_then(|outcome| {
+                    let executed = started.elapsed();
+                    storage
+                        .commit_block(&CommittedBlock { block: &job_block, certificate: &job_certificate, outcome: &outcome })
+                        .with_context(|| format!("storing block {height}"))?;
+                    Ok(Executed { outcome, executed, applied: started.elapsed() })
+                });
+            let _ = done.blocking_send(result);
+        });
+        Ok(())
+    }
 
+    /// The decided block came back executed and stored: the node moves to it, and schedules the
+    /// next height after `timeout_commit`.
+    pub(super) async fn on_executed(&mut self, result: anyhow::Result<Executed>) -> anyhow::Result<()> {
+        let Executed { outcome, executed, applied } = result?;
+        let Some(Executing { height, hash, block, certificate }) = self.executing.take() else {
+            anyhow::bail!("an execution came back that was not asked for");
+        };
         let tx_hashes: Vec<Hash> = outcome.receipts.iter().map(|r| r.tx_hash).collect();
         self.last = LastCommitted { height, block_hash: hash, app_hash: outcome.app_hash };
         self.last_time_ms = block.header.time_ms;
@@ -91,6 +111,21 @@ impl Chain {
         let pause = if self.best_known > height { 0 } else { self.ctx.genesis.consensus.timeout_commit_ms };
         self.next_height_at = Some(now_ms() + pause);
         self.publish_status();
-        Ok(())
+        self.apply_synced().await
     }
+}
+
+/// A decided block being executed and stored.
+pub(super) struct Executing {
+    height: Height,
+    hash: Hash,
+    block: Arc<Block>,
+    certificate: CommitCertificate,
+}
+
+/// What an execution brought back: the outcome, and how long execution and execution + storage took.
+pub(super) struct Executed {
+    outcome: BlockOutcome,
+    executed: std::time::Duration,
+    applied: std::time::Duration,
 }

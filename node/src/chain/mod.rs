@@ -117,6 +117,11 @@ pub struct Chain {
     peer_faults: HashMap<PeerId, (u32, Instant)>,
     /// Whether a block fetch is running.
     fetching: bool,
+    /// Certified blocks a sync answer brought, applied one at a time as each is executed.
+    synced: VecDeque<(Block, CommitCertificate, PeerId)>,
+    /// The decided block being executed and stored off this task, and where the result comes.
+    executing: Option<commit::Executing>,
+    executed: (mpsc::Sender<anyhow::Result<commit::Executed>>, mpsc::Receiver<anyhow::Result<commit::Executed>>),
     /// Results of background fetches.
     fetched: (mpsc::Sender<FetchResult>, mpsc::Receiver<FetchResult>),
     /// Sync answers being prepared ([`sync::SYNC_SERVERS`]).
@@ -203,6 +208,9 @@ impl Chain {
             announced: HashMap::new(),
             peer_faults: HashMap::new(),
             fetching: false,
+            synced: VecDeque::new(),
+            executing: None,
+            executed: mpsc::channel(1),
             fetched: mpsc::channel(16),
             status,
             height_started: now,
@@ -227,6 +235,7 @@ impl Chain {
                     None => return Ok(()),
                 },
                 Some(result) = self.fetched.1.recv() => self.on_fetched(result).await?,
+                Some(result) = self.executed.1.recv() => self.on_executed(result).await?,
                 Some(checked) = self.checked.recv() => self.on_checked(checked).await?,
                 _ = sleep => self.on_time().await?,
                 _ = ticker.tick() => self.on_time().await?,

@@ -96,7 +96,7 @@ impl Chain {
     /// Asks the most trusted peer that announced a height above ours for the committed blocks
     /// after ours (one fetch at a time).
     pub(super) fn sync(&mut self) {
-        if self.fetching {
+        if self.fetching || !self.synced.is_empty() {
             return;
         }
         let ahead: Vec<PeerId> =
@@ -176,36 +176,57 @@ impl Chain {
             }
             FetchResult::Blocks(peer, blocks) => {
                 self.fetching = false;
-                let start = self.last.height;
+                let mut expected = self.last.height + 1;
                 for (block, certificate) in blocks {
                     let height = block.header.height;
-                    if height <= self.last.height {
+                    if height < expected {
                         continue;
                     }
-                    if height != self.last.height + 1 || certificate.height != height || certificate.block_hash != block.hash() {
+                    if height != expected || certificate.height != height || certificate.block_hash != block.hash() {
                         self.fault(peer, format!("sync answer out of order or mismatched at height {height}"));
                         break;
                     }
-                    if !self.add_block(block, peer) {
-                        break;
-                    }
-                    if self.next_height_at.take().is_some() {
-                        self.feed(Input::StartHeight { height }).await?;
-                    }
-                    // The core checks the certificate's power and signatures, decides, and the
-                    // commit path executes. Then the next height starts without delay.
-                    self.feed(Input::Certificate(certificate)).await?;
-                    if self.last.height < height {
-                        break;
-                    }
-                    self.next_height_at = None;
-                    self.feed(Input::StartHeight { height: height + 1 }).await?;
+                    self.synced.push_back((block, certificate, peer));
+                    expected += 1;
                 }
-                // An answer that brought blocks and left us behind: go on at once, from the most
-                // trusted peer (one that brought nothing waits for the next announcement).
-                if self.last.height > start && self.best_known > self.last.height {
+                self.apply_synced().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the next synced block once the previous one is executed: the block is held, its
+    /// certificate given to the core, which decides, and the commit path executes it off this
+    /// task ([`Chain::on_executed`] calls this again). When the queue is spent and peers are
+    /// still ahead, the next sync starts at once.
+    pub(super) async fn apply_synced(&mut self) -> anyhow::Result<()> {
+        while self.executing.is_none() {
+            let Some((block, certificate, peer)) = self.synced.pop_front() else {
+                if self.best_known > self.last.height {
                     self.sync();
                 }
+                return Ok(());
+            };
+            let height = block.header.height;
+            if height <= self.last.height {
+                continue;
+            }
+            if height != self.last.height + 1 || !self.add_block(block, peer) {
+                self.synced.clear();
+                return Ok(());
+            }
+            if self.next_height_at.take().is_some() {
+                self.feed(Input::StartHeight { height }).await?;
+            }
+            // The core checks the certificate's power and signatures and decides.
+            self.feed(Input::Certificate(certificate)).await?;
+            // A height the core had decided already waited only for this block.
+            self.deliver_decided()?;
+            if self.executing.is_none() && self.last.height < height {
+                // The certificate did not decide the height (the core refused it): what follows
+                // cannot apply either.
+                debug!(%peer, height, "a synced certificate did not decide its height; the rest of the answer dropped");
+                self.synced.clear();
             }
         }
         Ok(())
