@@ -63,6 +63,12 @@ impl Chain {
         };
         let block = Block { header, transactions, last_commit };
         let hash = block.hash();
+        // Kept before the core signs the proposal: a restarted proposer that re-sends its
+        // proposal from the WAL still holds the block it names (issue 16, weakness 11).
+        if let Err(e) = self.ctx.storage.wal_keep_proposed_block(&block) {
+            warn!(height, round, error = %e, "the proposed block could not be stored; not proposing");
+            return None;
+        }
         debug!(height, round, txs = txs.len(), %hash, "proposing");
         self.pending.insert(hash, Pending { block: Arc::new(block), txs: Some(Arc::new(txs)), pooled: None });
         Some(Input::ProposalPayload { height, round, block_hash: hash })

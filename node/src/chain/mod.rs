@@ -178,6 +178,15 @@ impl Chain {
         let wal = ctx.storage.wal_load()?;
         let core = Core::recover(config, validators.clone(), keypair, last.height + 1, &wal)?;
         info!(height = last.height, app_hash = %last.app_hash, wal_entries = wal.len(), "chain state recovered");
+        // The blocks this validator proposed at the next height, kept with the WAL: its
+        // recovered proposals name them, and peers may ask for them.
+        let mut pending = HashMap::new();
+        for block in ctx.storage.wal_proposed_blocks()?.into_iter().filter(|b| b.header.height == last.height + 1) {
+            pending.insert(block.hash(), Pending { block: Arc::new(block), txs: None, pooled: None });
+        }
+        if !pending.is_empty() {
+            info!(height = last.height + 1, blocks = pending.len(), "proposed blocks recovered with the WAL");
+        }
         let now = Instant::now();
         let (checked_tx, checked) = mpsc::channel(256);
         let tx_gossip = admit_gossip_workers(ctx.clone(), net.clone());
@@ -195,7 +204,7 @@ impl Chain {
             validators,
             last,
             last_time_ms,
-            pending: HashMap::new(),
+            pending,
             partial: HashMap::new(),
             unvalidated: Vec::new(),
             awaited: HashMap::new(),
@@ -222,6 +231,9 @@ impl Chain {
 
     /// Runs until the network's event stream ends.
     pub async fn run(mut self, mut events: mpsc::Receiver<NetworkEvent>) -> anyhow::Result<()> {
+        // The core's clock first: it schedules the round's timeouts from it (at time 0 they
+        // would all be due at once, and round 0 timed out before its proposal could arrive).
+        self.feed(Input::Tick { now: now_ms() }).await?;
         self.feed(Input::Start).await?;
         self.publish_status();
         let mut ticker = tokio::time::interval(Duration::from_millis(20));

@@ -7,7 +7,7 @@
 //! family: change it only as a deliberate format change.
 
 use loanchain_consensus::{RoundValue, SafetyRecord, Step, WalEntry};
-use loanchain_types::{ConsensusMessage, Hash, Height, Round};
+use loanchain_types::{Block, ConsensusMessage, Hash, Height, Round};
 use serde::{Deserialize, Serialize};
 
 /// [`Step`], stored.
@@ -54,6 +54,11 @@ pub enum StoredWalEntry {
     Signed(ConsensusMessage),
     /// [`WalEntry::Justification`].
     Justification(Vec<ConsensusMessage>),
+    /// A block this validator proposed, kept with its height's WAL so that a restarted proposer
+    /// still holds the block its recovered proposal names (issue 16, weakness 11). Not a
+    /// [`WalEntry`]: the core knows blocks by hash only. Added last: older entries keep their
+    /// encoding.
+    ProposedBlock(Block),
 }
 
 impl From<Step> for StoredStep {
@@ -122,12 +127,14 @@ impl From<&WalEntry> for StoredWalEntry {
     }
 }
 
-impl From<StoredWalEntry> for WalEntry {
-    fn from(e: StoredWalEntry) -> WalEntry {
-        match e {
-            StoredWalEntry::State(s) => WalEntry::State(s.into()),
-            StoredWalEntry::Signed(m) => WalEntry::Signed(m),
-            StoredWalEntry::Justification(ms) => WalEntry::Justification(ms),
+impl StoredWalEntry {
+    /// The consensus entry, or `None` for a proposed block.
+    fn into_entry(self) -> Option<WalEntry> {
+        match self {
+            StoredWalEntry::State(s) => Some(WalEntry::State(s.into())),
+            StoredWalEntry::Signed(m) => Some(WalEntry::Signed(m)),
+            StoredWalEntry::Justification(ms) => Some(WalEntry::Justification(ms)),
+            StoredWalEntry::ProposedBlock(_) => None,
         }
     }
 }
@@ -141,14 +148,39 @@ impl crate::Storage {
         if entries.is_empty() {
             return Ok(());
         }
+        let stored: Vec<(Height, StoredWalEntry)> = entries.iter().map(|e| (e.height(), e.into())).collect();
+        self.wal_write(&stored, true)
+    }
+
+    /// Keeps a block this validator is about to propose with the WAL of its height, removed with
+    /// it when the height commits. Written without fsync: the proposal's own WAL record, appended
+    /// after it with fsync, makes both durable (RocksDB has one log), so a proposal that survives
+    /// a crash always has its block.
+    pub fn wal_keep_proposed_block(&self, block: &Block) -> Result<(), crate::StorageError> {
+        self.wal_write(&[(block.header.height, StoredWalEntry::ProposedBlock(block.clone()))], false)
+    }
+
+    /// The blocks kept by [`Storage::wal_keep_proposed_block`] for heights not yet committed.
+    pub fn wal_proposed_blocks(&self) -> Result<Vec<Block>, crate::StorageError> {
+        Ok(self
+            .scan_table::<crate::tables::Consensus>(&[], usize::MAX)?
+            .into_iter()
+            .filter_map(|(_, e)| match e {
+                StoredWalEntry::ProposedBlock(block) => Some(block),
+                _ => None,
+            })
+            .collect())
+    }
+
+    fn wal_write(&self, entries: &[(Height, StoredWalEntry)], sync: bool) -> Result<(), crate::StorageError> {
         let mut seq = crate::storage::lock(&self.wal_seq);
         let mut batch = rocksdb::WriteBatch::default();
         let mut next = *seq;
-        for e in entries {
-            self.put_row::<crate::tables::Consensus>(&mut batch, &(e.height(), next), &StoredWalEntry::from(e));
+        for (height, e) in entries {
+            self.put_row::<crate::tables::Consensus>(&mut batch, &(*height, next), e);
             next += 1;
         }
-        self.write(batch, true)?;
+        self.write(batch, sync)?;
         *seq = next;
         Ok(())
     }
@@ -156,7 +188,7 @@ impl crate::Storage {
     /// Every WAL entry of the heights not yet committed, in append order within a height and
     /// heights in increasing order: what `Core::recover` takes after a restart.
     pub fn wal_load(&self) -> Result<Vec<WalEntry>, crate::StorageError> {
-        Ok(self.scan_table::<crate::tables::Consensus>(&[], usize::MAX)?.into_iter().map(|(_, e)| e.into()).collect())
+        Ok(self.scan_table::<crate::tables::Consensus>(&[], usize::MAX)?.into_iter().filter_map(|(_, e)| e.into_entry()).collect())
     }
 
     /// One past the largest sequence number stored.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use loanchain_network::{Network, NetworkConfig, NetworkEvent, NetworkHandle, PeerId, Topic, peer_id_from_secret};
+use loanchain_network::{NetworkEvent, NetworkHandle, PeerId, Topic, peer_id_from_secret};
 use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
 use loanchain_types::{ConsensusMessage, Evidence, Hash, SignedVote, ValidatorIndex, Vote, VoteKind};
 use tokio::task::JoinHandle;
@@ -17,16 +17,7 @@ use crate::common::workload::Workload;
 use crate::common::{Cluster, SERIAL, now_ms};
 
 const VALIDATORS: [usize; 4] = [0, 1, 2, 3];
-const OBSERVER: usize = 4;
 const UNTIL: u64 = 900;
-
-/// The network of a peer that takes the observer's identity (an allowed peer) while no observer
-/// process runs.
-async fn observer_network(c: &Cluster, who: &str) -> (NetworkHandle, tokio::sync::mpsc::Receiver<NetworkEvent>) {
-    let node = &c.files.nodes[OBSERVER];
-    let config = NetworkConfig::from_genesis(&node.config, &c.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
-    Network::start(config).await.unwrap_or_else(|e| panic!("the {who}'s network: {e}"))
-}
 
 /// Starts the four validators, not the observer (whose identity the lying peer takes).
 fn start_validators(c: &mut Cluster) {
@@ -98,7 +89,7 @@ async fn start_liar_announcing(
     announce: impl Fn(u64) -> Gossip + Send + 'static,
     lie: Lie,
 ) -> (NetworkHandle, JoinHandle<u64>) {
-    let (net, mut events) = observer_network(c, "liar").await;
+    let (net, mut events) = c.probe_network("liar").await;
     let honest: PeerId = peer_id_from_secret(c.files.nodes[0].node_key.keypair().secret_bytes());
     let handle = net.clone();
     let task = tokio::spawn(async move {
@@ -224,7 +215,7 @@ async fn start_flooder(c: &Cluster) -> (NetworkHandle, JoinHandle<u64>) {
         BlockHeader, CommitCertificate, CommitSignature, ConsensusMessage, Hash, Proposal, SignedProposal, SignedVote, ValidatorIndex,
         Vote, VoteKind,
     };
-    let (net, mut events) = observer_network(c, "flooder").await;
+    let (net, mut events) = c.probe_network("flooder").await;
     let chain_id = c.files.genesis.chain_id.clone();
     let status_url = format!("{}/v1/status", c.api(0));
     let http = c.http.clone();
@@ -374,7 +365,7 @@ async fn an_equivocation_is_stored_gossiped_and_served_by_every_validator() {
     }
     c.wait_height(&honest, 2, Duration::from_secs(30)).await;
 
-    let (net, mut events) = observer_network(&c, "equivocator").await;
+    let (net, mut events) = c.probe_network("equivocator").await;
     // The evidence the honest validators gossip, as the equivocator receives it.
     let gossiped = tokio::spawn(async move {
         let mut seen = Vec::new();

@@ -8,6 +8,9 @@ use crate::common::{Cluster, now_ms};
 use loanchain_api::{ErrorBody, LoanDetail};
 use loanchain_contracts::LoanId;
 use loanchain_contracts::state::tables::LoanStatus;
+use loanchain_network::{NetworkEvent, Topic};
+use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
+use loanchain_types::ConsensusMessage;
 
 use crate::common::SERIAL;
 
@@ -244,4 +247,70 @@ async fn strangers_and_bad_input_are_refused() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     assert!(r.json::<ErrorBody>().await.is_ok(), "errors are JSON");
+}
+
+/// Issue 16, weakness 11: a proposer killed after proposing re-sends its proposal from the WAL
+/// when it restarts, and must still hold the block the proposal names (before, it logged
+/// "proposal of a block this node no longer holds; not sent", and no peer could fetch the block
+/// from it). The proposer of (1, 0) runs alone, so nothing decides the height; a probe with the
+/// observer's identity sees the proposal, then asks the restarted proposer for its block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_proposer_still_holds_the_block_of_its_recovered_proposal() {
+    let _serial = SERIAL.lock().await;
+    let mut c = Cluster::new(4, 1, 27_550);
+    let set = c.files.genesis.validator_set().unwrap();
+    let proposer = loanchain_consensus::ProposerSchedule::new(&set).unwrap().proposer(1, 0);
+    let key = set.get(proposer).unwrap().public_key;
+    let p = (0..4).find(|&i| c.files.nodes[i].consensus_key.as_ref().is_some_and(|k| k.keypair().public() == key)).unwrap();
+    let (net, mut events) = c.probe_network("probe").await;
+    c.start(p);
+    // The proposal as gossiped, or as re-sent while the height is stalled.
+    let proposed = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(event) = events.recv().await {
+            let NetworkEvent::Gossip { topic: Topic::Consensus, data, .. } = event else { continue };
+            let proposals = match wire::decode::<Gossip>(&data) {
+                Ok(Gossip::Proposal { proposal, .. }) => vec![proposal],
+                Ok(Gossip::Replay { messages, .. }) => messages
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        ConsensusMessage::Proposal(p) => Some(p),
+                        ConsensusMessage::Vote(_) => None,
+                    })
+                    .collect(),
+                _ => vec![],
+            };
+            if let Some(p) = proposals.into_iter().find(|p| p.proposal.height == 1 && p.proposal.round == 0) {
+                return p.proposal.block_hash;
+            }
+        }
+        panic!("the probe's network stopped");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the probe saw no proposal of (1, 0) within 30 s; {} logged:\n{}", c.name(p), c.log(p)));
+
+    c.kill(p);
+    c.start(p);
+    let peer = c.peer_id(p);
+    let start = std::time::Instant::now();
+    let block = loop {
+        let answer =
+            net.request(peer, wire::encode(&SyncRequest::Block(proposed))).await.ok().and_then(|b| wire::decode::<SyncResponse>(&b).ok());
+        match answer {
+            Some(SyncResponse::Block(Some(block))) => break block,
+            other => assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "the restarted proposer does not hold the block {proposed} of its recovered proposal (last answer {other:?})"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(block.hash(), proposed);
+    assert!(block.check_body().is_ok());
+    assert!(!c.log(p).contains("no longer holds"), "the recovered proposal was not sent");
+
+    // The others join; the chain goes on.
+    for i in (0..4).filter(|&i| i != p) {
+        c.start(i);
+    }
+    c.wait_height(&[0, 1, 2, 3], 2, Duration::from_secs(60)).await;
 }

@@ -42,6 +42,35 @@ fn reopen_resumes_where_it_stopped() {
     assert_eq!(storage.last_committed().unwrap().height, 21);
 }
 
+/// A block a validator proposed stays with its height's WAL across a reopen (issue 16, weakness
+/// 11: a restarted proposer re-sent its proposal without the block), is not a consensus entry,
+/// and goes with the WAL when the height commits.
+#[test]
+fn a_proposed_block_is_kept_with_the_wal_until_its_height_commits() {
+    let dir = temp_dir("proposed");
+    let proposed = {
+        let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
+        let (writes, app_hash) = genesis();
+        storage.init_genesis(&writes, app_hash).unwrap();
+        for _ in 0..3 {
+            commit_next(&storage);
+        }
+        let last = storage.last_committed().unwrap();
+        let proposed = block(4, last.block_hash, last.app_hash, &transactions(3), None);
+        storage.wal_keep_proposed_block(&proposed).unwrap();
+        // The proposal's record, fsynced, follows the block (and makes it durable too).
+        storage.wal_append(&wal_batch(4, 0)).unwrap();
+        proposed
+    };
+    let storage = Storage::open(dir.path(), genesis_hash()).unwrap();
+    assert_eq!(storage.wal_proposed_blocks().unwrap(), vec![proposed.clone()]);
+    assert_eq!(storage.wal_load().unwrap(), wal_batch(4, 0), "the block is not a consensus entry");
+    commit_next(&storage);
+    assert_eq!(storage.last_committed().unwrap().height, 4);
+    assert_eq!(storage.wal_proposed_blocks().unwrap(), Vec::new());
+    assert_eq!(storage.wal_load().unwrap(), Vec::new());
+}
+
 #[test]
 fn another_genesis_and_misuse_are_typed_errors() {
     let dir = temp_dir("genesis");

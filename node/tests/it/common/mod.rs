@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use loanchain_api::{BatchItemResult, BatchSubmitRequest, BatchSubmitResponse, BlockInfo, NodeStatus, TxState, TxStatus};
 use loanchain_contracts::{Hash, SignedTransaction};
 use loanchain_genesis::{DevnetFiles, DevnetSpec, devnet};
+use loanchain_network::{Network, NetworkConfig, NetworkEvent, NetworkHandle, PeerId, peer_id_from_secret};
 
 /// The multi-process tests run one at a time: they share two cores.
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -79,7 +80,7 @@ impl Cluster {
             .arg("--config")
             .arg(dir.join("config.json"))
             .arg(role)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", std::env::var("NODE_LOG").unwrap_or("info".into()))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -99,6 +100,19 @@ impl Cluster {
             c.kill().ok();
             c.wait().ok();
         }
+    }
+
+    /// The network of a peer in this process that takes the observer's identity (an allowed
+    /// peer) while no observer process runs: a probe, or a lying peer.
+    pub async fn probe_network(&self, who: &str) -> (NetworkHandle, tokio::sync::mpsc::Receiver<NetworkEvent>) {
+        let node = self.files.nodes.iter().find(|n| n.consensus_key.is_none()).expect("the devnet has an observer");
+        let config = NetworkConfig::from_genesis(&node.config, &self.files.genesis, node.node_key.keypair().secret_bytes()).unwrap();
+        Network::start(config).await.unwrap_or_else(|e| panic!("the {who}'s network: {e}"))
+    }
+
+    /// Node `i`'s peer id on the network.
+    pub fn peer_id(&self, i: usize) -> PeerId {
+        peer_id_from_secret(self.files.nodes[i].node_key.keypair().secret_bytes())
     }
 
     pub fn log(&self, i: usize) -> String {
