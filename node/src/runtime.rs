@@ -128,8 +128,8 @@ pub async fn start(config_path: &Path, role: NodeRole) -> anyhow::Result<Running
     });
     context.metrics.height.set(last.height as i64);
 
-    let chain = Chain::new(context.clone(), network.clone(), keypair, status_tx)?;
-    let chain = tokio::spawn(chain.run(events));
+    let chain = Chain::new(context.clone(), keypair, status_tx)?;
+    let chain = tokio::spawn(crate::chain::run(chain, network.clone(), events));
     tokio::spawn(gossip_batcher(network.clone(), gossip_rx));
 
     let listener =

@@ -8,7 +8,7 @@ use loanchain_contracts::VerifiedTx;
 use loanchain_types::{Block, BlockHeader, CommitCertificate, Hash, Height, Round, last_commit_hash, transactions_root_of_hashes};
 use tracing::{debug, warn};
 
-use super::{Chain, Pending, now_ms};
+use super::{Chain, Pending};
 
 /// Compact proposals held at once while their transactions are awaited: one per round is normal;
 /// more means equivocation or a flood, and the rest are fetched whole by hash.
@@ -53,7 +53,7 @@ impl Chain {
         let header = BlockHeader {
             chain_id: self.chain_id.clone(),
             height,
-            time_ms: now_ms().max(self.last_time_ms + 1),
+            time_ms: self.now.max(self.last_time_ms + 1),
             proposer: me,
             previous_block_hash: self.last.block_hash,
             transactions_root: transactions_root_of_hashes(&hashes),

@@ -12,7 +12,8 @@ use loanchain_storage::{CommittedBlock, LastCommitted};
 use loanchain_types::{Block, CommitCertificate, Hash, Height};
 use tracing::info;
 
-use super::{Chain, now_ms};
+use super::Chain;
+use super::task::Out;
 
 impl Chain {
     /// Checks the decided block `hash` (which is in `pending`) and its certificate, then executes
@@ -47,31 +48,29 @@ impl Chain {
         let (storage, params, previous) = (self.ctx.storage.clone(), self.ctx.params().clone(), self.last.app_hash);
         let job_block = block.clone();
         let job_certificate = certificate.clone();
-        let done = self.executed.0.clone();
         self.executing = Some(Executing { height, hash, block, certificate });
         // Execution and the RocksDB write run on a blocking thread: the chain task keeps taking
         // the network's messages meanwhile. The next height starts when this comes back.
-        tokio::task::spawn_blocking(move || {
+        self.out.push(Out::Execute(Box::new(move || {
             let started = std::time::Instant::now();
             // Execution is deterministic: a failure here is a bug or a corrupt store, and the node
             // must stop rather than diverge.
-            let result = execute_block(&*storage, &params, context, &previous, &txs)
-                .with_context(|| format!("executing block {height}"))
-                .and_then(|outcome| {
+            execute_block(&*storage, &params, context, &previous, &txs).with_context(|| format!("executing block {height}")).and_then(
+                |outcome| {
                     let executed = started.elapsed();
                     storage
                         .commit_block(&CommittedBlock { block: &job_block, certificate: &job_certificate, outcome: &outcome })
                         .with_context(|| format!("storing block {height}"))?;
                     Ok(Executed { outcome, executed, applied: started.elapsed() })
-                });
-            let _ = done.blocking_send(result);
-        });
+                },
+            )
+        })));
         Ok(())
     }
 
     /// The decided block came back executed and stored: the node moves to it, and schedules the
     /// next height after `timeout_commit`.
-    pub(super) async fn on_executed(&mut self, result: anyhow::Result<Executed>) -> anyhow::Result<()> {
+    pub(super) fn on_executed(&mut self, result: anyhow::Result<Executed>) -> anyhow::Result<()> {
         let Executed { outcome, executed, applied } = result?;
         let Some(Executing { height, hash, block, certificate }) = self.executing.take() else {
             anyhow::bail!("an execution came back that was not asked for");
@@ -95,7 +94,7 @@ impl Chain {
         m.transactions_committed.inc_by(tx_hashes.len() as u64);
         m.mempool_size.set(self.ctx.mempool.len() as i64);
         m.behind.set(self.best_known.saturating_sub(height) as i64);
-        m.commit_latency.observe(self.height_started.elapsed().as_secs_f64());
+        m.commit_latency.observe(self.now.saturating_sub(self.height_started) as f64 / 1_000.0);
         m.block_apply.observe(applied.as_secs_f64());
         if !outcome.events.is_empty() {
             let events =
@@ -106,12 +105,12 @@ impl Chain {
         let failed = outcome.receipts.iter().filter(|r| !r.ok()).count();
         info!(height, %hash, txs = tx_hashes.len(), failed, events = outcome.events.len(), app_hash = %outcome.app_hash, round = certificate.round,
             exec_ms = executed.as_millis() as u64, store_ms = (applied - executed).as_millis() as u64, "committed");
-        self.last_progress = std::time::Instant::now();
+        self.last_progress = self.now;
         // Catching up: no reason to wait for transactions to gather.
         let pause = if self.best_known > height { 0 } else { self.ctx.genesis.consensus.timeout_commit_ms };
-        self.next_height_at = Some(now_ms() + pause);
+        self.next_height_at = Some(self.now + pause);
         self.publish_status();
-        self.apply_synced().await
+        self.apply_synced()
     }
 }
 

@@ -9,6 +9,7 @@ use loanchain_types::{Evidence, Height};
 use tracing::{debug, warn};
 
 use super::Chain;
+use super::task::Out;
 use crate::wire::{self, Gossip};
 
 /// Gossiped evidence of a height more than this many above the last committed one is refused:
@@ -36,9 +37,9 @@ pub enum EvidenceRefused {
 impl Chain {
     /// The core found an equivocation among messages whose signatures it verified: stored, and
     /// gossiped if this node did not hold it already.
-    pub(super) async fn on_evidence_found(&mut self, evidence: Evidence) -> anyhow::Result<()> {
+    pub(super) fn on_evidence_found(&mut self, evidence: Evidence) -> anyhow::Result<()> {
         if self.store_evidence(&evidence, None)? {
-            self.publish(Topic::Consensus, wire::encode(&Gossip::Evidence(evidence))).await;
+            self.out.push(Out::Publish(Topic::Consensus, wire::encode(&Gossip::Evidence(evidence))));
         }
         Ok(())
     }

@@ -4,8 +4,9 @@
 //! On the chain task each message only passes cheap checks: a height the node is deciding or the
 //! next one, a signer in the set, the proposer of its round for a proposal, a header whose hash is
 //! the one proposed, and not seen before (by the hash of its bytes). What passes is verified off
-//! the chain task, in one batch per gossip message ([`loanchain_types::verify_messages`], which
-//! finds bad signatures by bisection), by at most [`MAX_JOBS`] jobs at once: when all are busy the
+//! the chain task (an [`Out::Verify`] job), in one batch per gossip message
+//! ([`loanchain_types::verify_messages`], which finds bad signatures by bisection), by at most
+//! [`MAX_JOBS`] jobs at once: when all are busy the
 //! message is dropped and counted (a stalled height is re-sent every 1.5 s, so an honest message
 //! lost this way comes again). Only verified messages come back, as [`Checked`].
 //!
@@ -13,32 +14,39 @@
 //! the same way; one per peer is in flight at a time.
 //!
 //! A peer that delivered a message whose signature failed is a suspect for
-//! [`SUSPECT_FOR`] after its last failure: its traffic is verified at most [`SUSPECT_MESSAGES`]
-//! messages per job, one job at a time and one per [`SUSPECT_JOB_EVERY`], and the rest dropped. A flood of forged messages so costs a
+//! [`SUSPECT_FOR_MS`] after its last failure: its traffic is verified at most [`SUSPECT_MESSAGES`]
+//! messages per job, one job at a time and one per [`SUSPECT_JOB_EVERY_MS`], and the rest dropped. A flood of forged messages so costs a
 //! bounded share of one core, whatever its rate, and never the jobs honest peers' messages need.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use loanchain_network::{GossipId, NetworkHandle, PeerId, Verdict};
+use loanchain_network::{GossipId, PeerId, Verdict};
 use loanchain_types::{CommitCertificate, ConsensusMessage, Hash, Height, SignedProposal, ValidatorSet, verify_messages};
 use prometheus_client::metrics::counter::Counter;
-use tokio::sync::{Semaphore, mpsc};
 
 use super::blocks::Compact;
+use super::task::Out;
 
 /// Verification jobs in flight at once.
 pub(super) const MAX_JOBS: usize = 4;
-/// How long a peer stays suspect after its last message with a bad signature.
-pub(super) const SUSPECT_FOR: Duration = Duration::from_secs(30);
+/// How long a peer stays suspect after its last message with a bad signature, ms.
+pub(super) const SUSPECT_FOR_MS: u64 = 30_000;
 /// Most messages of a suspect peer verified per job.
 pub(super) const SUSPECT_MESSAGES: usize = 16;
-/// A suspect peer's jobs start at most this often.
-pub(super) const SUSPECT_JOB_EVERY: Duration = Duration::from_millis(100);
+/// A suspect peer's jobs start at most this often, ms.
+pub(super) const SUSPECT_JOB_EVERY_MS: u64 = 100;
 /// Message hashes remembered for the heights being decided; past this, nothing more is taken
 /// until the next commit clears them (an honest height has a few dozen messages per round).
 pub(super) const MAX_SEEN: usize = 100_000;
+
+/// What a verification job brings back: what verified (if anything), the verdict on the gossip
+/// message it came in, and that message's id.
+pub(super) struct Verified {
+    pub(super) checked: Option<Checked>,
+    pub(super) verdict: Verdict,
+    pub(super) id: Option<GossipId>,
+}
 
 /// What came back verified.
 #[allow(clippy::large_enum_variant)]
@@ -64,9 +72,11 @@ pub(super) enum Checked {
 /// What is known of a peer whose messages failed verification.
 #[derive(Clone, Copy)]
 struct Suspect {
-    last_forged: Instant,
+    /// When its last forged message was found, ms.
+    last_forged: u64,
     running: bool,
-    last_job: Option<Instant>,
+    /// When its last job started, ms.
+    last_job: Option<u64>,
 }
 
 /// The filter and its verification jobs.
@@ -76,36 +86,26 @@ pub(super) struct Inbound {
     seen: HashSet<Hash>,
     /// The committed height `seen` was filled after.
     seen_after: Height,
-    jobs: Arc<Semaphore>,
+    /// Verification jobs running (at most [`MAX_JOBS`]).
+    jobs: usize,
     status_in_flight: HashSet<PeerId>,
     /// Peers whose messages failed verification: when last, whether a job of theirs runs, and
     /// when the last one started.
-    suspects: HashMap<PeerId, Suspect>,
-    done: mpsc::Sender<Checked>,
-    /// Where verdicts on gossip go (forwarded only if accepted).
-    net: NetworkHandle,
+    suspects: BTreeMap<PeerId, Suspect>,
     /// Messages dropped: repeated, out of the height window, unknown signer, or no job free.
     dropped: Counter,
 }
 
 impl Inbound {
-    pub(super) fn new(
-        validators: ValidatorSet,
-        chain_id: &str,
-        done: mpsc::Sender<Checked>,
-        net: NetworkHandle,
-        dropped: Counter,
-    ) -> Inbound {
+    pub(super) fn new(validators: ValidatorSet, chain_id: &str, dropped: Counter) -> Inbound {
         Inbound {
             validators: Arc::new(validators),
             chain_id: chain_id.into(),
             seen: HashSet::new(),
             seen_after: 0,
-            jobs: Arc::new(Semaphore::new(MAX_JOBS)),
+            jobs: 0,
             status_in_flight: HashSet::new(),
-            suspects: HashMap::new(),
-            done,
-            net,
+            suspects: BTreeMap::new(),
             dropped,
         }
     }
@@ -126,34 +126,42 @@ impl Inbound {
 
     /// Whether `from` is a suspect, and if so whether it may have a job now (one at a time);
     /// `None` for a peer in good standing.
-    fn suspect_may_run(&mut self, from: Option<PeerId>) -> Option<bool> {
+    fn suspect_may_run(&mut self, from: Option<PeerId>, now: u64) -> Option<bool> {
         let peer = from?;
         let s = self.suspects.get(&peer).copied()?;
-        if s.last_forged.elapsed() >= SUSPECT_FOR && !s.running {
+        if now.saturating_sub(s.last_forged) >= SUSPECT_FOR_MS && !s.running {
             self.suspects.remove(&peer);
             return None;
         }
-        Some(!s.running && s.last_job.is_none_or(|t| t.elapsed() >= SUSPECT_JOB_EVERY))
+        Some(!s.running && s.last_job.is_none_or(|t| now.saturating_sub(t) >= SUSPECT_JOB_EVERY_MS))
     }
 
     /// A job of `from` found `count` forged messages (with 0: none, and a suspect's job ended).
-    pub(super) fn forged(&mut self, from: Option<PeerId>, count: usize) {
+    pub(super) fn forged(&mut self, from: Option<PeerId>, count: usize, now: u64) {
         let Some(peer) = from else { return };
         let entry = match self.suspects.get_mut(&peer) {
             Some(entry) => entry,
             None if count == 0 => return,
-            None => self.suspects.entry(peer).or_insert(Suspect { last_forged: Instant::now(), running: false, last_job: None }),
+            None => self.suspects.entry(peer).or_insert(Suspect { last_forged: now, running: false, last_job: None }),
         };
         entry.running = false;
         if count > 0 {
-            entry.last_forged = Instant::now();
+            entry.last_forged = now;
         }
     }
 
     /// Takes the messages of one gossip message (a vote, or a re-sent height) delivered by `from`.
-    pub(super) fn messages(&mut self, messages: Vec<ConsensusMessage>, last: Height, from: Option<PeerId>, id: Option<GossipId>) {
+    pub(super) fn messages(
+        &mut self,
+        messages: Vec<ConsensusMessage>,
+        last: Height,
+        from: Option<PeerId>,
+        id: Option<GossipId>,
+        now: u64,
+        out: &mut Vec<Out>,
+    ) {
         let total = messages.len();
-        let limit = match self.suspect_may_run(from) {
+        let limit = match self.suspect_may_run(from, now) {
             None => usize::MAX,
             Some(true) => SUSPECT_MESSAGES,
             Some(false) => 0,
@@ -166,13 +174,13 @@ impl Inbound {
         }
         self.drop((total - fresh.len()) as u64);
         if fresh.is_empty() {
-            self.verdict(id, Verdict::Ignore);
+            verdict(out, id, Verdict::Ignore);
             return;
         }
         let suspect = limit != usize::MAX;
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
         let count = fresh.len();
-        let started = self.spawn(count, id, move || {
+        let started = self.spawn(count, id, out, move || {
             let verdicts = verify_messages(&fresh, &validators, &chain_id);
             let forged = verdicts.iter().filter(|ok| !**ok).count();
             let good: Vec<ConsensusMessage> = fresh.into_iter().zip(verdicts).filter(|(_, ok)| *ok).map(|(m, _)| m).collect();
@@ -185,26 +193,26 @@ impl Inbound {
             && let Some(entry) = self.suspects.get_mut(&peer)
         {
             entry.running = true;
-            entry.last_job = Some(Instant::now());
+            entry.last_job = Some(now);
         }
     }
 
     /// Takes a compact proposal whose proposer is the proposer of its round.
-    pub(super) fn proposal(&mut self, proposal: SignedProposal, compact: Compact, last: Height, id: Option<GossipId>) {
+    pub(super) fn proposal(&mut self, proposal: SignedProposal, compact: Compact, last: Height, id: Option<GossipId>, out: &mut Vec<Out>) {
         let p = &proposal.proposal;
         if compact.header.hash() != p.block_hash || compact.header.height != p.height {
             self.drop(1);
-            self.verdict(id, Verdict::Reject);
+            verdict(out, id, Verdict::Reject);
             return;
         }
         let m = ConsensusMessage::Proposal(proposal);
         if !self.fresh(&m, last) {
             self.drop(1);
-            self.verdict(id, Verdict::Ignore);
+            verdict(out, id, Verdict::Ignore);
             return;
         }
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
-        self.spawn(1, id, move || match m.verify(&validators, &chain_id) {
+        self.spawn(1, id, out, move || match m.verify(&validators, &chain_id) {
             Ok(()) => match m {
                 ConsensusMessage::Proposal(proposal) => (Some(Checked::Proposal(proposal, compact)), Verdict::Accept),
                 ConsensusMessage::Vote(_) => (None, Verdict::Ignore),
@@ -214,31 +222,31 @@ impl Inbound {
     }
 
     /// Takes `peer`'s claim to have committed `height`, with the certificate that proves it.
-    pub(super) fn status(&mut self, peer: PeerId, height: Height, certificate: Option<CommitCertificate>, id: Option<GossipId>) {
+    pub(super) fn status(
+        &mut self,
+        peer: PeerId,
+        height: Height,
+        certificate: Option<CommitCertificate>,
+        id: Option<GossipId>,
+        out: &mut Vec<Out>,
+    ) {
         let Some(cert) = certificate.filter(|c| c.height == height && height > 0) else {
             self.drop(1);
-            self.verdict(id, Verdict::Ignore);
+            verdict(out, id, Verdict::Ignore);
             return;
         };
         if !self.status_in_flight.insert(peer) {
             self.drop(1);
-            self.verdict(id, Verdict::Ignore);
+            verdict(out, id, Verdict::Ignore);
             return;
         }
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
-        let started = self.spawn(1, id, move || {
+        let started = self.spawn(1, id, out, move || {
             let proved = cert.verify(&validators, &chain_id).is_ok();
             (Some(Checked::Status(peer, proved.then_some(height))), if proved { Verdict::Accept } else { Verdict::Reject })
         });
         if !started {
             self.status_in_flight.remove(&peer);
-        }
-    }
-
-    /// Reports a verdict on a gossip message (nothing without validation).
-    pub(super) fn verdict(&self, id: Option<GossipId>, verdict: Verdict) {
-        if let Some(id) = id {
-            self.net.validate(id, verdict);
         }
     }
 
@@ -254,26 +262,38 @@ impl Inbound {
         self.status_in_flight.remove(peer);
     }
 
-    /// Runs `job` on a blocking thread if one of the [`MAX_JOBS`] is free; false if not (the
-    /// message is then ignored: not forwarded, no blame). The job's verdict goes to the network.
-    fn spawn(&mut self, count: usize, id: Option<GossipId>, job: impl FnOnce() -> (Option<Checked>, Verdict) + Send + 'static) -> bool {
-        let Ok(permit) = self.jobs.clone().try_acquire_owned() else {
+    /// A job's result came back: its slot is free again.
+    pub(super) fn job_done(&mut self) {
+        self.jobs = self.jobs.saturating_sub(1);
+    }
+
+    /// Asks for `job` to run off the chain task if fewer than [`MAX_JOBS`] run; false if not
+    /// (the message is then ignored: not forwarded, no blame). Its result, with its verdict,
+    /// comes back as [`Verified`].
+    fn spawn(
+        &mut self,
+        count: usize,
+        id: Option<GossipId>,
+        out: &mut Vec<Out>,
+        job: impl FnOnce() -> (Option<Checked>, Verdict) + Send + 'static,
+    ) -> bool {
+        if self.jobs >= MAX_JOBS {
             self.drop(count as u64);
-            self.verdict(id, Verdict::Ignore);
+            verdict(out, id, Verdict::Ignore);
             return false;
-        };
-        let (done, net) = (self.done.clone(), self.net.clone());
-        tokio::spawn(async move {
-            let outcome = tokio::task::spawn_blocking(job).await;
-            drop(permit);
-            let (checked, verdict) = outcome.unwrap_or((None, Verdict::Ignore));
-            if let Some(id) = id {
-                net.validate(id, verdict);
-            }
-            if let Some(checked) = checked {
-                let _ = done.send(checked).await;
-            }
-        });
+        }
+        self.jobs += 1;
+        out.push(Out::Verify(Box::new(move || {
+            let (checked, verdict) = job();
+            Verified { checked, verdict, id }
+        })));
         true
+    }
+}
+
+/// A verdict on a gossip message (nothing when the network does not validate).
+pub(super) fn verdict(out: &mut Vec<Out>, id: Option<GossipId>, verdict: Verdict) {
+    if let Some(id) = id {
+        out.push(Out::Verdict(id, verdict));
     }
 }

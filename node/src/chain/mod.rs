@@ -1,6 +1,10 @@
-//! The consensus host, run as the chain task: one tokio task that owns the consensus core and drives it with network
-//! messages and timers, builds and checks blocks, executes and stores what is decided, and
-//! fetches what it lacks from peers.
+//! The chain host: the consensus core's host, as a state machine like the core. It takes one
+//! [`task::Event`] at a time with the time (network messages, answers to its requests, results
+//! of its background jobs, the clock) in [`Chain::handle`] and returns what to do as
+//! [`task::Out`]s (gossip, verdicts, requests, answers, signature checks, block executions):
+//! it builds and checks blocks, has decided blocks executed and stored, and fetches what it
+//! lacks from peers. It reads no clock and iterates no hash map; the async chain task
+//! ([`task::run`]) only moves bytes and runs the jobs.
 //!
 //! Everything the core asks for comes as a [`loanchain_consensus::Ready`], whose effects are handed
 //! out only after its WAL entries are durable (fsync), so no message is sent before the safety
@@ -14,29 +18,35 @@
 //! | `commit` | executing a decided block, checking its certificate, storing it atomically |
 //! | `sync` | status announcements, fetching blocks from peers, answering their requests |
 //! | `evidence` | storing and gossiping equivocation evidence; checking what peers gossip |
+//! | `task` | the async chain task: events in, outs carried out |
 
 mod blocks;
 mod commit;
 pub mod evidence;
 mod inbound;
 mod sync;
+mod task;
 mod validate;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+pub use task::run;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use loanchain_api::NodeStatus;
 use loanchain_consensus::{Config, Core, Effect, Input, Timeouts};
 use loanchain_contracts::VerifiedTx;
-use loanchain_network::{GossipId, NetworkEvent, NetworkHandle, PeerId, Topic, Verdict};
+use loanchain_network::{GossipId, NetworkEvent, PeerId, Topic, Verdict};
 use loanchain_storage::LastCommitted;
 use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash, Height, Keypair, Round, ValidatorSet};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
 use crate::context::NodeContext;
 use crate::wire::{self, Gossip};
+use inbound::verdict;
+use task::{Event, Out};
 
 /// The wall clock in unix milliseconds: the only clock of the node (the core sees it as ticks).
 pub fn now_ms() -> u64 {
@@ -53,38 +63,16 @@ struct Pending {
     pooled: Option<Vec<Arc<VerifiedTx>>>,
 }
 
-/// Batches of gossiped transactions waiting for admission; beyond, batches are dropped and
-/// counted (`loanchain_tx_gossip_dropped_total`). Each is at most
-/// [`MAX_TX_GOSSIP_BYTES`](loanchain_types::limits::MAX_TX_GOSSIP_BYTES), so the queue holds at
-/// most about 70 MiB.
-const TX_GOSSIP_QUEUE: usize = 64;
-
-/// Starts one admission worker per core for transaction gossip (no task per message) and returns
-/// their queue. A batch is passed on to other peers only if it brought this node something.
-fn admit_gossip_workers(ctx: Arc<NodeContext>, net: NetworkHandle) -> mpsc::Sender<(Vec<Vec<u8>>, Option<GossipId>)> {
-    let (tx, rx) = mpsc::channel::<(Vec<Vec<u8>>, Option<GossipId>)>(TX_GOSSIP_QUEUE);
-    let rx = Arc::new(tokio::sync::Mutex::new(rx));
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    for _ in 0..workers {
-        let (ctx, net, rx) = (ctx.clone(), net.clone(), rx.clone());
-        tokio::spawn(async move {
-            loop {
-                let Some((txs, id)) = rx.lock().await.recv().await else { return };
-                let admitted = ctx.admit_gossip(txs).await;
-                if let Some(id) = id {
-                    net.validate(id, if admitted > 0 { Verdict::Accept } else { Verdict::Ignore });
-                }
-            }
-        });
-    }
-    tx
-}
-
-/// The chain task's state.
+/// The chain host's state.
 pub struct Chain {
     ctx: Arc<NodeContext>,
-    net: NetworkHandle,
     core: Core,
+    /// The time of the event being handled, unix ms (the only clock the host sees).
+    now: u64,
+    /// What the event being handled asks the task to do.
+    out: Vec<Out>,
+    /// The peers connected now.
+    peers: BTreeSet<PeerId>,
     validators: ValidatorSet,
     chain_id: String,
     /// The last executed block.
@@ -97,9 +85,9 @@ pub struct Chain {
     partial: HashMap<Hash, blocks::Compact>,
     /// Validations asked for blocks not yet received.
     unvalidated: Vec<(Height, Round, Hash)>,
-    /// Since when each missing block has been awaited, and when it was last asked for.
-    awaited: HashMap<Hash, Instant>,
-    asked: HashMap<Hash, Instant>,
+    /// Since when each missing block has been awaited, and when it was last asked for (ms).
+    awaited: HashMap<Hash, u64>,
+    asked: HashMap<Hash, u64>,
     /// A decision whose block is not here yet.
     undelivered: Option<(Height, Hash, CommitCertificate)>,
     /// A proposal to build once the mempool has transactions or the deadline passes.
@@ -111,51 +99,31 @@ pub struct Chain {
     /// The highest height a peer said it committed.
     best_known: Height,
     /// The last height each peer said it committed.
-    announced: HashMap<PeerId, Height>,
+    announced: BTreeMap<PeerId, Height>,
     /// Answers from each peer that did not prove what they claimed, and when the last came: such
     /// a peer is asked last, and for sync not at all for a while (`sync::FAULT_BACKOFF`).
-    peer_faults: HashMap<PeerId, (u32, Instant)>,
-    /// Whether a block fetch is running.
+    peer_faults: BTreeMap<PeerId, (u32, u64)>,
+    /// Whether a block sync request is out.
     fetching: bool,
+    /// Blocks being fetched by hash, and the peers not yet asked (the next to ask last).
+    fetches: BTreeMap<Hash, Vec<PeerId>>,
     /// Certified blocks a sync answer brought, applied one at a time as each is executed.
     synced: VecDeque<(Block, CommitCertificate, PeerId)>,
     /// The decided block being executed and stored off this task, and where the result comes.
     executing: Option<commit::Executing>,
-    executed: (mpsc::Sender<anyhow::Result<commit::Executed>>, mpsc::Receiver<anyhow::Result<commit::Executed>>),
-    /// Results of background fetches.
-    fetched: (mpsc::Sender<FetchResult>, mpsc::Receiver<FetchResult>),
-    /// Sync answers being prepared ([`sync::SYNC_SERVERS`]).
-    sync_servers: Arc<tokio::sync::Semaphore>,
-    /// Transaction gossip waiting for admission (`TX_GOSSIP_QUEUE` batches at most).
-    tx_gossip: mpsc::Sender<(Vec<Vec<u8>>, Option<GossipId>)>,
-    /// Consensus traffic being checked, and what came back verified.
+    /// Consensus traffic being checked.
     inbound: inbound::Inbound,
-    checked: mpsc::Receiver<inbound::Checked>,
     status: watch::Sender<NodeStatus>,
-    height_started: Instant,
-    last_progress: Instant,
-    last_announce: Instant,
-    last_replay: Instant,
-}
-
-/// What a background fetch brought back (moved once to the chain task, never stored in bulk).
-#[allow(clippy::large_enum_variant)]
-enum FetchResult {
-    Blocks(PeerId, Vec<(Block, CommitCertificate)>),
-    Block(PeerId, Block),
-    Failed,
-    /// A peer answered with something that does not prove what it claims.
-    Faulty(PeerId, String),
+    /// When the height began, the last commit came, the last announcement and re-send left (ms).
+    height_started: u64,
+    last_progress: u64,
+    last_announce: u64,
+    last_replay: u64,
 }
 
 impl Chain {
     /// Recovers the core from storage (the WAL of the next height) and prepares to run.
-    pub fn new(
-        ctx: Arc<NodeContext>,
-        net: NetworkHandle,
-        keypair: Option<Keypair>,
-        status: watch::Sender<NodeStatus>,
-    ) -> anyhow::Result<Chain> {
+    pub fn new(ctx: Arc<NodeContext>, keypair: Option<Keypair>, status: watch::Sender<NodeStatus>) -> anyhow::Result<Chain> {
         let genesis = ctx.genesis.clone();
         let validators = genesis.validator_set()?;
         let last = ctx.storage.last_committed().ok_or_else(|| anyhow::anyhow!("storage has no genesis state"))?;
@@ -187,20 +155,15 @@ impl Chain {
         if !pending.is_empty() {
             info!(height = last.height + 1, blocks = pending.len(), "proposed blocks recovered with the WAL");
         }
-        let now = Instant::now();
-        let (checked_tx, checked) = mpsc::channel(256);
-        let tx_gossip = admit_gossip_workers(ctx.clone(), net.clone());
-        let inbound =
-            inbound::Inbound::new(validators.clone(), &genesis.chain_id, checked_tx, net.clone(), ctx.metrics.consensus_dropped.clone());
+        let inbound = inbound::Inbound::new(validators.clone(), &genesis.chain_id, ctx.metrics.consensus_dropped.clone());
         Ok(Chain {
-            sync_servers: Arc::new(tokio::sync::Semaphore::new(sync::SYNC_SERVERS)),
-            tx_gossip,
             inbound,
-            checked,
             chain_id: genesis.chain_id.clone(),
             ctx,
-            net,
             core,
+            now: 0,
+            out: Vec::new(),
+            peers: BTreeSet::new(),
             validators,
             last,
             last_time_ms,
@@ -214,47 +177,54 @@ impl Chain {
             next_height_at: None,
             wake: BTreeSet::new(),
             best_known: last.height,
-            announced: HashMap::new(),
-            peer_faults: HashMap::new(),
+            announced: BTreeMap::new(),
+            peer_faults: BTreeMap::new(),
             fetching: false,
+            fetches: BTreeMap::new(),
             synced: VecDeque::new(),
             executing: None,
-            executed: mpsc::channel(1),
-            fetched: mpsc::channel(16),
             status,
-            height_started: now,
-            last_progress: now,
-            last_announce: now,
-            last_replay: now,
+            height_started: 0,
+            last_progress: 0,
+            last_announce: 0,
+            last_replay: 0,
         })
     }
 
-    /// Runs until the network's event stream ends.
-    pub async fn run(mut self, mut events: mpsc::Receiver<NetworkEvent>) -> anyhow::Result<()> {
-        // The core's clock first: it schedules the round's timeouts from it (at time 0 they
-        // would all be due at once, and round 0 timed out before its proposal could arrive).
-        self.feed(Input::Tick { now: now_ms() }).await?;
-        self.feed(Input::Start).await?;
-        self.publish_status();
-        let mut ticker = tokio::time::interval(Duration::from_millis(20));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            let next_wake = self.next_wake();
-            let sleep = tokio::time::sleep(Duration::from_millis(next_wake.saturating_sub(now_ms()).min(1_000)));
-            tokio::select! {
-                event = events.recv() => match event {
-                    Some(event) => self.on_network(event).await?,
-                    None => return Ok(()),
-                },
-                Some(result) = self.fetched.1.recv() => self.on_fetched(result).await?,
-                Some(result) = self.executed.1.recv() => self.on_executed(result).await?,
-                Some(checked) = self.checked.recv() => self.on_checked(checked).await?,
-                _ = sleep => self.on_time().await?,
-                _ = ticker.tick() => self.on_time().await?,
+    /// Handles one event at `now` (unix ms; never earlier than the last): the state machine's
+    /// one entry. Returns what the task must do, in order; everything the core signed in it is
+    /// already in the WAL. An error is fatal: the node stops rather than diverge.
+    fn handle(&mut self, now: u64, event: Event) -> anyhow::Result<Vec<Out>> {
+        self.now = self.now.max(now);
+        match event {
+            Event::Start => {
+                self.height_started = self.now;
+                self.last_progress = self.now;
+                self.last_announce = self.now;
+                self.last_replay = self.now;
+                // The core's clock first: it schedules the round's timeouts from it (at time 0
+                // they would all be due at once, and round 0 timed out before its proposal could
+                // arrive).
+                self.feed(Input::Tick { now: self.now })?;
+                self.feed(Input::Start)?;
+                self.publish_status();
             }
+            Event::Tick => self.on_time()?,
+            Event::Network(event) => self.on_network(event)?,
+            Event::Answered { peer, purpose, answer } => self.on_answer(peer, purpose, answer)?,
+            Event::Verified(v) => {
+                self.inbound.job_done();
+                verdict(&mut self.out, v.id, v.verdict);
+                if let Some(checked) = v.checked {
+                    self.on_checked(checked)?;
+                }
+            }
+            Event::Executed(result) => self.on_executed(result)?,
         }
+        Ok(std::mem::take(&mut self.out))
     }
 
+    /// When the host next needs the clock (its earliest timer), unix ms.
     fn next_wake(&self) -> u64 {
         let mut at = self.wake.first().copied().unwrap_or(u64::MAX);
         if let Some(t) = self.next_height_at {
@@ -267,33 +237,33 @@ impl Chain {
     }
 
     /// Timers: the core's timeouts, the next height, a deferred proposal, announcements.
-    async fn on_time(&mut self) -> anyhow::Result<()> {
+    fn on_time(&mut self) -> anyhow::Result<()> {
         if self.rebuild_partial() {
-            self.retry_validations().await?;
+            self.retry_validations()?;
             self.deliver_decided()?;
         }
-        let now = now_ms();
+        let now = self.now;
         if self.wake.first().is_some_and(|&t| t <= now) {
             self.wake.retain(|&t| t > now);
-            self.feed(Input::Tick { now }).await?;
+            self.feed(Input::Tick { now })?;
         }
         if self.next_height_at.is_some_and(|t| t <= now) {
             self.next_height_at = None;
-            self.height_started = Instant::now();
-            self.feed(Input::StartHeight { height: self.last.height + 1 }).await?;
+            self.height_started = now;
+            self.feed(Input::StartHeight { height: self.last.height + 1 })?;
         }
         if let Some((height, round, deadline)) = self.deferred_proposal
             && (deadline <= now || !self.ctx.mempool.is_empty())
         {
             self.deferred_proposal = None;
-            self.propose(height, round).await?;
+            self.propose(height, round)?;
         }
-        self.housekeeping().await;
+        self.housekeeping();
         Ok(())
     }
 
     /// Feeds one input to the core, then everything the host must answer at once.
-    async fn feed(&mut self, input: Input) -> anyhow::Result<()> {
+    fn feed(&mut self, input: Input) -> anyhow::Result<()> {
         let mut inbox = VecDeque::from([input]);
         while let Some(input) = inbox.pop_front() {
             // A failed WAL write is fatal: the node must not send what it could not persist.
@@ -303,16 +273,16 @@ impl Chain {
                 .persist(|entries| self.ctx.storage.wal_append(entries))
                 .map_err(|e| anyhow::anyhow!("consensus WAL write failed: {e}"))?;
             for effect in effects {
-                self.on_effect(effect, &mut inbox).await?;
+                self.on_effect(effect, &mut inbox)?;
             }
         }
         self.ctx.metrics.round.set(i64::from(self.core.round()));
         Ok(())
     }
 
-    async fn on_effect(&mut self, effect: Effect, inbox: &mut VecDeque<Input>) -> anyhow::Result<()> {
+    fn on_effect(&mut self, effect: Effect, inbox: &mut VecDeque<Input>) -> anyhow::Result<()> {
         match effect {
-            Effect::Send(message) => self.send(message).await,
+            Effect::Send(message) => self.send(message),
             Effect::ScheduleTimeout { at, .. } => {
                 self.wake.insert(at);
             }
@@ -321,7 +291,7 @@ impl Chain {
                     // Wait a little for transactions rather than fill the chain with empty
                     // blocks, but well within the others' propose timeout.
                     let wait = self.ctx.genesis.consensus.timeout_propose_ms / 2;
-                    self.deferred_proposal = Some((height, round, now_ms() + wait));
+                    self.deferred_proposal = Some((height, round, self.now + wait));
                 } else {
                     inbox.extend(self.build_proposal(height, round));
                 }
@@ -340,20 +310,20 @@ impl Chain {
                     self.fetch_block(hash);
                 }
             }
-            Effect::ReportEvidence(evidence) => self.on_evidence_found(evidence).await?,
+            Effect::ReportEvidence(evidence) => self.on_evidence_found(evidence)?,
         }
         Ok(())
     }
 
     /// Builds a proposal now (the deferred path).
-    async fn propose(&mut self, height: Height, round: Round) -> anyhow::Result<()> {
+    fn propose(&mut self, height: Height, round: Round) -> anyhow::Result<()> {
         if let Some(input) = self.build_proposal(height, round) {
-            self.feed(input).await?;
+            self.feed(input)?;
         }
         Ok(())
     }
 
-    async fn send(&mut self, message: ConsensusMessage) {
+    fn send(&mut self, message: ConsensusMessage) {
         let gossip = match &message {
             ConsensusMessage::Proposal(p) => match self.pending.get(&p.proposal.block_hash) {
                 Some(pending) => {
@@ -376,50 +346,35 @@ impl Chain {
             },
             ConsensusMessage::Vote(_) => Gossip::Consensus(message),
         };
-        self.publish(Topic::Consensus, wire::encode(&gossip)).await;
+        self.out.push(Out::Publish(Topic::Consensus, wire::encode(&gossip)));
     }
 
-    async fn publish(&self, topic: Topic, bytes: Vec<u8>) {
-        if let Err(e) = self.net.publish(topic, bytes).await {
-            // No peers yet, or a repeat: the periodic replay covers what was lost.
-            debug!(%topic, error = %e, "publish failed");
-        }
-    }
-
-    async fn on_network(&mut self, event: NetworkEvent) -> anyhow::Result<()> {
+    fn on_network(&mut self, event: NetworkEvent) -> anyhow::Result<()> {
         match event {
-            NetworkEvent::Gossip { topic: Topic::Transactions, data, id, .. } => {
-                match wire::decode::<wire::TxBatch>(&data) {
-                    Ok(wire::TxBatch(txs)) => {
-                        // Admission verifies signatures off this task, in a bounded queue: when
-                        // it is full the batch is dropped and counted (its transactions reach
-                        // this node again in the proposal that carries them).
-                        if let Err(e) = self.tx_gossip.try_send((txs, id)) {
-                            self.ctx.metrics.tx_gossip_dropped.inc();
-                            let (_, id) = e.into_inner();
-                            self.inbound.verdict(id, Verdict::Ignore);
-                        }
-                    }
-                    Err(e) => {
-                        debug!(error = %e, "malformed transaction gossip dropped");
-                        self.inbound.verdict(id, Verdict::Reject);
-                    }
+            NetworkEvent::Gossip { topic: Topic::Transactions, data, id, .. } => match wire::decode::<wire::TxBatch>(&data) {
+                // Admission verifies signatures off the chain task.
+                Ok(wire::TxBatch(txs)) => self.out.push(Out::Admit(txs, id)),
+                Err(e) => {
+                    debug!(error = %e, "malformed transaction gossip dropped");
+                    verdict(&mut self.out, id, Verdict::Reject);
                 }
-            }
+            },
             NetworkEvent::Gossip { from, data, id, .. } => match wire::decode::<Gossip>(&data) {
-                Ok(g) => self.on_gossip(g, from, id).await?,
+                Ok(g) => self.on_gossip(g, from, id)?,
                 Err(e) => {
                     debug!(error = %e, "malformed gossip dropped");
-                    self.inbound.verdict(id, Verdict::Reject);
+                    verdict(&mut self.out, id, Verdict::Reject);
                 }
             },
             NetworkEvent::Request { peer, data, reply } => self.answer(peer, &data, reply),
             NetworkEvent::PeerConnected(peer) => {
                 info!(%peer, "peer connected");
+                self.peers.insert(peer);
                 self.publish_status();
             }
             NetworkEvent::PeerDisconnected(peer) => {
                 info!(%peer, "peer disconnected");
+                self.peers.remove(&peer);
                 self.publish_status();
             }
             NetworkEvent::Refused { peer } => warn!(%peer, "connection refused: peer not in genesis"),
@@ -429,39 +384,41 @@ impl Chain {
 
     /// Gossip goes through [`inbound`] first: nothing reaches the core, `partial` or `pending`
     /// before its signature is verified.
-    async fn on_gossip(&mut self, gossip: Gossip, from: Option<PeerId>, id: Option<GossipId>) -> anyhow::Result<()> {
-        let last = self.last.height;
+    fn on_gossip(&mut self, gossip: Gossip, from: Option<PeerId>, id: Option<GossipId>) -> anyhow::Result<()> {
+        let (last, now, out) = (self.last.height, self.now, &mut self.out);
         match gossip {
             Gossip::Proposal { proposal, header, tx_hashes, last_commit } => {
                 let p = &proposal.proposal;
                 if p.proposer != self.core.proposer(p.height, p.round) {
                     debug!(height = p.height, round = p.round, "proposal from another than the round's proposer dropped");
                     self.inbound.drop(1);
-                    self.inbound.verdict(id, Verdict::Reject);
+                    verdict(out, id, Verdict::Reject);
                 } else {
                     let compact = blocks::Compact { header, tx_hashes, last_commit, round: p.round };
-                    self.inbound.proposal(proposal, compact, last, id);
+                    self.inbound.proposal(proposal, compact, last, id, out);
                 }
             }
-            Gossip::Consensus(ConsensusMessage::Vote(v)) => self.inbound.messages(vec![ConsensusMessage::Vote(v)], last, from, id),
+            Gossip::Consensus(ConsensusMessage::Vote(v)) => {
+                self.inbound.messages(vec![ConsensusMessage::Vote(v)], last, from, id, now, out)
+            }
             // No node sends a plain proposal here (`send` makes every proposal compact; re-sent
             // proposals travel in `Gossip::Replay`): one that arrives is dropped.
             Gossip::Consensus(ConsensusMessage::Proposal(p)) => {
                 debug!(height = p.proposal.height, "plain proposal gossip dropped: proposals travel compact");
-                self.inbound.verdict(id, Verdict::Ignore);
+                verdict(out, id, Verdict::Ignore);
             }
-            Gossip::Replay { messages, .. } => self.inbound.messages(messages, last, from, id),
+            Gossip::Replay { messages, .. } => self.inbound.messages(messages, last, from, id, now, out),
             Gossip::Evidence(evidence) => {
-                let verdict = self.on_evidence_gossip(evidence, from)?;
-                self.inbound.verdict(id, verdict);
+                let v = self.on_evidence_gossip(evidence, from)?;
+                verdict(&mut self.out, id, v);
             }
             Gossip::Status { height, certificate, .. } => {
                 // Only news is checked: a peer repeating its height proves nothing new.
                 match from {
                     Some(peer) if self.announced.get(&peer).is_none_or(|h| height > *h) => {
-                        self.inbound.status(peer, height, certificate, id)
+                        self.inbound.status(peer, height, certificate, id, out)
                     }
-                    _ => self.inbound.verdict(id, Verdict::Ignore),
+                    _ => verdict(out, id, Verdict::Ignore),
                 }
             }
         }
@@ -469,29 +426,29 @@ impl Chain {
     }
 
     /// What [`inbound`] verified.
-    async fn on_checked(&mut self, checked: inbound::Checked) -> anyhow::Result<()> {
+    fn on_checked(&mut self, checked: inbound::Checked) -> anyhow::Result<()> {
         match checked {
             inbound::Checked::Messages { good, from, forged, suspect } => {
                 if forged > 0 || suspect {
                     if forged > 0 {
                         debug!(peer = ?from, forged, "consensus messages with bad signatures dropped");
                     }
-                    self.inbound.forged(from, forged);
+                    self.inbound.forged(from, forged, self.now);
                 }
                 for m in good {
                     let input = match m {
                         ConsensusMessage::Proposal(p) => Input::Proposal(p),
                         ConsensusMessage::Vote(v) => Input::Vote(v),
                     };
-                    self.feed(input).await?;
+                    self.feed(input)?;
                 }
             }
             inbound::Checked::Proposal(proposal, compact) => {
                 debug!(height = compact.header.height, round = proposal.proposal.round, txs = compact.tx_hashes.len(), "proposal received");
                 if self.add_compact(proposal.proposal.block_hash, compact) {
-                    self.retry_validations().await?;
+                    self.retry_validations()?;
                 }
-                self.feed(Input::Proposal(proposal)).await?;
+                self.feed(Input::Proposal(proposal))?;
             }
             inbound::Checked::Status(peer, proved) => {
                 self.inbound.status_done(&peer);
@@ -524,8 +481,9 @@ impl Chain {
     /// Records that `peer` answered with something that does not prove what it claims.
     fn fault(&mut self, peer: PeerId, reason: String) {
         warn!(%peer, %reason, "a peer answered with what does not prove what it claims; it is asked last from now on");
-        let entry = self.peer_faults.entry(peer).or_insert((0, Instant::now()));
-        *entry = (entry.0.saturating_add(1), Instant::now());
+        let now = self.now;
+        let entry = self.peer_faults.entry(peer).or_insert((0, now));
+        *entry = (entry.0.saturating_add(1), now);
         self.ctx.metrics.peer_faults.inc();
     }
 
@@ -542,11 +500,11 @@ impl Chain {
     }
 
     /// Answers the validations that waited for a block now received.
-    async fn retry_validations(&mut self) -> anyhow::Result<()> {
+    fn retry_validations(&mut self) -> anyhow::Result<()> {
         let waiting = std::mem::take(&mut self.unvalidated);
         for (height, round, hash) in waiting {
             match self.validate(height, round, hash) {
-                Some(valid) => self.feed(Input::BlockValidated { height, round, block_hash: hash, valid }).await?,
+                Some(valid) => self.feed(Input::BlockValidated { height, round, block_hash: hash, valid })?,
                 None => self.unvalidated.push((height, round, hash)),
             }
         }
@@ -555,7 +513,7 @@ impl Chain {
 
     /// The status the API shows, and the gauges that mirror it.
     fn publish_status(&self) {
-        self.ctx.metrics.peers.set(self.net.connected_peers() as i64);
+        self.ctx.metrics.peers.set(self.peers.len() as i64);
         let status = NodeStatus {
             name: self.ctx.name.clone(),
             role: self.ctx.role,
@@ -566,7 +524,7 @@ impl Chain {
             app_hash: self.last.app_hash,
             block_time_ms: self.last_time_ms,
             round: self.core.round(),
-            peers: self.net.connected_peers(),
+            peers: self.peers.len(),
             mempool_size: self.ctx.mempool.len(),
             behind: self.best_known.saturating_sub(self.last.height),
         };

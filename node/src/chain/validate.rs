@@ -12,7 +12,7 @@ use loanchain_contracts::tx::verify_transactions;
 use loanchain_contracts::{SignedTransaction, VerifiedTx};
 use loanchain_types::{Block, Hash, Height, Round, ValidatorIndex, ValidatorSet};
 
-use super::{Chain, now_ms};
+use super::Chain;
 
 /// Why a block is not acceptable. Each names what was found and what was expected, so an
 /// operator's log line says which rule a proposer broke.
@@ -217,7 +217,7 @@ impl Chain {
         if height != self.last.height + 1 {
             return Err(BlockError::Height { got: height, expected: self.last.height + 1 });
         }
-        check_header(block, &self.parent(), round, self.core.proposer(height, round), now_ms())
+        check_header(block, &self.parent(), round, self.core.proposer(height, round), self.now)
     }
 
     /// Every transaction decodes and every signature verifies, and none is repeated or already
