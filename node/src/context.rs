@@ -13,8 +13,9 @@ use tokio::sync::{Semaphore, broadcast, mpsc, watch};
 use crate::mempool::Mempool;
 use crate::metrics::Metrics;
 
-/// The state of a node that its API and its chain task share.
-pub struct NodeContext {
+/// The state of a node that its API and its chain task share. `S` is its storage: RocksDB in the
+/// node, an in-memory store in the simulator (the chain host needs only [`crate::chain::ChainStore`]).
+pub struct NodeContext<S = Storage> {
     /// The node's name in genesis.
     pub name: String,
     /// Validator or observer.
@@ -24,7 +25,7 @@ pub struct NodeContext {
     /// SHA-256 of the genesis file.
     pub genesis_hash: Hash,
     /// Committed blocks and state.
-    pub storage: Arc<Storage>,
+    pub storage: Arc<S>,
     /// Verified transactions waiting for a block.
     pub mempool: Arc<Mempool>,
     /// The latest status, updated by the chain task after each commit and round change.
@@ -80,7 +81,7 @@ impl WorkLimits {
     }
 }
 
-impl NodeContext {
+impl<S> NodeContext<S> {
     /// The contract parameters of genesis.
     pub fn params(&self) -> &Params {
         &self.genesis.params

@@ -8,7 +8,7 @@ use loanchain_contracts::VerifiedTx;
 use loanchain_types::{Block, BlockHeader, CommitCertificate, Hash, Height, Round, last_commit_hash, transactions_root_of_hashes};
 use tracing::{debug, warn};
 
-use super::{Chain, Pending};
+use super::{Chain, ChainStore, Pending};
 
 /// Compact proposals held at once while their transactions are awaited: one per round is normal;
 /// more means equivocation or a flood, and the rest are fetched whole by hash.
@@ -27,7 +27,7 @@ pub(super) struct Compact {
 /// equivocation to keep as evidence; more are fetched whole if they are ever needed.
 const MAX_PARTIAL_PER_ROUND: usize = 2;
 
-impl Chain {
+impl<S: ChainStore> Chain<S> {
     /// Tendermint `getValue()`: a block of the oldest mempool transactions on top of the last
     /// executed block. Returns the input that hands its hash to the core.
     pub(super) fn build_proposal(&mut self, height: Height, round: Round) -> Option<Input> {

@@ -12,10 +12,10 @@ use loanchain_storage::{CommittedBlock, LastCommitted};
 use loanchain_types::{Block, CommitCertificate, Hash, Height};
 use tracing::info;
 
-use super::Chain;
 use super::task::Out;
+use super::{Chain, ChainStore};
 
-impl Chain {
+impl<S: ChainStore> Chain<S> {
     /// Checks the decided block `hash` (which is in `pending`) and its certificate, then executes
     /// and stores it off the chain task; [`Chain::on_executed`] takes it from there.
     pub(super) fn commit(&mut self, height: Height, hash: Hash, certificate: CommitCertificate) -> anyhow::Result<()> {

@@ -8,8 +8,8 @@ use loanchain_storage::tables::EvidenceKey;
 use loanchain_types::{Evidence, Height};
 use tracing::{debug, warn};
 
-use super::Chain;
 use super::task::Out;
+use super::{Chain, ChainStore};
 use crate::wire::{self, Gossip};
 
 /// Gossiped evidence of a height more than this many above the last committed one is refused:
@@ -34,7 +34,7 @@ pub enum EvidenceRefused {
     },
 }
 
-impl Chain {
+impl<S: ChainStore> Chain<S> {
     /// The core found an equivocation among messages whose signatures it verified: stored, and
     /// gossiped if this node did not hold it already.
     pub(super) fn on_evidence_found(&mut self, evidence: Evidence) -> anyhow::Result<()> {

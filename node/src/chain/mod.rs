@@ -24,10 +24,12 @@ mod blocks;
 mod commit;
 pub mod evidence;
 mod inbound;
+mod store;
 mod sync;
 mod task;
 mod validate;
 
+pub use store::ChainStore;
 pub use task::run;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -38,7 +40,7 @@ use loanchain_api::NodeStatus;
 use loanchain_consensus::{Config, Core, Effect, Input, Timeouts};
 use loanchain_contracts::VerifiedTx;
 use loanchain_network::{GossipId, NetworkEvent, PeerId, Topic, Verdict};
-use loanchain_storage::LastCommitted;
+use loanchain_storage::{LastCommitted, Storage};
 use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash, Height, Keypair, Round, ValidatorSet};
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -63,9 +65,9 @@ struct Pending {
     pooled: Option<Vec<Arc<VerifiedTx>>>,
 }
 
-/// The chain host's state.
-pub struct Chain {
-    ctx: Arc<NodeContext>,
+/// The chain host's state, over its storage `S`.
+pub struct Chain<S: ChainStore = Storage> {
+    ctx: Arc<NodeContext<S>>,
     core: Core,
     /// The time of the event being handled, unix ms (the only clock the host sees).
     now: u64,
@@ -121,9 +123,9 @@ pub struct Chain {
     last_replay: u64,
 }
 
-impl Chain {
+impl<S: ChainStore> Chain<S> {
     /// Recovers the core from storage (the WAL of the next height) and prepares to run.
-    pub fn new(ctx: Arc<NodeContext>, keypair: Option<Keypair>, status: watch::Sender<NodeStatus>) -> anyhow::Result<Chain> {
+    pub fn new(ctx: Arc<NodeContext<S>>, keypair: Option<Keypair>, status: watch::Sender<NodeStatus>) -> anyhow::Result<Chain<S>> {
         let genesis = ctx.genesis.clone();
         let validators = genesis.validator_set()?;
         let last = ctx.storage.last_committed().ok_or_else(|| anyhow::anyhow!("storage has no genesis state"))?;

@@ -8,8 +8,8 @@ use loanchain_network::{PeerId, Topic};
 use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash};
 use tracing::{debug, warn};
 
-use super::Chain;
 use super::task::{AnswerError, Out, Purpose};
+use super::{Chain, ChainStore};
 use loanchain_types::limits::{MAX_REPLAY_BYTES, SYNC_RESPONSE_TARGET_BYTES};
 
 use crate::wire::{self, Gossip, MAX_SYNC_BLOCKS, SyncRequest, SyncResponse};
@@ -25,7 +25,7 @@ const FAULT_BACKOFF_MS: u64 = 5_000;
 /// The longest such pause, ms.
 const MAX_FAULT_BACKOFF_MS: u64 = 600_000;
 
-impl Chain {
+impl<S: ChainStore> Chain<S> {
     /// Periodic work: announcements, replays when stalled, fetching missing blocks.
     pub(super) fn housekeeping(&mut self) {
         let now = self.now;
@@ -241,7 +241,7 @@ impl Chain {
 }
 
 /// A sync answer from committed storage, up to the committed height `last`.
-pub(super) fn answer_from_storage(storage: &loanchain_storage::Storage, request: Result<SyncRequest, String>, last: u64) -> SyncResponse {
+pub(super) fn answer_from_storage(storage: &impl ChainStore, request: Result<SyncRequest, String>, last: u64) -> SyncResponse {
     match request {
         Err(e) => SyncResponse::Refused(e),
         Ok(SyncRequest::Block(hash)) => SyncResponse::Block(storage.block_by_hash(&hash).ok().flatten()),

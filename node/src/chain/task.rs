@@ -199,7 +199,7 @@ impl Io {
             return;
         };
         tokio::spawn(async move {
-            let answer = tokio::task::spawn_blocking(move || answer_from_storage(&storage, request, last))
+            let answer = tokio::task::spawn_blocking(move || answer_from_storage(&*storage, request, last))
                 .await
                 .unwrap_or_else(|_| SyncResponse::Refused("internal error".into()));
             drop(permit);

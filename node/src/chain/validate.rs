@@ -12,7 +12,7 @@ use loanchain_contracts::tx::verify_transactions;
 use loanchain_contracts::{SignedTransaction, VerifiedTx};
 use loanchain_types::{Block, Hash, Height, Round, ValidatorIndex, ValidatorSet};
 
-use super::Chain;
+use super::{Chain, ChainStore};
 
 /// Why a block is not acceptable. Each names what was found and what was expected, so an
 /// operator's log line says which rule a proposer broke.
@@ -195,7 +195,7 @@ pub(super) fn check_header(block: &Block, parent: &Parent, round: Round, propose
     Ok(())
 }
 
-impl Chain {
+impl<S: ChainStore> Chain<S> {
     /// The parent a block at the next height must extend.
     pub(super) fn parent(&self) -> Parent<'_> {
         let c = &self.ctx.genesis.consensus;
