@@ -9,6 +9,9 @@
 //! named mocks (equivocator, silent, stale replayer). A checker verifies agreement, validity, that
 //! no honest validator double-signs, certificates, and progress after the heal.
 //!
+//! [`store::MemChainStore`] is the in-memory storage the whole node's chain host
+//! ([`loanchain_node::chain`]) runs over here, checked against RocksDB's by `tests/it/store.rs`.
+//!
 //! Everything follows from the seed: a failure prints its seed, and replaying the seed gives the
 //! same trace hash.
 #![forbid(unsafe_code)]
@@ -18,6 +21,7 @@ pub mod checker;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod store;
 pub mod sweep;
 
 pub use scenario::{FaultMix, Scenario};

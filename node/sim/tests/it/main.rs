@@ -4,6 +4,7 @@
 #[cfg(feature = "broken-quorum")]
 mod broken_quorum;
 mod determinism;
+mod store;
 // Expects no fork: never with the broken quorum.
 #[cfg(not(feature = "broken-quorum"))]
 mod sweep;
