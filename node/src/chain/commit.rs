@@ -123,7 +123,7 @@ pub(super) struct Executing {
 }
 
 /// What an execution brought back: the outcome, and how long execution and execution + storage took.
-pub(super) struct Executed {
+pub struct Executed {
     outcome: BlockOutcome,
     executed: std::time::Duration,
     applied: std::time::Duration,

@@ -21,12 +21,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use loanchain_network::{GossipId, PeerId, Verdict};
+use loanchain_network::{PeerId, Verdict};
 use loanchain_types::{CommitCertificate, ConsensusMessage, Hash, Height, SignedProposal, ValidatorSet, verify_messages};
 use prometheus_client::metrics::counter::Counter;
 
 use super::blocks::Compact;
-use super::task::Out;
+use super::task::{GossipToken as GossipId, Out};
 
 /// Verification jobs in flight at once.
 pub(super) const MAX_JOBS: usize = 4;
@@ -42,7 +42,7 @@ pub(super) const MAX_SEEN: usize = 100_000;
 
 /// What a verification job brings back: what verified (if anything), the verdict on the gossip
 /// message it came in, and that message's id.
-pub(super) struct Verified {
+pub struct Verified {
     pub(super) checked: Option<Checked>,
     pub(super) verdict: Verdict,
     pub(super) id: Option<GossipId>,

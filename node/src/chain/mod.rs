@@ -29,7 +29,10 @@ mod sync;
 mod task;
 mod validate;
 
+pub use commit::Executed;
+pub use inbound::Verified;
 pub use store::ChainStore;
+pub use sync::answer_from_storage;
 pub use task::run;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -39,7 +42,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use loanchain_api::NodeStatus;
 use loanchain_consensus::{Config, Core, Effect, Input, Timeouts};
 use loanchain_contracts::VerifiedTx;
-use loanchain_network::{GossipId, NetworkEvent, PeerId, Topic, Verdict};
+use loanchain_network::{PeerId, Topic, Verdict};
 use loanchain_storage::{LastCommitted, Storage};
 use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash, Height, Keypair, Round, ValidatorSet};
 use tokio::sync::watch;
@@ -48,7 +51,7 @@ use tracing::{debug, info, warn};
 use crate::context::NodeContext;
 use crate::wire::{self, Gossip};
 use inbound::verdict;
-use task::{Event, Out};
+pub use task::{AnswerError, Event, ExecuteJob, GossipToken, Incoming, Out, Purpose, ReplyToken, VerifyJob};
 
 /// The wall clock in unix milliseconds: the only clock of the node (the core sees it as ticks).
 pub fn now_ms() -> u64 {
@@ -196,7 +199,7 @@ impl<S: ChainStore> Chain<S> {
     /// Handles one event at `now` (unix ms; never earlier than the last): the state machine's
     /// one entry. Returns what the task must do, in order; everything the core signed in it is
     /// already in the WAL. An error is fatal: the node stops rather than diverge.
-    fn handle(&mut self, now: u64, event: Event) -> anyhow::Result<Vec<Out>> {
+    pub fn handle(&mut self, now: u64, event: Event) -> anyhow::Result<Vec<Out>> {
         self.now = self.now.max(now);
         match event {
             Event::Start => {
@@ -227,7 +230,7 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// When the host next needs the clock (its earliest timer), unix ms.
-    fn next_wake(&self) -> u64 {
+    pub fn next_wake(&self) -> u64 {
         let mut at = self.wake.first().copied().unwrap_or(u64::MAX);
         if let Some(t) = self.next_height_at {
             at = at.min(t);
@@ -351,9 +354,9 @@ impl<S: ChainStore> Chain<S> {
         self.out.push(Out::Publish(Topic::Consensus, wire::encode(&gossip)));
     }
 
-    fn on_network(&mut self, event: NetworkEvent) -> anyhow::Result<()> {
+    fn on_network(&mut self, event: Incoming) -> anyhow::Result<()> {
         match event {
-            NetworkEvent::Gossip { topic: Topic::Transactions, data, id, .. } => match wire::decode::<wire::TxBatch>(&data) {
+            Incoming::Gossip { topic: Topic::Transactions, data, id, .. } => match wire::decode::<wire::TxBatch>(&data) {
                 // Admission verifies signatures off the chain task.
                 Ok(wire::TxBatch(txs)) => self.out.push(Out::Admit(txs, id)),
                 Err(e) => {
@@ -361,32 +364,32 @@ impl<S: ChainStore> Chain<S> {
                     verdict(&mut self.out, id, Verdict::Reject);
                 }
             },
-            NetworkEvent::Gossip { from, data, id, .. } => match wire::decode::<Gossip>(&data) {
+            Incoming::Gossip { from, data, id, .. } => match wire::decode::<Gossip>(&data) {
                 Ok(g) => self.on_gossip(g, from, id)?,
                 Err(e) => {
                     debug!(error = %e, "malformed gossip dropped");
                     verdict(&mut self.out, id, Verdict::Reject);
                 }
             },
-            NetworkEvent::Request { peer, data, reply } => self.answer(peer, &data, reply),
-            NetworkEvent::PeerConnected(peer) => {
+            Incoming::Request { peer, data, reply } => self.answer(peer, &data, reply),
+            Incoming::PeerConnected(peer) => {
                 info!(%peer, "peer connected");
                 self.peers.insert(peer);
                 self.publish_status();
             }
-            NetworkEvent::PeerDisconnected(peer) => {
+            Incoming::PeerDisconnected(peer) => {
                 info!(%peer, "peer disconnected");
                 self.peers.remove(&peer);
                 self.publish_status();
             }
-            NetworkEvent::Refused { peer } => warn!(%peer, "connection refused: peer not in genesis"),
+            Incoming::Refused(peer) => warn!(%peer, "connection refused: peer not in genesis"),
         }
         Ok(())
     }
 
     /// Gossip goes through [`inbound`] first: nothing reaches the core, `partial` or `pending`
     /// before its signature is verified.
-    fn on_gossip(&mut self, gossip: Gossip, from: Option<PeerId>, id: Option<GossipId>) -> anyhow::Result<()> {
+    fn on_gossip(&mut self, gossip: Gossip, from: Option<PeerId>, id: Option<GossipToken>) -> anyhow::Result<()> {
         let (last, now, out) = (self.last.height, self.now, &mut self.out);
         match gossip {
             Gossip::Proposal { proposal, header, tx_hashes, last_commit } => {

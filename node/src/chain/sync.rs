@@ -227,7 +227,7 @@ impl<S: ChainStore> Chain<S> {
 
     /// Answers a peer's request: a block held for a height being decided at once (a clone of
     /// what is held); everything else from storage, off the chain task.
-    pub(super) fn answer(&mut self, peer: PeerId, data: &[u8], reply: loanchain_network::RequestId) {
+    pub(super) fn answer(&mut self, peer: PeerId, data: &[u8], reply: super::ReplyToken) {
         let request = wire::decode::<SyncRequest>(data);
         let held = match &request {
             Ok(SyncRequest::Block(hash)) => self.pending.get(hash).map(|p| p.block.clone()),
@@ -241,7 +241,7 @@ impl<S: ChainStore> Chain<S> {
 }
 
 /// A sync answer from committed storage, up to the committed height `last`.
-pub(super) fn answer_from_storage(storage: &impl ChainStore, request: Result<SyncRequest, String>, last: u64) -> SyncResponse {
+pub fn answer_from_storage(storage: &impl ChainStore, request: Result<SyncRequest, String>, last: u64) -> SyncResponse {
     match request {
         Err(e) => SyncResponse::Refused(e),
         Ok(SyncRequest::Block(hash)) => SyncResponse::Block(storage.block_by_hash(&hash).ok().flatten()),

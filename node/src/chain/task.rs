@@ -3,10 +3,11 @@
 //! each to [`Chain::handle`] as an [`Event`], and carries out the [`Out`]s it returns: it moves
 //! bytes and runs jobs, and decides nothing.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use loanchain_network::{GossipId, NetworkEvent, NetworkHandle, PeerId, RequestId, Verdict};
+use loanchain_network::{GossipId, NetworkEvent, NetworkHandle, PeerId, RequestId, Topic, Verdict};
 use loanchain_types::{Hash, Height};
 use tokio::sync::{Semaphore, mpsc};
 use tracing::debug;
@@ -20,7 +21,7 @@ use crate::wire::{self, SyncRequest, SyncResponse};
 
 /// What a request to a peer was for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Purpose {
+pub enum Purpose {
     /// Committed blocks after ours (block sync).
     Sync,
     /// One block by hash.
@@ -29,22 +30,45 @@ pub(super) enum Purpose {
 
 /// Why a request brought no answer to use.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum AnswerError {
+pub enum AnswerError {
     /// The request failed (timeout, disconnection, refused stream): nobody's fault.
     Failed(String),
     /// The answer does not decode: the peer's fault.
     Malformed(String),
 }
 
+/// A gossip message awaiting the host's verdict, as the host names it: the task keeps the
+/// network's id for it (the simulator makes its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GossipToken(pub u64);
+
+/// A peer's request awaiting the host's answer, as the host names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplyToken(pub u64);
+
+/// What the network brings the host: the network's events, with its ids replaced by tokens.
+pub enum Incoming {
+    /// A gossip message on `topic`, relayed by `from`; `id` when the network waits for a verdict.
+    Gossip { topic: Topic, from: Option<PeerId>, data: Vec<u8>, id: Option<GossipToken> },
+    /// A peer's request, to answer once through `reply`.
+    Request { peer: PeerId, data: Vec<u8>, reply: ReplyToken },
+    /// A peer connected.
+    PeerConnected(PeerId),
+    /// A peer disconnected.
+    PeerDisconnected(PeerId),
+    /// A connection from a peer not in genesis was refused.
+    Refused(PeerId),
+}
+
 /// One input of the chain host's state machine.
 #[allow(clippy::large_enum_variant)]
-pub(super) enum Event {
+pub enum Event {
     /// The node starts (the core's clock, then its `Start`).
     Start,
     /// The clock moved (timers, housekeeping).
     Tick,
     /// Something from the network.
-    Network(NetworkEvent),
+    Network(Incoming),
     /// A peer's answer to an [`Out::Request`].
     Answered { peer: PeerId, purpose: Purpose, answer: Result<SyncResponse, AnswerError> },
     /// An [`Out::Verify`] job's result.
@@ -54,31 +78,31 @@ pub(super) enum Event {
 }
 
 /// A signature check run off the chain task.
-pub(super) type VerifyJob = Box<dyn FnOnce() -> Verified + Send>;
+pub type VerifyJob = Box<dyn FnOnce() -> Verified + Send>;
 /// A block execution and its atomic write, run off the chain task.
-pub(super) type ExecuteJob = Box<dyn FnOnce() -> anyhow::Result<Executed> + Send>;
+pub type ExecuteJob = Box<dyn FnOnce() -> anyhow::Result<Executed> + Send>;
 
 /// One thing the chain host asks the task to do. They come out of [`Chain::handle`] only after
 /// the WAL entries of the same step were written (`Ready::persist`), so nothing here can leave
 /// before the record of it.
-pub(super) enum Out {
+pub enum Out {
     /// Gossip `bytes` on `topic`.
-    Publish(loanchain_network::Topic, Vec<u8>),
+    Publish(Topic, Vec<u8>),
     /// The verdict on a gossip message (forwarded only if accepted).
-    Verdict(GossipId, Verdict),
+    Verdict(GossipToken, Verdict),
     /// Ask `peer`; the answer comes back as [`Event::Answered`].
     Request { peer: PeerId, request: SyncRequest, purpose: Purpose },
     /// Answer a peer's request with what the host holds.
-    Respond(RequestId, SyncResponse),
+    Respond(ReplyToken, SyncResponse),
     /// Answer a peer's request from committed storage (up to height `last`), off the task, by
     /// at most [`SYNC_SERVERS`] at once; beyond them the answer is "busy".
-    Serve { peer: PeerId, reply: RequestId, request: Result<SyncRequest, String>, last: Height },
+    Serve { peer: PeerId, reply: ReplyToken, request: Result<SyncRequest, String>, last: Height },
     /// Run a signature check; the result comes back as [`Event::Verified`].
     Verify(VerifyJob),
     /// Execute and store a decided block; the result comes back as [`Event::Executed`].
     Execute(ExecuteJob),
     /// Admit gossiped transactions (bounded queue; when full the batch is dropped and counted).
-    Admit(Vec<Vec<u8>>, Option<GossipId>),
+    Admit(Vec<Vec<u8>>, Option<GossipToken>),
 }
 
 /// Sync answers being prepared from storage at once.
@@ -90,25 +114,37 @@ pub(super) const SYNC_SERVERS: usize = 2;
 /// most about 70 MiB.
 const TX_GOSSIP_QUEUE: usize = 64;
 
-/// What the task needs to carry out [`Out`]s.
+/// Gossip messages awaiting a verdict whose ids the task keeps at most: beyond, the oldest is
+/// forgotten (the network drops an unvalidated message after a while).
+const MAX_AWAITING_VERDICT: usize = 100_000;
+
+/// What the task needs to carry out [`Out`]s, and the network ids behind the host's tokens.
 struct Io {
     ctx: Arc<NodeContext>,
     net: NetworkHandle,
     back: mpsc::Sender<Event>,
     sync_servers: Arc<Semaphore>,
     tx_gossip: mpsc::Sender<(Vec<Vec<u8>>, Option<GossipId>)>,
+    next_token: u64,
+    gossip_ids: BTreeMap<GossipToken, GossipId>,
+    gossip_order: VecDeque<GossipToken>,
+    replies: BTreeMap<ReplyToken, RequestId>,
 }
 
 /// Runs the chain host until the network's event stream ends (or the host stops with an error).
 pub async fn run(mut chain: Chain, net: NetworkHandle, mut events: mpsc::Receiver<NetworkEvent>) -> anyhow::Result<()> {
     let ctx = chain.ctx.clone();
     let (back, mut results) = mpsc::channel::<Event>(256);
-    let io = Io {
+    let mut io = Io {
         tx_gossip: admit_gossip_workers(ctx.clone(), net.clone()),
         ctx,
         net,
         back,
         sync_servers: Arc::new(Semaphore::new(SYNC_SERVERS)),
+        next_token: 0,
+        gossip_ids: BTreeMap::new(),
+        gossip_order: VecDeque::new(),
+        replies: BTreeMap::new(),
     };
     io.carry(chain.handle(now_ms(), Event::Start)?).await;
     let mut ticker = tokio::time::interval(Duration::from_millis(20));
@@ -117,7 +153,7 @@ pub async fn run(mut chain: Chain, net: NetworkHandle, mut events: mpsc::Receive
         let wait = chain.next_wake().saturating_sub(now_ms()).min(1_000);
         let event = tokio::select! {
             event = events.recv() => match event {
-                Some(event) => Event::Network(event),
+                Some(event) => Event::Network(io.incoming(event)),
                 None => return Ok(()),
             },
             Some(result) = results.recv() => result,
@@ -130,7 +166,41 @@ pub async fn run(mut chain: Chain, net: NetworkHandle, mut events: mpsc::Receive
 }
 
 impl Io {
-    async fn carry(&self, out: Vec<Out>) {
+    /// The network's event with its ids kept here and tokens in their place.
+    fn incoming(&mut self, event: NetworkEvent) -> Incoming {
+        self.next_token += 1;
+        let token = self.next_token;
+        match event {
+            NetworkEvent::Gossip { topic, from, data, id } => {
+                let id = id.map(|id| {
+                    if self.gossip_order.len() >= MAX_AWAITING_VERDICT
+                        && let Some(old) = self.gossip_order.pop_front()
+                    {
+                        self.gossip_ids.remove(&old);
+                    }
+                    self.gossip_ids.insert(GossipToken(token), id);
+                    self.gossip_order.push_back(GossipToken(token));
+                    GossipToken(token)
+                });
+                Incoming::Gossip { topic, from, data, id }
+            }
+            NetworkEvent::Request { peer, data, reply } => {
+                self.replies.insert(ReplyToken(token), reply);
+                Incoming::Request { peer, data, reply: ReplyToken(token) }
+            }
+            NetworkEvent::PeerConnected(peer) => Incoming::PeerConnected(peer),
+            NetworkEvent::PeerDisconnected(peer) => Incoming::PeerDisconnected(peer),
+            NetworkEvent::Refused { peer } => Incoming::Refused(peer),
+        }
+    }
+
+    /// The network's id of a gossip message, once (its verdict is given once).
+    fn gossip_id(&mut self, token: GossipToken) -> Option<GossipId> {
+        // The order queue keeps the token until it reaches the front; its id goes now.
+        self.gossip_ids.remove(&token)
+    }
+
+    async fn carry(&mut self, out: Vec<Out>) {
         for o in out {
             match o {
                 Out::Publish(topic, bytes) => {
@@ -139,7 +209,11 @@ impl Io {
                         debug!(%topic, error = %e, "publish failed");
                     }
                 }
-                Out::Verdict(id, verdict) => self.net.validate(id, verdict),
+                Out::Verdict(token, verdict) => {
+                    if let Some(id) = self.gossip_id(token) {
+                        self.net.validate(id, verdict);
+                    }
+                }
                 Out::Request { peer, request, purpose } => {
                     let (net, back) = (self.net.clone(), self.back.clone());
                     tokio::spawn(async move {
@@ -151,6 +225,7 @@ impl Io {
                     });
                 }
                 Out::Respond(reply, answer) => {
+                    let Some(reply) = self.replies.remove(&reply) else { continue };
                     let net = self.net.clone();
                     tokio::spawn(async move {
                         if let Err(e) = net.respond(reply, wire::encode(&answer)).await {
@@ -158,7 +233,11 @@ impl Io {
                         }
                     });
                 }
-                Out::Serve { peer, reply, request, last } => self.serve(peer, reply, request, last),
+                Out::Serve { peer, reply, request, last } => {
+                    if let Some(reply) = self.replies.remove(&reply) {
+                        self.serve(peer, reply, request, last);
+                    }
+                }
                 Out::Verify(job) => {
                     let back = self.back.clone();
                     tokio::spawn(async move {
@@ -173,7 +252,8 @@ impl Io {
                         let _ = back.blocking_send(Event::Executed(job()));
                     });
                 }
-                Out::Admit(txs, id) => {
+                Out::Admit(txs, token) => {
+                    let id = token.and_then(|t| self.gossip_id(t));
                     // Admission verifies signatures off this task, in a bounded queue: when it
                     // is full the batch is dropped and counted (its transactions reach this node
                     // again in the proposal that carries them).
