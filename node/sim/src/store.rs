@@ -146,6 +146,10 @@ impl ChainStore for MemChainStore {
         inner.evidence.insert(key, evidence.clone());
         Ok(EvidenceAdded::Stored)
     }
+    fn view(&self) -> Box<dyn Store + '_> {
+        // A copy: the simulator admits between commits, never during one.
+        Box::new(self.lock().state.clone())
+    }
     fn commit_block(&self, c: &CommittedBlock<'_>) -> Result<(), StorageError> {
         let mut inner = self.lock();
         let previous = inner.last.ok_or(StorageError::NotInitialised)?;

@@ -34,6 +34,8 @@ pub trait ChainStore: loanchain_contracts::Store + Send + Sync + 'static {
     fn has_evidence(&self, key: &EvidenceKey) -> Result<bool, StorageError>;
     /// Stores verified evidence (bounded per validator).
     fn add_evidence(&self, evidence: &Evidence) -> Result<EvidenceAdded, StorageError>;
+    /// A consistent view of the contract state for admission checks while blocks commit.
+    fn view(&self) -> Box<dyn loanchain_contracts::Store + '_>;
     /// Stores an executed block atomically: block, certificate, receipts, events, state changes,
     /// and the removal of its height's WAL.
     fn commit_block(&self, block: &CommittedBlock<'_>) -> Result<(), StorageError>;
@@ -72,6 +74,9 @@ impl ChainStore for Storage {
     }
     fn add_evidence(&self, evidence: &Evidence) -> Result<EvidenceAdded, StorageError> {
         Storage::add_evidence(self, evidence)
+    }
+    fn view(&self) -> Box<dyn loanchain_contracts::Store + '_> {
+        Box::new(self.snapshot())
     }
     fn commit_block(&self, block: &CommittedBlock<'_>) -> Result<(), StorageError> {
         Storage::commit_block(self, block)
