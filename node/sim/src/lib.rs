@@ -23,6 +23,7 @@ pub mod scenario;
 pub mod sim;
 pub mod store;
 pub mod sweep;
+pub mod whole;
 
 pub use scenario::{FaultMix, Scenario};
 pub use sim::{Outcome, SimOptions, run};

@@ -5,6 +5,7 @@
 mod broken_quorum;
 mod determinism;
 mod store;
+mod whole;
 // Expects no fork: never with the broken quorum.
 #[cfg(not(feature = "broken-quorum"))]
 mod sweep;

@@ -1,0 +1,342 @@
+//! The whole node in the simulator (issue 16's design change): N validators each run the node's
+//! real chain host ([`loanchain_node::chain::Chain`]) over an in-memory store
+//! ([`MemChainStore`]), with real transactions, real block bodies, real signatures and real
+//! execution, on a simulated network with virtual time and per-link latency. Clients submit
+//! signed deposits to random validators through the node's own admission ([`admit_now`]), and
+//! the validators gossip them as the node's batcher does.
+//!
+//! The host's background jobs (signature checks, block execution) run at once and their results
+//! come back a millisecond later; its requests reach the peer they name and its answers come
+//! back over the same links, through the wire encoding with its size bounds.
+//!
+//! The checker: agreement (one block per height, equal app hashes), validity (every stored
+//! block's body matches its header and its certificate verifies), durability of what clients
+//! saw committed (on every node, with the same location), and progress (a bound on the heights
+//! reached). Everything follows from the seed: [`WholeOutcome::trace_hash`] is the same for the
+//! same seed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use loanchain_api::{NodeRole, NodeStatus};
+use loanchain_contracts::{Amount, Hash, Keypair, Payload, SignedTransaction, TxBody, init_genesis};
+use loanchain_genesis::{DevnetFiles, DevnetSpec, devnet};
+use loanchain_network::{PeerId, Topic, peer_id_from_secret};
+use loanchain_node::admission::admit_now;
+use loanchain_node::chain::{AnswerError, Chain, ChainStore, Event, Incoming, Out, Purpose, ReplyToken, answer_from_storage};
+use loanchain_node::context::{NodeContext, WorkLimits};
+use loanchain_node::mempool::Mempool;
+use loanchain_node::metrics::Metrics;
+use loanchain_node::wire::{self, SyncResponse, TxBatch};
+use sha2::{Digest, Sha256};
+use tokio::sync::{broadcast, watch};
+
+use crate::rng::Rng;
+use crate::store::MemChainStore;
+
+/// The genesis time of every simulated chain, unix ms; virtual time starts a second later.
+const GENESIS_TIME: u64 = 1_800_000_000_000;
+/// How often each host is ticked (the node's task ticks every 20 ms).
+const TICK_MS: u64 = 20;
+
+/// One whole-node run.
+#[derive(Clone, Debug)]
+pub struct WholeOptions {
+    /// The seed: everything follows from it.
+    pub seed: u64,
+    /// Validators (4 to 10).
+    pub validators: usize,
+    /// Virtual duration, ms.
+    pub duration_ms: u64,
+    /// Client deposits per virtual second.
+    pub tx_per_second: u64,
+}
+
+/// What a run did and what the checker found.
+#[derive(Clone, Debug)]
+pub struct WholeOutcome {
+    /// Each validator's committed height at the end.
+    pub heights: Vec<u64>,
+    /// Transactions clients saw committed (by the node they submitted to).
+    pub committed: usize,
+    /// Transactions submitted and admitted.
+    pub admitted: usize,
+    /// Hash of every event delivered (time, node, kind): the same for the same seed.
+    pub trace_hash: String,
+    /// What the checker found wrong; empty when all holds.
+    pub violations: Vec<String>,
+}
+
+struct Node {
+    chain: Chain<MemChainStore>,
+    ctx: Arc<NodeContext<MemChainStore>>,
+    peer: PeerId,
+}
+
+struct Sim {
+    nodes: Vec<Node>,
+    queue: BTreeMap<(u64, u64), (usize, Event)>,
+    seq: u64,
+    rng: Rng,
+    /// Base one-way latency of each link, ms.
+    latency: Vec<Vec<u64>>,
+    replies: BTreeMap<u64, (usize, Purpose)>,
+    trace: Sha256,
+    violations: Vec<String>,
+}
+
+impl Sim {
+    fn push(&mut self, at: u64, node: usize, event: Event) {
+        self.seq += 1;
+        self.queue.insert((at, self.seq), (node, event));
+    }
+
+    fn link(&mut self, from: usize, to: usize) -> u64 {
+        self.latency[from][to] + self.rng.range(0, 2)
+    }
+
+    fn index_of(&self, peer: &PeerId) -> Option<usize> {
+        self.nodes.iter().position(|n| n.peer == *peer)
+    }
+
+    fn carry(&mut self, now: u64, from: usize, out: Vec<Out>) {
+        for o in out {
+            match o {
+                Out::Publish(topic, bytes) => {
+                    for to in (0..self.nodes.len()).filter(|&to| to != from) {
+                        let at = now + self.link(from, to);
+                        let incoming = Incoming::Gossip { topic, from: Some(self.nodes[from].peer), data: bytes.clone(), id: None };
+                        self.push(at, to, Event::Network(incoming));
+                    }
+                }
+                // Gossip here has no validation mode: nothing awaits a verdict.
+                Out::Verdict(..) => {}
+                Out::Request { peer, request, purpose } => {
+                    let Some(to) = self.index_of(&peer) else { continue };
+                    self.seq += 1;
+                    let token = self.seq;
+                    self.replies.insert(token, (from, purpose));
+                    let at = now + self.link(from, to);
+                    let incoming =
+                        Incoming::Request { peer: self.nodes[from].peer, data: wire::encode(&request), reply: ReplyToken(token) };
+                    self.push(at, to, Event::Network(incoming));
+                }
+                Out::Respond(reply, answer) => self.answer(now, from, reply, answer),
+                Out::Serve { reply, request, last, .. } => {
+                    let answer = answer_from_storage(&*self.nodes[from].ctx.storage, request, last);
+                    self.answer(now, from, reply, answer);
+                }
+                Out::Verify(job) => {
+                    let verified = job();
+                    self.push(now + 1, from, Event::Verified(verified));
+                }
+                Out::Execute(job) => {
+                    let executed = job();
+                    self.push(now + 2, from, Event::Executed(executed));
+                }
+                Out::Admit(txs, _) => {
+                    self.admit(from, txs);
+                }
+            }
+        }
+    }
+
+    /// An answer travels back to the node that asked, through the wire's encoding and bounds.
+    fn answer(&mut self, now: u64, from: usize, reply: ReplyToken, answer: SyncResponse) {
+        let Some((to, purpose)) = self.replies.remove(&reply.0) else { return };
+        let answer = wire::decode::<SyncResponse>(&wire::encode(&answer)).map_err(|e| AnswerError::Malformed(e.to_string()));
+        let at = now + self.link(from, to);
+        self.push(at, to, Event::Answered { peer: self.nodes[from].peer, purpose, answer });
+    }
+
+    /// Admission on node `at`, as the node admits: what it admits.
+    fn admit(&mut self, at: usize, txs: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        let ctx = &self.nodes[at].ctx;
+        let next_height = ctx.storage.last_committed().map_or(1, |l| l.height + 1);
+        let verdicts = admit_now(&ctx.genesis.chain_id, &ctx.mempool, &*ctx.storage, &ctx.genesis.params, next_height, &ctx.metrics, txs);
+        verdicts.into_iter().filter_map(|(v, bytes)| v.ok().and(bytes)).collect()
+    }
+
+    fn record(&mut self, now: u64, node: usize, event: &Event) {
+        let kind = match event {
+            Event::Start => "start".to_string(),
+            Event::Tick => "tick".to_string(),
+            Event::Network(Incoming::Gossip { topic, data, .. }) => format!("gossip {topic} {}", hex::encode(&Sha256::digest(data)[..8])),
+            Event::Network(Incoming::Request { data, .. }) => format!("request {}", hex::encode(&Sha256::digest(data)[..8])),
+            Event::Network(other) => format!("peer {}", matches!(other, Incoming::PeerConnected(_))),
+            Event::Answered { purpose, .. } => format!("answer {purpose:?}"),
+            Event::Verified(_) => "verified".to_string(),
+            Event::Executed(_) => "executed".to_string(),
+        };
+        self.trace.update(format!("{now} {node} {kind}\n").as_bytes());
+    }
+}
+
+fn account(files: &DevnetFiles, name: &str) -> Keypair {
+    files.accounts.iter().find(|(n, _)| n == name).map(|(_, k)| k.keypair().clone()).unwrap_or_else(|| panic!("the devnet has no {name}"))
+}
+
+/// Runs one whole-node simulation.
+pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&opts.seed.to_le_bytes());
+    let files = devnet(&DevnetSpec::new(opts.validators, 0, GENESIS_TIME), &seed).expect("a devnet of 4 to 10 validators");
+    let genesis = Arc::new(files.genesis.clone());
+    let (writes, app_hash) = init_genesis(&genesis.params, &genesis.accounts).expect("the devnet's genesis state");
+    let mut nodes = Vec::new();
+    for n in &files.nodes {
+        let store = Arc::new(MemChainStore::with_genesis(&writes, app_hash));
+        let status = NodeStatus {
+            name: n.config.name.clone(),
+            role: NodeRole::Validator,
+            chain_id: genesis.chain_id.clone(),
+            genesis_hash: genesis.hash(),
+            height: 0,
+            block_hash: None,
+            app_hash,
+            block_time_ms: GENESIS_TIME,
+            round: 0,
+            peers: 0,
+            mempool_size: 0,
+            behind: 0,
+        };
+        let (status_tx, status_rx) = watch::channel(status);
+        let ctx = Arc::new(NodeContext {
+            name: n.config.name.clone(),
+            role: NodeRole::Validator,
+            genesis: genesis.clone(),
+            genesis_hash: genesis.hash(),
+            storage: store,
+            mempool: Arc::new(Mempool::new(10_000, loanchain_types::limits::MAX_TX_BYTES)),
+            status: status_rx,
+            events: broadcast::channel(16).0,
+            metrics: Arc::new(Metrics::new()),
+            gossip: None,
+            limits: WorkLimits::new(1),
+        });
+        let key = n.consensus_key.as_ref().map(|k| k.keypair().clone());
+        let chain = Chain::new(ctx.clone(), key, status_tx).expect("the chain host starts over its store");
+        nodes.push(Node { chain, ctx, peer: peer_id_from_secret(n.node_key.keypair().secret_bytes()) });
+    }
+    let mut rng = Rng::new(opts.seed);
+    let count = nodes.len();
+    let latency = (0..count).map(|_| (0..count).map(|_| rng.range(2, 31)).collect()).collect();
+    let mut sim =
+        Sim { nodes, queue: BTreeMap::new(), seq: 0, rng, latency, replies: BTreeMap::new(), trace: Sha256::new(), violations: Vec::new() };
+    let start = GENESIS_TIME + 1_000;
+    let end = start + opts.duration_ms;
+    for i in 0..count {
+        for j in (0..count).filter(|&j| j != i) {
+            let peer = sim.nodes[j].peer;
+            sim.push(start, i, Event::Network(Incoming::PeerConnected(peer)));
+        }
+        let at = start + sim.rng.range(1, 50);
+        sim.push(at, i, Event::Start);
+    }
+    // Client deposits, from the custodian to the institutions, each to a random validator.
+    let custodian = account(&files, "custodian");
+    let institutions: Vec<_> = (0..count).map(|i| account(&files, &format!("institution-{i}")).public().account_id()).collect();
+    let every = 1_000 / opts.tx_per_second.max(1);
+    let mut submitted: Vec<(Hash, usize)> = Vec::new();
+    let mut next_submit = start + 500;
+    let mut next_tick = start;
+    let mut nonce = 0u64;
+    let mut admitted = 0;
+
+    loop {
+        let queued = sim.queue.first_key_value().map_or(u64::MAX, |(&(at, _), _)| at);
+        let now = queued.min(next_submit).min(next_tick);
+        if now > end {
+            break;
+        }
+        if now == next_tick {
+            next_tick += TICK_MS;
+            for i in 0..count {
+                sim.push(now, i, Event::Tick);
+            }
+            continue;
+        }
+        if now == next_submit {
+            next_submit += every;
+            nonce += 1;
+            let to = sim.rng.index(count);
+            let height = sim.nodes[to].ctx.storage.last_committed().map_or(0, |l| l.height);
+            let payload = Payload::Deposit {
+                account: institutions[nonce as usize % count],
+                amount: Amount::yuan(1 + nonce % 7),
+                reference: format!("sim {nonce}"),
+            };
+            let tx = SignedTransaction::sign(&genesis.chain_id, TxBody { nonce, valid_until_height: height + 100, payload }, &custodian);
+            let bytes = tx.to_bytes();
+            let accepted = sim.admit(to, vec![bytes]);
+            if !accepted.is_empty() {
+                admitted += 1;
+                submitted.push((tx.hash(), to));
+                sim.carry(now, to, vec![Out::Publish(Topic::Transactions, wire::encode(&TxBatch(accepted)))]);
+            }
+            continue;
+        }
+        let ((at, _), (node, event)) = sim.queue.pop_first().expect("the queue is not empty");
+        sim.record(at, node, &event);
+        match sim.nodes[node].chain.handle(at, event) {
+            Ok(out) => sim.carry(at, node, out),
+            Err(e) => sim.violations.push(format!("{} stopped at {at}: {e:#}", sim.nodes[node].ctx.name)),
+        }
+    }
+    check(&mut sim, &submitted, opts);
+    let committed = submitted.iter().filter(|(h, to)| sim.nodes[*to].ctx.storage.tx_location(h).ok().flatten().is_some()).count();
+    WholeOutcome {
+        heights: sim.nodes.iter().map(|n| n.ctx.storage.last_committed().map_or(0, |l| l.height)).collect(),
+        committed,
+        admitted,
+        trace_hash: hex::encode(sim.trace.clone().finalize()),
+        violations: sim.violations,
+    }
+}
+
+/// Agreement, validity, durability and progress over every node's store.
+fn check(sim: &mut Sim, submitted: &[(Hash, usize)], opts: &WholeOptions) {
+    let genesis = sim.nodes[0].ctx.genesis.clone();
+    let validators = genesis.validator_set().expect("the devnet's validator set");
+    let heights: Vec<u64> = sim.nodes.iter().map(|n| n.ctx.storage.last_committed().map_or(0, |l| l.height)).collect();
+    let top = heights.iter().copied().max().unwrap_or(0);
+    for h in 1..=top {
+        let mut seen: Option<Hash> = None;
+        for n in &sim.nodes {
+            let store = &n.ctx.storage;
+            let Ok(Some(block)) = store.block(h) else { continue };
+            if let Err(e) = block.check_body() {
+                sim.violations.push(format!("{} stored block {h} whose body is not its header's: {e}", n.ctx.name));
+            }
+            match store.certificate(h) {
+                Ok(Some(cert)) if cert.block_hash == block.hash() && cert.verify(&validators, &genesis.chain_id).is_ok() => {}
+                other => sim.violations.push(format!("{} stored block {h} without a certificate that proves it: {other:?}", n.ctx.name)),
+            }
+            match seen {
+                None => seen = Some(block.hash()),
+                Some(first) if first != block.hash() => {
+                    sim.violations.push(format!("two blocks at height {h}: {first} and {}", block.hash()))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let low = heights.iter().copied().min().unwrap_or(0);
+    for (hash, to) in submitted {
+        let Ok(Some(location)) = sim.nodes[*to].ctx.storage.tx_location(hash) else { continue };
+        if location.height > low {
+            continue;
+        }
+        for n in &sim.nodes {
+            if n.ctx.storage.tx_location(hash).ok().flatten() != Some(location) {
+                sim.violations.push(format!("transaction {hash} committed at {location:?} on one node is not there on {}", n.ctx.name));
+            }
+        }
+    }
+    // A healthy network of this size commits a block within about a second.
+    let expected = opts.duration_ms / 4_000;
+    if low < expected {
+        sim.violations
+            .push(format!("progress: the lowest node reached height {low} in {} ms, expected at least {expected}", opts.duration_ms));
+    }
+}

@@ -1,0 +1,36 @@
+//! The whole node in the simulator: validators running the node's chain host with real
+//! transactions, bodies, signatures and execution agree, commit what clients submitted, and a
+//! seed replays exactly.
+
+use loanchain_sim::whole::{WholeOptions, run_whole};
+
+fn options(seed: u64, validators: usize) -> WholeOptions {
+    WholeOptions { seed, validators, duration_ms: 20_000, tx_per_second: 20 }
+}
+
+#[test]
+fn honest_whole_nodes_agree_and_commit_what_clients_submitted() {
+    for validators in [4, 7] {
+        for seed in 1..=3 {
+            let o = run_whole(&options(seed, validators));
+            assert!(o.violations.is_empty(), "seed {seed}, {validators} validators: {:#?}", o.violations);
+            assert!(o.admitted > 300, "seed {seed}: {} admitted", o.admitted);
+            // All but the last second or so of submissions are final.
+            assert!(
+                o.committed * 10 >= o.admitted * 8,
+                "seed {seed}, {validators} validators: {} of {} committed",
+                o.committed,
+                o.admitted
+            );
+            assert!(o.heights.iter().all(|&h| h >= 5), "seed {seed}: heights {:?}", o.heights);
+        }
+    }
+}
+
+#[test]
+fn a_whole_node_seed_replays_exactly() {
+    let (a, b) = (run_whole(&options(9, 4)), run_whole(&options(9, 4)));
+    assert_eq!(a.trace_hash, b.trace_hash);
+    assert_eq!(a.heights, b.heights);
+    assert_ne!(a.trace_hash, run_whole(&options(10, 4)).trace_hash, "another seed, another run");
+}
