@@ -23,7 +23,7 @@ pub mod seal;
 mod validate;
 
 pub use config::{DEFAULT_MEMPOOL_CAPACITY, MAX_MEMPOOL_CAPACITY, NodeConfig, NodeRole};
-pub use devnet::{DevnetFiles, DevnetSpec, devnet};
+pub use devnet::{DevnetFiles, DevnetNode, DevnetSpec, devnet};
 pub use error::GenesisError;
 pub use genesis::{ConsensusParams, GENESIS_VERSION, Genesis, MAX_GENESIS_BYTES, ObserverEntry, ValidatorEntry};
 pub use keys::{Key, KeyFile, KeyKind, read_key, read_key_of, write_key};

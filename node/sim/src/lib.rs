@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod checker;
+pub mod mocks;
 pub mod rng;
 pub mod scenario;
 pub mod sim;

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use loanchain_api::{NodeRole, NodeStatus};
+use loanchain_contracts::state::WriteSet;
 use loanchain_contracts::{Amount, Hash, Keypair, Payload, SignedTransaction, TxBody, init_genesis};
 use loanchain_genesis::{DevnetFiles, DevnetSpec, devnet};
 use loanchain_network::{PeerId, Topic, peer_id_from_secret};
@@ -27,10 +28,11 @@ use loanchain_node::chain::{AnswerError, Chain, ChainStore, Event, Incoming, Out
 use loanchain_node::context::{NodeContext, WorkLimits};
 use loanchain_node::mempool::Mempool;
 use loanchain_node::metrics::Metrics;
-use loanchain_node::wire::{self, SyncResponse, TxBatch};
+use loanchain_node::wire::{self, SyncRequest, SyncResponse, TxBatch};
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, watch};
 
+use crate::mocks::{self, Act, Mock, World};
 use crate::rng::Rng;
 use crate::store::MemChainStore;
 
@@ -50,6 +52,8 @@ pub struct WholeOptions {
     pub duration_ms: u64,
     /// Client deposits per virtual second.
     pub tx_per_second: u64,
+    /// A Byzantine peer ([`crate::mocks::ALL`]), if any.
+    pub mock: Option<String>,
 }
 
 /// What a run did and what the checker found.
@@ -75,6 +79,9 @@ struct Node {
 
 struct Sim {
     nodes: Vec<Node>,
+    /// Until when each node is down (not started yet), ms.
+    down_until: Vec<u64>,
+    mock: Option<(Box<dyn Mock>, PeerId)>,
     queue: BTreeMap<(u64, u64), (usize, Event)>,
     seq: u64,
     rng: Rng,
@@ -83,6 +90,7 @@ struct Sim {
     replies: BTreeMap<u64, (usize, Purpose)>,
     trace: Sha256,
     violations: Vec<String>,
+    files: DevnetFiles,
 }
 
 impl Sim {
@@ -103,7 +111,8 @@ impl Sim {
         for o in out {
             match o {
                 Out::Publish(topic, bytes) => {
-                    for to in (0..self.nodes.len()).filter(|&to| to != from) {
+                    let up: Vec<usize> = (0..self.nodes.len()).filter(|&to| to != from && now >= self.down_until[to]).collect();
+                    for to in up {
                         let at = now + self.link(from, to);
                         let incoming = Incoming::Gossip { topic, from: Some(self.nodes[from].peer), data: bytes.clone(), id: None };
                         self.push(at, to, Event::Network(incoming));
@@ -112,7 +121,16 @@ impl Sim {
                 // Gossip here has no validation mode: nothing awaits a verdict.
                 Out::Verdict(..) => {}
                 Out::Request { peer, request, purpose } => {
-                    let Some(to) = self.index_of(&peer) else { continue };
+                    let Some(to) = self.index_of(&peer) else {
+                        self.ask_mock(now, from, peer, &request, purpose);
+                        continue;
+                    };
+                    if now < self.down_until[to] {
+                        // Nobody answers: the request times out.
+                        let answer = Err(AnswerError::Failed("timeout".into()));
+                        self.push(now + 5_000, from, Event::Answered { peer, purpose, answer });
+                        continue;
+                    }
                     self.seq += 1;
                     let token = self.seq;
                     self.replies.insert(token, (from, purpose));
@@ -136,6 +154,49 @@ impl Sim {
                 }
                 Out::Admit(txs, _) => {
                     self.admit(from, txs);
+                }
+            }
+        }
+    }
+
+    /// A request to the Byzantine peer: its answer, or a timeout.
+    fn ask_mock(&mut self, now: u64, from: usize, peer: PeerId, request: &SyncRequest, purpose: Purpose) {
+        let Some((mut mock, mock_peer)) = self.mock.take() else { return };
+        let answer = if mock_peer == peer {
+            let world = World { now, stores: self.nodes.iter().map(|n| &*n.ctx.storage).collect(), files: &self.files };
+            mock.answer(request, &world)
+        } else {
+            None
+        };
+        self.mock = Some((mock, mock_peer));
+        let (at, answer) = match answer {
+            Some(a) => (now + 5, wire::decode::<SyncResponse>(&wire::encode(&a)).map_err(|e| AnswerError::Malformed(e.to_string()))),
+            None => (now + 5_000, Err(AnswerError::Failed("timeout".into()))),
+        };
+        self.push(at, from, Event::Answered { peer, purpose, answer });
+    }
+
+    /// The Byzantine peer's tick: what it publishes reaches every node that is up.
+    fn mock_tick(&mut self, now: u64) {
+        let Some((mut mock, peer)) = self.mock.take() else { return };
+        let acts = {
+            let world = World { now, stores: self.nodes.iter().map(|n| &*n.ctx.storage).collect(), files: &self.files };
+            mock.tick(&world, &mut self.rng)
+        };
+        self.mock = Some((mock, peer));
+        for act in acts {
+            match act {
+                Act::Publish(topic, data) => {
+                    let up: Vec<usize> = (0..self.nodes.len()).filter(|&to| now >= self.down_until[to]).collect();
+                    for to in up {
+                        let incoming = Incoming::Gossip { topic, from: Some(peer), data: data.clone(), id: None };
+                        self.push(now + 5, to, Event::Network(incoming));
+                    }
+                }
+                Act::Submit(to, tx) => {
+                    if to < self.nodes.len() && now >= self.down_until[to] {
+                        self.admit(to, vec![tx]);
+                    }
                 }
             }
         }
@@ -180,62 +241,55 @@ fn account(files: &DevnetFiles, name: &str) -> Keypair {
 pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&opts.seed.to_le_bytes());
-    let files = devnet(&DevnetSpec::new(opts.validators, 0, GENESIS_TIME), &seed).expect("a devnet of 4 to 10 validators");
+    let files = devnet(&DevnetSpec::new(opts.validators, 1, GENESIS_TIME), &seed).expect("a devnet of 4 to 10 validators");
+    let mock = opts.mock.as_deref().map(|name| mocks::by_name(name, opts.validators).unwrap_or_else(|| panic!("no mock named {name}")));
+    let replaced = mock.as_ref().and_then(|m| m.replaces());
+    let late = mock.as_ref().is_some_and(|m| m.wants_a_late_joiner());
+    // The Byzantine peer takes the observer's network identity.
+    let mock_peer = peer_id_from_secret(files.nodes[opts.validators].node_key.keypair().secret_bytes());
     let genesis = Arc::new(files.genesis.clone());
     let (writes, app_hash) = init_genesis(&genesis.params, &genesis.accounts).expect("the devnet's genesis state");
     let mut nodes = Vec::new();
-    for n in &files.nodes {
-        let store = Arc::new(MemChainStore::with_genesis(&writes, app_hash));
-        let status = NodeStatus {
-            name: n.config.name.clone(),
-            role: NodeRole::Validator,
-            chain_id: genesis.chain_id.clone(),
-            genesis_hash: genesis.hash(),
-            height: 0,
-            block_hash: None,
-            app_hash,
-            block_time_ms: GENESIS_TIME,
-            round: 0,
-            peers: 0,
-            mempool_size: 0,
-            behind: 0,
-        };
-        let (status_tx, status_rx) = watch::channel(status);
-        let ctx = Arc::new(NodeContext {
-            name: n.config.name.clone(),
-            role: NodeRole::Validator,
-            genesis: genesis.clone(),
-            genesis_hash: genesis.hash(),
-            storage: store,
-            mempool: Arc::new(Mempool::new(10_000, loanchain_types::limits::MAX_TX_BYTES)),
-            status: status_rx,
-            events: broadcast::channel(16).0,
-            metrics: Arc::new(Metrics::new()),
-            gossip: None,
-            limits: WorkLimits::new(1),
-        });
-        let key = n.consensus_key.as_ref().map(|k| k.keypair().clone());
-        let chain = Chain::new(ctx.clone(), key, status_tx).expect("the chain host starts over its store");
-        nodes.push(Node { chain, ctx, peer: peer_id_from_secret(n.node_key.keypair().secret_bytes()) });
+    for (_, n) in files.nodes.iter().enumerate().take(opts.validators).filter(|(i, _)| Some(*i) != replaced) {
+        nodes.push(honest_node(n, &genesis, &writes, app_hash));
     }
     let mut rng = Rng::new(opts.seed);
     let count = nodes.len();
     let latency = (0..count).map(|_| (0..count).map(|_| rng.range(2, 31)).collect()).collect();
-    let mut sim =
-        Sim { nodes, queue: BTreeMap::new(), seq: 0, rng, latency, replies: BTreeMap::new(), trace: Sha256::new(), violations: Vec::new() };
     let start = GENESIS_TIME + 1_000;
     let end = start + opts.duration_ms;
+    let mut down_until = vec![start; count];
+    if late {
+        down_until[count - 1] = start + opts.duration_ms / 3;
+    }
+    let mut sim = Sim {
+        nodes,
+        down_until,
+        mock: mock.map(|m| (m, mock_peer)),
+        queue: BTreeMap::new(),
+        seq: 0,
+        rng,
+        latency,
+        replies: BTreeMap::new(),
+        trace: Sha256::new(),
+        violations: Vec::new(),
+        files: files.clone(),
+    };
     for i in 0..count {
+        let up = sim.down_until[i];
         for j in (0..count).filter(|&j| j != i) {
-            let peer = sim.nodes[j].peer;
-            sim.push(start, i, Event::Network(Incoming::PeerConnected(peer)));
+            let (peer, at) = (sim.nodes[j].peer, up.max(sim.down_until[j]));
+            sim.push(at, i, Event::Network(Incoming::PeerConnected(peer)));
         }
-        let at = start + sim.rng.range(1, 50);
+        if sim.mock.is_some() {
+            sim.push(up, i, Event::Network(Incoming::PeerConnected(mock_peer)));
+        }
+        let at = up + sim.rng.range(1, 50);
         sim.push(at, i, Event::Start);
     }
     // Client deposits, from the custodian to the institutions, each to a random validator.
     let custodian = account(&files, "custodian");
-    let institutions: Vec<_> = (0..count).map(|i| account(&files, &format!("institution-{i}")).public().account_id()).collect();
+    let institutions: Vec<_> = (0..opts.validators).map(|i| account(&files, &format!("institution-{i}")).public().account_id()).collect();
     let every = 1_000 / opts.tx_per_second.max(1);
     let mut submitted: Vec<(Hash, usize)> = Vec::new();
     let mut next_submit = start + 500;
@@ -252,23 +306,28 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         if now == next_tick {
             next_tick += TICK_MS;
             for i in 0..count {
-                sim.push(now, i, Event::Tick);
+                if now >= sim.down_until[i] {
+                    sim.push(now, i, Event::Tick);
+                }
             }
+            sim.mock_tick(now);
             continue;
         }
         if now == next_submit {
             next_submit += every;
             nonce += 1;
             let to = sim.rng.index(count);
+            if now < sim.down_until[to] {
+                continue;
+            }
             let height = sim.nodes[to].ctx.storage.last_committed().map_or(0, |l| l.height);
             let payload = Payload::Deposit {
-                account: institutions[nonce as usize % count],
+                account: institutions[nonce as usize % institutions.len()],
                 amount: Amount::yuan(1 + nonce % 7),
                 reference: format!("sim {nonce}"),
             };
             let tx = SignedTransaction::sign(&genesis.chain_id, TxBody { nonce, valid_until_height: height + 100, payload }, &custodian);
-            let bytes = tx.to_bytes();
-            let accepted = sim.admit(to, vec![bytes]);
+            let accepted = sim.admit(to, vec![tx.to_bytes()]);
             if !accepted.is_empty() {
                 admitted += 1;
                 submitted.push((tx.hash(), to));
@@ -277,6 +336,9 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
             continue;
         }
         let ((at, _), (node, event)) = sim.queue.pop_first().expect("the queue is not empty");
+        if at < sim.down_until[node] {
+            continue;
+        }
         sim.record(at, node, &event);
         match sim.nodes[node].chain.handle(at, event) {
             Ok(out) => sim.carry(at, node, out),
@@ -292,6 +354,42 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         trace_hash: hex::encode(sim.trace.clone().finalize()),
         violations: sim.violations,
     }
+}
+
+/// An honest validator: the node's chain host over a fresh in-memory store at genesis.
+fn honest_node(n: &loanchain_genesis::DevnetNode, genesis: &Arc<loanchain_genesis::Genesis>, writes: &WriteSet, app_hash: Hash) -> Node {
+    let store = Arc::new(MemChainStore::with_genesis(writes, app_hash));
+    let status = NodeStatus {
+        name: n.config.name.clone(),
+        role: NodeRole::Validator,
+        chain_id: genesis.chain_id.clone(),
+        genesis_hash: genesis.hash(),
+        height: 0,
+        block_hash: None,
+        app_hash,
+        block_time_ms: GENESIS_TIME,
+        round: 0,
+        peers: 0,
+        mempool_size: 0,
+        behind: 0,
+    };
+    let (status_tx, status_rx) = watch::channel(status);
+    let ctx = Arc::new(NodeContext {
+        name: n.config.name.clone(),
+        role: NodeRole::Validator,
+        genesis: genesis.clone(),
+        genesis_hash: genesis.hash(),
+        storage: store,
+        mempool: Arc::new(Mempool::new(10_000, loanchain_types::limits::MAX_TX_BYTES)),
+        status: status_rx,
+        events: broadcast::channel(16).0,
+        metrics: Arc::new(Metrics::new()),
+        gossip: None,
+        limits: WorkLimits::new(1),
+    });
+    let key = n.consensus_key.as_ref().map(|k| k.keypair().clone());
+    let chain = Chain::new(ctx.clone(), key, status_tx).expect("the chain host starts over its store");
+    Node { chain, ctx, peer: peer_id_from_secret(n.node_key.keypair().secret_bytes()) }
 }
 
 /// Agreement, validity, durability and progress over every node's store.
@@ -319,6 +417,25 @@ fn check(sim: &mut Sim, submitted: &[(Hash, usize)], opts: &WholeOptions) {
                 }
                 Some(_) => {}
             }
+        }
+    }
+    // A transaction enters a chain once.
+    for n in &sim.nodes {
+        let mut seen = std::collections::BTreeSet::new();
+        let height = n.ctx.storage.last_committed().map_or(0, |l| l.height);
+        for h in 1..=height {
+            let Ok(Some(block)) = n.ctx.storage.block(h) else { continue };
+            for tx in &block.transactions {
+                if !seen.insert(Hash::digest(tx)) {
+                    sim.violations.push(format!("{} holds transaction {} twice (again at height {h})", n.ctx.name, Hash::digest(tx)));
+                }
+            }
+        }
+    }
+    // Every node, also one that joined late, ends close to the highest.
+    for (n, &h) in sim.nodes.iter().zip(&heights) {
+        if h + 20 < top {
+            sim.violations.push(format!("catching up: {} ended at height {h}, the highest node at {top}", n.ctx.name));
         }
     }
     let low = heights.iter().copied().min().unwrap_or(0);

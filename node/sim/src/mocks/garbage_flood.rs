@@ -1,0 +1,50 @@
+//! Floods every topic (issue 16, weaknesses 3, 4 and 7): every tick, random bytes on each topic,
+//! a message over the gossip bound, and a re-send of the height being decided made of a hundred
+//! votes under validators' names with signatures of other keys.
+
+use loanchain_network::Topic;
+use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
+use loanchain_types::limits::MAX_GOSSIP_BYTES;
+use loanchain_types::test_utils::keypair;
+use loanchain_types::{ConsensusMessage, Hash, SignedVote, ValidatorIndex, Vote, VoteKind};
+
+use super::{Act, Mock, World};
+use crate::rng::Rng;
+
+/// The flooder.
+pub struct GarbageFlood;
+
+impl Mock for GarbageFlood {
+    fn name(&self) -> &'static str {
+        "garbage-flood"
+    }
+    fn tick(&mut self, world: &World<'_>, rng: &mut Rng) -> Vec<Act> {
+        let mut acts = Vec::new();
+        for topic in Topic::ALL {
+            let junk: Vec<u8> = (0..rng.range(1, 512)).map(|_| rng.next_u64() as u8).collect();
+            acts.push(Act::Publish(topic, junk));
+        }
+        acts.push(Act::Publish(Topic::Consensus, vec![0; MAX_GOSSIP_BYTES + 1]));
+        let height = world.height() + 1;
+        let validators = world.files.genesis.validators.len() as u32;
+        let chain_id = &world.files.genesis.chain_id;
+        let messages = (0..100u32)
+            .map(|i| {
+                let kind = if i % 2 == 0 { VoteKind::Prevote } else { VoteKind::Precommit };
+                let vote = Vote {
+                    height,
+                    round: i % 3,
+                    kind,
+                    block_hash: Some(Hash::digest(&i.to_le_bytes())),
+                    validator: ValidatorIndex(i % validators),
+                };
+                ConsensusMessage::Vote(SignedVote::sign(&keypair(100 + (i % 50) as u8), chain_id, vote))
+            })
+            .collect();
+        acts.push(Act::Publish(Topic::Consensus, wire::encode(&Gossip::Replay { stamp: world.now, messages })));
+        acts
+    }
+    fn answer(&mut self, _request: &SyncRequest, _world: &World<'_>) -> Option<SyncResponse> {
+        Some(SyncResponse::Refused("no".into()))
+    }
+}
