@@ -57,6 +57,7 @@ mod input;
 mod log;
 mod proposer;
 mod ready;
+mod timely;
 
 pub use action::{Action, Effect, Message, RoundValue, SafetyRecord, Step, WalEntry, check_persist_before_send};
 pub use config::{Config, MAX_TIMEOUT_MS, Timeouts};
@@ -66,6 +67,7 @@ pub use input::Input;
 pub use log::MAX_ROUNDS_AHEAD;
 pub use proposer::ProposerSchedule;
 pub use ready::Ready;
+pub use timely::{MAX_MESSAGE_DELAY_MS, is_timely, message_delay_in_round};
 
 /// Whether this build has the deliberately broken quorum (the `broken-quorum` test feature).
 pub const BROKEN_QUORUM: bool = cfg!(feature = "broken-quorum");

@@ -4,3 +4,4 @@
 mod bounds;
 mod common;
 mod round;
+mod timely;
