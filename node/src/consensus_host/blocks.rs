@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
-use loanchain_consensus::Input;
+use loanchain_consensus::{Input, is_timely};
 use loanchain_contracts::tx::verify_transactions;
 use loanchain_contracts::{SignedTransaction, VerifiedTx};
-use loanchain_types::{Block, BlockHeader, CommitCertificate, Hash, Height, Round, last_commit_hash, transactions_root_of_hashes};
+use loanchain_types::{
+    Block, BlockHeader, CommitCertificate, Hash, Height, Round, SignedProposal, last_commit_hash, transactions_root_of_hashes,
+};
 use tracing::{debug, warn};
 
 use super::{Chain, Pending, now_ms};
@@ -131,6 +133,21 @@ impl Chain {
         true
     }
 
+    /// Whether a proposal received now names a block of time `time_ms` (`None`: unknown) close
+    /// enough to this node's clock (proposer-based timestamps, DESIGN §8): the core's input for
+    /// Tendermint L22. With `report`, a refusal is logged (first-hand proposals, not re-sends,
+    /// which are late by nature): many of them point at a wrong clock, ours or the proposer's.
+    pub(super) fn timely(&self, proposal: &SignedProposal, time_ms: Option<u64>, report: bool) -> bool {
+        let (c, p, now) = (&self.ctx.genesis.consensus, &proposal.proposal, now_ms());
+        let Some(time_ms) = time_ms else { return false };
+        let timely = is_timely(time_ms, now, p.round, c.max_clock_drift_ms, c.message_delay_ms);
+        if !timely && report {
+            let off_ms = time_ms as i128 - now as i128;
+            warn!(height = p.height, round = p.round, proposer = %p.proposer, block_time_ms = time_ms, off_ms, "proposal not timely: its block time is too far from this node's clock; prevoting nil");
+        }
+        timely
+    }
+
     /// Tendermint `valid(v)`: `None` while the block has not arrived.
     pub(super) fn validate(&mut self, height: Height, round: Round, hash: Hash) -> Option<bool> {
         let pending = self.pending.get_mut(&hash)?;
@@ -140,7 +157,7 @@ impl Chain {
         let verdict = match self.check_block(&block, height, round) {
             Ok(()) => self.verify_block_txs(&block, pooled),
             Err(reason) => {
-                // The header may pass later (a time no longer in the future): keep the pool's verdicts.
+                // Keep the pool's verdicts with the block.
                 if let Some(p) = self.pending.get_mut(&hash) {
                     p.pooled = pooled;
                 }
@@ -184,11 +201,11 @@ impl Chain {
         if h.proposer != self.core.proposer(height, round) {
             return Err(format!("proposer {} is not the proposer of round {round}", h.proposer));
         }
+        // The only rule on time that is part of validity: deterministic, so the core may keep
+        // the verdict per block. Closeness to the clock is a fact about a proposal as received
+        // (`timely`, Tendermint L22 only).
         if h.time_ms <= self.last_time_ms {
             return Err(format!("time {} not after the last block's {}", h.time_ms, self.last_time_ms));
-        }
-        if h.time_ms > now_ms() + c.max_clock_drift_ms {
-            return Err(format!("time {} is too far in the future", h.time_ms));
         }
         if block.transactions.len() > c.max_block_txs as usize {
             return Err(format!("{} transactions", block.transactions.len()));
