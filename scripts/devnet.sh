@@ -91,8 +91,10 @@ cmd_up() {
   build
   local have
   have=$(ls -d "$DEVNET_DIR"/validator-* 2>/dev/null | wc -l || true)
-  if [ ! -f "$DEVNET_DIR/genesis.json" ] || [ "$have" != "$validators" ] || [ "$(ls -d "$DEVNET_DIR"/observer-* 2>/dev/null | wc -l || true)" != "$observers" ]; then
-    [ -f "$DEVNET_DIR/genesis.json" ] && { echo "==> the devnet in $DEVNET_DIR has another shape; replacing it"; cmd_down; }
+  # A genesis this build no longer reads (an older format) is replaced like one of another shape.
+  if [ ! -f "$DEVNET_DIR/genesis.json" ] || [ "$have" != "$validators" ] || [ "$(ls -d "$DEVNET_DIR"/observer-* 2>/dev/null | wc -l || true)" != "$observers" ] \
+    || ! "$BIN/loanchain-genesis" validate "$DEVNET_DIR/genesis.json" >/dev/null 2>&1; then
+    [ -f "$DEVNET_DIR/genesis.json" ] && { echo "==> the devnet in $DEVNET_DIR has another shape or an older genesis format; replacing it"; cmd_down; }
     echo "==> generating a devnet of $validators validators and $observers observer(s) in $DEVNET_DIR"
     "$BIN/loanchain-genesis" devnet --validators "$validators" --observers "$observers" --out "$DEVNET_DIR" \
       --base-port "$BASE_PORT" --period-seconds "${DEVNET_PERIOD_SECONDS:-30}" --day-seconds "${DEVNET_DAY_SECONDS:-5}" --force >/dev/null

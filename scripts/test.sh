@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/prereqs.sh
-ensure_prereqs
+ensure_prereqs test
 
 echo "==> formatting (rustfmt.toml)"
 cargo fmt --all --check

@@ -69,8 +69,22 @@ pub struct ConsensusParams {
     /// Most bytes of transactions in one block (their signed bytes, summed; the encoded block's
     /// own bound follows: `loanchain_types::limits::MAX_BLOCK_BYTES`).
     pub max_block_bytes: u64,
-    /// How far a block's time may be ahead of a validator's clock before it refuses the proposal.
+    /// The clock precision of proposer-based timestamps (DESIGN §8, "Block time"): how far two
+    /// correct validators' clocks may differ. A validator prevotes a new proposal only if its
+    /// block's time is at most this far ahead of its own clock, and at most this plus
+    /// [`message_delay_ms`](Self::message_delay_ms) behind it.
     pub max_clock_drift_ms: u64,
+    /// The message-delay bound of proposer-based timestamps, round 0: how long a proposal may take
+    /// from its proposer's clock to a validator's receipt (gossip, verification, the chain task's
+    /// queue) and still be prevoted. Each round adds a tenth, up to a minute, so a value too small
+    /// for the real network costs rounds, not liveness (`loanchain_consensus::message_delay_in_round`).
+    /// A block can be stamped at most this plus the precision in the past. The devnet's 2 s is
+    /// CometBFT's first default: far above a LAN's delay, but a proposal reaches a busy node's
+    /// chain task later than the wire (two shared cores, block execution and storage ahead of it
+    /// in the queue), and below the 2.5 s a devnet round lasts at least (propose 1 s, prevote and
+    /// precommit 300 ms each, plus the commit pause), so a proposer can backdate a block by at most
+    /// about one round's time (3 s with the precision).
+    pub message_delay_ms: u64,
 }
 
 impl ConsensusParams {
@@ -87,6 +101,7 @@ impl ConsensusParams {
             max_block_txs: 5_000,
             max_block_bytes: 4 << 20,
             max_clock_drift_ms: 1_000,
+            message_delay_ms: 2_000,
         }
     }
 

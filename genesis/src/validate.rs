@@ -4,7 +4,8 @@
 //! what to change. Rules, in order:
 //!
 //! 1. `version` is [`GENESIS_VERSION`]; `params` pass `Params::validate`; `chain_id` equals
-//!    `params.chain_id`; `genesis_time` is set; consensus timeouts and block limits are in range.
+//!    `params.chain_id`; `genesis_time` is set; consensus timeouts, block limits, clock precision and message delay
+//!    are in range.
 //! 2. Genesis accounts: unique account ids, valid ed25519 keys, names of 1 to 256 bytes; exactly
 //!    one regulator, at least one custodian bank and at least one seal authority.
 //! 3. At least one validator; each has a valid name, nonzero voting power (total within u64), a
@@ -26,6 +27,11 @@ use crate::net::{TcpMultiaddr, is_ed25519_point, parse_ed25519_peer_id};
 const MAX_ACCOUNT_NAME_BYTES: usize = 256;
 /// Longest consensus timeout (base or per-round increase), in ms.
 const MAX_TIMEOUT_MS: u64 = 600_000;
+/// Largest message-delay bound, in ms: a minute, `loanchain_consensus::MAX_MESSAGE_DELAY_MS`
+/// (this crate does not depend on the consensus core), the cap up to which the bound grows per
+/// round; a larger genesis value would never grow, and would let a proposer backdate blocks by
+/// more than a minute.
+const MAX_MESSAGE_DELAY_MS: u64 = 60_000;
 use loanchain_types::limits::{MAX_BLOCK_TX_BYTES, MAX_BLOCK_TXS};
 
 /// Checks a node name: 1 to 64 characters of `[A-Za-z0-9._-]`, not starting with '.'.
@@ -98,6 +104,9 @@ impl Genesis {
         }
         if c.max_clock_drift_ms == 0 || c.max_clock_drift_ms > MAX_TIMEOUT_MS {
             return bad("max_clock_drift_ms", format!("{} ms must be within 1 and {MAX_TIMEOUT_MS}", c.max_clock_drift_ms));
+        }
+        if c.message_delay_ms == 0 || c.message_delay_ms > MAX_MESSAGE_DELAY_MS {
+            return bad("message_delay_ms", format!("{} ms must be within 1 and {MAX_MESSAGE_DELAY_MS}", c.message_delay_ms));
         }
         Ok(())
     }

@@ -1,13 +1,16 @@
 # Sourced by the scripts: installs what a fresh Debian machine with only Rust lacks, and only that.
-# RocksDB's bindgen needs libclang (DESIGN §13); nothing else comes from apt.
+# RocksDB's bindgen needs libclang (DESIGN §13); the tests (`ensure_prereqs test`) also need
+# libfaketime, which sets one validator's clock back in node/tests/it/clock.rs. Nothing else comes
+# from apt.
 
 ensure_prereqs() {
-  local missing=()
-  for pkg in clang libclang-dev; do
+  local missing=() pkgs=(clang libclang-dev)
+  [ "${1:-}" = test ] && pkgs+=(libfaketime)
+  for pkg in "${pkgs[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ "${#missing[@]}" -gt 0 ]; then
-    echo "==> installing ${missing[*]} (needed to build RocksDB)"
+    echo "==> installing ${missing[*]} (needed to build RocksDB, and libfaketime by the tests)"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -qq

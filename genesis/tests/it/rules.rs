@@ -46,6 +46,12 @@ fn cases() -> Vec<(&'static str, Break, Expect)> {
         ("no clock drift", Box::new(|g| g.consensus.max_clock_drift_ms = 0), |e| {
             matches!(e, E::InvalidConsensus { field: "max_clock_drift_ms", .. })
         }),
+        ("no message delay", Box::new(|g| g.consensus.message_delay_ms = 0), |e| {
+            matches!(e, E::InvalidConsensus { field: "message_delay_ms", .. })
+        }),
+        ("message delay above the minute it grows to", Box::new(|g| g.consensus.message_delay_ms = 60_001), |e| {
+            matches!(e, E::InvalidConsensus { field: "message_delay_ms", .. })
+        }),
         (
             "duplicate account",
             Box::new(|g| {
@@ -168,4 +174,13 @@ fn errors_say_what_to_change() {
     let mut g = fixed_devnet().genesis;
     g.chain_id = "x".into();
     assert!(g.validate().unwrap_err().to_string().contains("set both to the same value"));
+}
+
+#[test]
+fn the_message_delay_bounds_are_inclusive() {
+    for delay in [1, 60_000] {
+        let mut g = fixed_devnet().genesis;
+        g.consensus.message_delay_ms = delay;
+        g.validate().unwrap_or_else(|e| panic!("message delay {delay}: {e}"));
+    }
 }

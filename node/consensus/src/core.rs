@@ -3,6 +3,9 @@
 //! Comments `// Tendermint Lnn` name the line of Algorithm 1 a branch implements. Values are block
 //! hashes; `valid(v)` is asked of the host ([`Effect::ValidateBlock`](crate::Effect::ValidateBlock)) and answered asynchronously
 //! ([`Input::BlockValidated`]); until the answer arrives, the rules that need `valid(v)` wait.
+//! Whether a proposal was timely (proposer-based timestamps, [`crate::is_timely`]) comes with the
+//! proposal ([`Input::Proposal`]) and is kept with it in the log: it is a fact about the proposal as
+//! received, not about the block, so it is not part of `valid(v)`, which the core keeps per block.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,7 +83,8 @@ pub struct Core {
     awaiting_payload: Option<Round>,
     timers: BTreeSet<(u64, Round, Step)>,
     once: BTreeSet<(Round, Once)>,
-    future: Vec<ConsensusMessage>,
+    /// Messages of the next height, each with its proposal's timeliness at receipt.
+    future: Vec<(ConsensusMessage, bool)>,
     /// How many of `future` each validator signed (each may fill only its share).
     future_per_signer: BTreeMap<ValidatorIndex, usize>,
     /// Equivocations reported at this height, by (validator, round, kind), so each is reported
@@ -175,8 +179,9 @@ impl Core {
                     let power = core.validators.power(m.signer());
                     match m.clone() {
                         ConsensusMessage::Proposal(p) => {
+                            // Our own proposal: its block was stamped by our host's clock.
                             core.validity.insert(p.proposal.block_hash, Validity::Valid);
-                            core.log.add_proposal(p, power);
+                            core.log.add_proposal(p, power, true);
                         }
                         ConsensusMessage::Vote(v) => {
                             core.log.add_vote(v, power);
@@ -301,8 +306,8 @@ impl Core {
                     self.on_timeout(round, step, &mut out);
                 }
             }
-            Input::Proposal(p) => self.on_message(ConsensusMessage::Proposal(p), &mut out),
-            Input::Vote(v) => self.on_message(ConsensusMessage::Vote(v), &mut out),
+            Input::Proposal { proposal, timely } => self.on_message(ConsensusMessage::Proposal(proposal), timely, &mut out),
+            Input::Vote(v) => self.on_message(ConsensusMessage::Vote(v), false, &mut out),
             Input::ProposalPayload { height, round, block_hash } => {
                 if height == self.height
                     && round == self.round
@@ -358,9 +363,9 @@ impl Core {
         self.start_round(0, out);
         let future = std::mem::take(&mut self.future);
         self.future_per_signer.clear();
-        for m in future {
+        for (m, timely) in future {
             if m.height() == self.height {
-                self.on_message(m, out);
+                self.on_message(m, timely, out);
             }
         }
     }
@@ -390,8 +395,8 @@ impl Core {
         // the round either).
         self.schedule_timeout(Step::Propose, out);
         // Messages kept beyond the window of the old round that are inside the new one's.
-        for (m, power) in self.log.take_ahead_within(round) {
-            self.accept(m, power, out);
+        for (m, power, timely) in self.log.take_ahead_within(round) {
+            self.accept(m, power, timely, out);
         }
     }
 
@@ -449,10 +454,12 @@ impl Core {
     // ----------------------------------------------------------------------------------------
     // Messages
 
-    fn on_message(&mut self, m: ConsensusMessage, out: &mut Vec<Action>) {
+    /// A proposal or vote from the network; `timely` is the proposal's timeliness at receipt
+    /// (unused for votes).
+    fn on_message(&mut self, m: ConsensusMessage, timely: bool, out: &mut Vec<Action>) {
         if m.height() != self.height {
             if m.height() == self.height + 1 {
-                self.buffer_next_height(m);
+                self.buffer_next_height(m, timely);
             }
             return;
         }
@@ -474,16 +481,16 @@ impl Core {
         }
         if beyond_window(self.round, m.round()) {
             // Too far ahead to log (MAX_ROUNDS_AHEAD); kept, if its signer's highest, for L55.
-            self.log.keep_ahead(m, power);
+            self.log.keep_ahead(m, power, timely);
             return;
         }
-        self.accept(m, power, out);
+        self.accept(m, power, timely, out);
     }
 
     /// Keeps a message of the next height until it starts: signed by a validator of the set (the
     /// set is the same at every height), and within that validator's share of
     /// `max_future_messages` (at least 16), so no validator can push out the others' messages.
-    fn buffer_next_height(&mut self, m: ConsensusMessage) {
+    fn buffer_next_height(&mut self, m: ConsensusMessage, timely: bool) {
         let signer = m.signer();
         if self.validators.get(signer).is_err() || self.future.len() >= self.config.max_future_messages {
             return;
@@ -496,15 +503,15 @@ impl Core {
             return;
         }
         *self.future_per_signer.entry(signer).or_default() += 1;
-        self.future.push(m);
+        self.future.push((m, timely));
     }
 
     /// Adds a checked message of this height, inside the round window, to the log.
-    fn accept(&mut self, m: ConsensusMessage, power: u64, out: &mut Vec<Action>) {
+    fn accept(&mut self, m: ConsensusMessage, power: u64, timely: bool, out: &mut Vec<Action>) {
         let added = match m {
             ConsensusMessage::Proposal(p) => {
                 let (round, hash) = (p.proposal.round, p.proposal.block_hash);
-                let added = self.log.add_proposal(p, power);
+                let added = self.log.add_proposal(p, power, timely);
                 if self.log.round(round).is_some_and(|r| r.proposal_for(hash).is_some()) {
                     self.request_validation(round, hash, out);
                 }
@@ -590,7 +597,8 @@ impl Core {
         let power = self.validators.power(m.signer());
         match m {
             ConsensusMessage::Proposal(p) => {
-                self.log.add_proposal(p, power);
+                // Our own proposal is timely by construction: our host stamped the block.
+                self.log.add_proposal(p, power, true);
             }
             ConsensusMessage::Vote(v) => {
                 self.log.add_vote(v, power);
@@ -694,12 +702,15 @@ impl Core {
             match p.proposal.valid_round {
                 // Tendermint L22: ⟨PROPOSAL, h, r, v, -1⟩ while step = propose.
                 None => {
-                    // L23-L26: prevote v if valid(v) ∧ (lockedRound = -1 ∨ lockedValue = v), else nil.
-                    let ok = valid && self.locked.is_none_or(|l| l.value == v);
+                    // L23-L26 with proposer-based timestamps (CometBFT 1.0, DESIGN §8): prevote v if
+                    // valid(v) ∧ timely(v) ∧ (lockedRound = -1 ∨ lockedValue = v), else nil.
+                    let ok = valid && r.timely(v) && self.locked.is_none_or(|l| l.value == v);
                     choice = Some(if ok { Some(v) } else { None });
                     break;
                 }
                 // Tendermint L28: ⟨PROPOSAL, h, r, v, vr⟩ ∧ 2f+1 ⟨PREVOTE, h, vr, id(v)⟩, 0 ≤ vr < r.
+                // Not timeliness (as in CometBFT): a quorum prevoted v in vr, so v was timely for
+                // the f+1 correct validators in it when it was first proposed.
                 Some(vr) if vr < self.round => {
                     let pol = self.log.round(vr).map_or(0, |x| x.prevotes.power_for(Some(v)));
                     if pol >= quorum {

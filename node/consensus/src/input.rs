@@ -16,7 +16,16 @@ pub enum Input {
         now: u64,
     },
     /// A proposal from the network (its block travels beside it, to the host).
-    Proposal(SignedProposal),
+    Proposal {
+        /// The proposal.
+        proposal: SignedProposal,
+        /// Whether the host found the block's time timely when this proposal arrived: within its
+        /// clock ± the precision and the round's message delay ([`crate::is_timely`], DESIGN §8,
+        /// "Block time"). False when the host does not know the block's time. Used only by
+        /// Tendermint L22 (a proposal without a proof-of-lock round). A proposal received more
+        /// than once counts as timely if one receipt was.
+        timely: bool,
+    },
     /// A prevote or precommit from the network.
     Vote(SignedVote),
     /// The host's answer to [`crate::Effect::RequestProposal`]: the block it built, by hash.

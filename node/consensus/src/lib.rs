@@ -9,9 +9,11 @@
 //!
 //! 1. **propose**: the proposer broadcasts a block (by hash; the body travels beside it); everyone
 //!    else waits `timeout_propose(r)`.
-//! 2. **prevote**: a validator prevotes the proposal if the block is valid and it is not locked on
-//!    another block (or the proposal carries a proof-of-lock round `vr` no older than its lock,
-//!    L28); otherwise nil.
+//! 2. **prevote**: a validator prevotes the proposal if the block is valid, the proposal was timely
+//!    when it arrived (its block time close to the receiver's clock, [`is_timely`]: proposer-based
+//!    timestamps, DESIGN §8) and it is not locked on another block (L22); or if the proposal carries
+//!    a proof-of-lock round `vr` no older than its lock and the block is valid (L28, where
+//!    timeliness is not asked: a quorum prevoted it in `vr`); otherwise nil.
 //! 3. **precommit**: on a quorum (> 2/3 of the power) of prevotes for the proposal, a validator
 //!    *locks* on it and precommits it; on a quorum of nil prevotes, or at `timeout_prevote(r)`, it
 //!    precommits nil.
@@ -57,6 +59,7 @@ mod input;
 mod log;
 mod proposer;
 mod ready;
+mod timely;
 
 pub use action::{Action, Effect, Message, RoundValue, SafetyRecord, Step, WalEntry, check_persist_before_send};
 pub use config::{Config, MAX_TIMEOUT_MS, Timeouts};
@@ -66,6 +69,7 @@ pub use input::Input;
 pub use log::MAX_ROUNDS_AHEAD;
 pub use proposer::ProposerSchedule;
 pub use ready::Ready;
+pub use timely::{MAX_MESSAGE_DELAY_MS, is_timely, message_delay_in_round};
 
 /// Whether this build has the deliberately broken quorum (the `broken-quorum` test feature).
 pub const BROKEN_QUORUM: bool = cfg!(feature = "broken-quorum");

@@ -109,8 +109,11 @@ impl VoteSet {
 /// Everything received in one round.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RoundLog {
-    /// Proposals from the round's proposer, in the order received.
+    /// Proposals from the round's proposer, in the order received (one per block hash).
     pub(crate) proposals: Vec<SignedProposal>,
+    /// The block hashes of the logged proposals that were timely at some receipt (the host's
+    /// verdict, [`crate::is_timely`]; our own proposals always).
+    timely: BTreeSet<Hash>,
     pub(crate) prevotes: VoteSet,
     pub(crate) precommits: VoteSet,
     senders: BTreeSet<ValidatorIndex>,
@@ -138,6 +141,11 @@ impl RoundLog {
     pub(crate) fn proposal_for(&self, value: Hash) -> Option<&SignedProposal> {
         self.proposals.iter().find(|p| p.proposal.block_hash == value)
     }
+
+    /// Whether the logged proposal for `value` was timely at some receipt.
+    pub(crate) fn timely(&self, value: Hash) -> bool {
+        self.timely.contains(&value)
+    }
 }
 
 /// What adding a message did.
@@ -161,8 +169,9 @@ pub(crate) fn beyond_window(current: Round, round: Round) -> bool {
 pub(crate) struct HeightLog {
     pub(crate) rounds: BTreeMap<Round, RoundLog>,
     /// Beyond the window: the message of the highest round each validator sent (the first one
-    /// received of that round), with the validator's power. Already checked like any message.
-    ahead: BTreeMap<ValidatorIndex, (ConsensusMessage, u64)>,
+    /// received of that round), with the validator's power and, for a proposal, its timeliness at
+    /// receipt. Already checked like any message.
+    ahead: BTreeMap<ValidatorIndex, (ConsensusMessage, u64, bool)>,
     /// The power of the validators in `ahead`.
     ahead_power: u64,
 }
@@ -179,32 +188,32 @@ impl HeightLog {
 
     /// The messages kept beyond the window, by validator.
     pub(crate) fn ahead(&self) -> impl Iterator<Item = &ConsensusMessage> {
-        self.ahead.values().map(|(m, _)| m)
+        self.ahead.values().map(|(m, ..)| m)
     }
 
-    /// Keeps `m` (of `power`, beyond the window) if it is of a higher round than what its signer
-    /// sent before beyond the window; otherwise drops it.
-    pub(crate) fn keep_ahead(&mut self, m: ConsensusMessage, power: u64) {
+    /// Keeps `m` (of `power`, beyond the window, `timely` if a proposal timely at receipt) if it is
+    /// of a higher round than what its signer sent before beyond the window; otherwise drops it.
+    pub(crate) fn keep_ahead(&mut self, m: ConsensusMessage, power: u64, timely: bool) {
         match self.ahead.get_mut(&m.signer()) {
-            Some(kept) if kept.0.round() < m.round() => *kept = (m, power),
+            Some(kept) if kept.0.round() < m.round() => *kept = (m, power, timely),
             Some(_) => {}
             None => {
                 self.ahead_power += power;
-                self.ahead.insert(m.signer(), (m, power));
+                self.ahead.insert(m.signer(), (m, power, timely));
             }
         }
     }
 
     /// Removes and returns the messages kept beyond the window that are inside the window of
-    /// `current` now, with their power, in validator order.
-    pub(crate) fn take_ahead_within(&mut self, current: Round) -> Vec<(ConsensusMessage, u64)> {
+    /// `current` now, with their power and timeliness, in validator order.
+    pub(crate) fn take_ahead_within(&mut self, current: Round) -> Vec<(ConsensusMessage, u64, bool)> {
         let within: Vec<ValidatorIndex> =
-            self.ahead.iter().filter(|(_, (m, _))| !beyond_window(current, m.round())).map(|(v, _)| *v).collect();
+            self.ahead.iter().filter(|(_, (m, ..))| !beyond_window(current, m.round())).map(|(v, _)| *v).collect();
         let mut out = Vec::with_capacity(within.len());
         for v in within {
-            if let Some((m, power)) = self.ahead.remove(&v) {
+            if let Some((m, power, timely)) = self.ahead.remove(&v) {
                 self.ahead_power -= power;
-                out.push((m, power));
+                out.push((m, power, timely));
             }
         }
         out
@@ -218,7 +227,7 @@ impl HeightLog {
         if self.ahead_power < threshold {
             return None;
         }
-        let mut reached: Vec<(Round, u64)> = self.ahead.values().map(|(m, p)| (m.round(), *p)).filter(|(r, _)| *r > round).collect();
+        let mut reached: Vec<(Round, u64)> = self.ahead.values().map(|(m, p, _)| (m.round(), *p)).filter(|(r, _)| *r > round).collect();
         reached.sort_unstable_by_key(|(r, _)| std::cmp::Reverse(*r));
         let mut power = 0u64;
         reached.into_iter().find_map(|(r, p)| {
@@ -241,24 +250,35 @@ impl HeightLog {
         added
     }
 
-    /// Adds a proposal of `power`'s proposer, already checked to come from the round's proposer.
-    pub(crate) fn add_proposal(&mut self, proposal: SignedProposal, power: u64) -> Added {
+    /// Adds a proposal of `power`'s proposer, already checked to come from the round's proposer;
+    /// `timely` is its timeliness at this receipt. A repeat of a logged proposal that is timely
+    /// marks it timely (an earlier receipt may not have been judged: the host did not know the
+    /// block's time); nothing makes a proposal untimely again.
+    pub(crate) fn add_proposal(&mut self, proposal: SignedProposal, power: u64, timely: bool) -> Added {
         let r = self.rounds.entry(proposal.proposal.round).or_default();
-        if r.proposals.contains(&proposal) {
+        let hash = proposal.proposal.block_hash;
+        let repeat = r.proposals.contains(&proposal) || r.proposals.iter().any(|p| p.proposal == proposal.proposal);
+        if repeat {
+            if timely {
+                r.timely.insert(hash);
+            }
             return Added::Duplicate;
         }
         if let Some(first) = r.proposals.first() {
-            if first.proposal == proposal.proposal {
-                return Added::Duplicate;
-            }
             let evidence = Evidence::ConflictingProposals { first: first.clone(), second: proposal.clone() };
-            if r.proposals.len() < MAX_PROPOSALS_PER_ROUND && r.proposal_for(proposal.proposal.block_hash).is_none() {
+            if r.proposals.len() < MAX_PROPOSALS_PER_ROUND && r.proposal_for(hash).is_none() {
                 r.proposals.push(proposal);
+                if timely {
+                    r.timely.insert(hash);
+                }
             }
             return Added::Conflict(Box::new(evidence));
         }
         r.note_sender(proposal.proposal.proposer, power);
         r.proposals.push(proposal);
+        if timely {
+            r.timely.insert(hash);
+        }
         Added::New
     }
 

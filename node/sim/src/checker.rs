@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use loanchain_consensus::Step;
 use loanchain_types::{CommitCertificate, ConsensusMessage, Hash, Height, Round, ValidatorIndex, ValidatorSet};
 
+use crate::sim::pbts::backdating_bound;
+
 /// A block the simulated application built.
 #[derive(Clone, Debug)]
 pub struct BlockInfo {
@@ -15,6 +17,13 @@ pub struct BlockInfo {
     pub parent: Hash,
     /// Whether the application accepts its digest.
     pub digest_ok: bool,
+    /// The round it was built for.
+    pub round: Round,
+    /// The time in its header (ms).
+    pub time_ms: u64,
+    /// The virtual time at which it was built (ms): every clock is the virtual clock, so an
+    /// honest proposer's header time is this.
+    pub built_at: u64,
 }
 
 /// What went wrong in a run, counted.
@@ -22,7 +31,8 @@ pub struct BlockInfo {
 pub struct Violations {
     /// Two different blocks final at one height.
     pub agreement: u64,
-    /// A final block that no one proposed, that the application rejects, or with the wrong parent.
+    /// A final block that no one proposed, that the application rejects, with the wrong parent, or
+    /// stamped further in the past than its round's timeliness bound allows (`pbts::backdating_bound`).
     pub validity: u64,
     /// An honest validator signed two different messages for one (height, round, step).
     pub double_sign: u64,
@@ -115,6 +125,13 @@ impl Checker {
         };
         let parent = if height == 1 { Some(Hash::ZERO) } else { self.decided.get(&(height - 1)).copied() };
         match block {
+            // DESIGN §8, block time: a correct validator prevotes a new block only if its time is
+            // at most the bound behind its clock at receipt, which is after the block was built.
+            Some(b) if b.built_at.saturating_sub(b.time_ms) > backdating_bound(b.round) => {
+                self.violations.validity += 1;
+                let age = b.built_at - b.time_ms;
+                self.note(format!("t={now}: node {node} committed {hash:?} at height {height}, stamped {age} ms before it was built"));
+            }
             Some(b) if b.digest_ok && b.height == height && Some(b.parent) == parent => {}
             _ => {
                 self.violations.validity += 1;

@@ -6,7 +6,7 @@
 //! and jitter, loss, duplication, reordering, partitions that heal; crashes (also inside a WAL
 //! write, also of every validator at once) and restarts from the persisted WAL and block store
 //! only, through [`loanchain_consensus::Core::recover`]; and up to f Byzantine validators as
-//! named mocks (equivocator, silent, stale replayer). A checker verifies agreement, validity, that
+//! named mocks (equivocator, silent, stale replayer, backdater). A checker verifies agreement, validity, that
 //! no honest validator double-signs, certificates, and progress after the heal.
 //!
 //! [`store::MemChainStore`] is the in-memory storage the whole node's chain host

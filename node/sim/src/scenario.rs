@@ -14,7 +14,7 @@ pub enum FaultMix {
     Network,
     /// Crashes (also mid-write, also of every validator at once) and restarts from disk.
     Crash,
-    /// Up to f Byzantine validators (equivocator, silent, stale replayer) on a jittery network.
+    /// Up to f Byzantine validators (equivocator, silent, stale replayer, backdater) on a jittery network.
     Byzantine,
     /// All of the above at once.
     Mixed,
@@ -71,6 +71,9 @@ pub enum ByzantineKind {
     Silent,
     /// Replays old messages it received, to random validators.
     Stale,
+    /// Proposes blocks stamped older than any correct validator accepts (DESIGN §8, block time),
+    /// and votes for them; sends nothing else.
+    Backdater,
 }
 
 /// A crash of one validator.
@@ -191,10 +194,11 @@ impl Scenario {
                 }
                 if power + s.powers[i] <= max {
                     power += s.powers[i];
-                    let kind = match rng.range(0, 3) {
+                    let kind = match rng.range(0, 4) {
                         0 | 1 => ByzantineKind::Equivocator,
                         2 => ByzantineKind::Silent,
-                        _ => ByzantineKind::Stale,
+                        3 => ByzantineKind::Stale,
+                        _ => ByzantineKind::Backdater,
                     };
                     s.byzantine.push((i, kind));
                 }

@@ -17,6 +17,8 @@ use crate::checker::{BlockInfo, Checker, Violations};
 use crate::rng::Rng;
 use crate::scenario::{ByzantineKind, FaultMix, Scenario};
 
+pub mod pbts;
+
 /// The chain id of simulated chains.
 pub const CHAIN_ID: &str = "loanchain-sim";
 /// How often a validator checks whether it is stuck (ms).
@@ -79,6 +81,8 @@ pub struct Outcome {
     pub latency_max_ms: u64,
     /// Evidence reports by honest validators.
     pub evidence: u64,
+    /// Blocks the `Backdater` mock proposed stamped beyond the bound of their round.
+    pub backdated: u64,
     /// SHA-256 over every event: equal for equal runs.
     pub trace_hash: [u8; 32],
 }
@@ -224,6 +228,7 @@ pub struct Sim {
     events: u64,
     latency: (u64, u64, u64),
     evidence: u64,
+    backdated: u64,
     trace_hash: Sha256,
 }
 
@@ -304,6 +309,7 @@ impl Sim {
             events: 0,
             latency: (0, 0, 0),
             evidence: 0,
+            backdated: 0,
             trace_hash: Sha256::new(),
         }
     }
@@ -538,10 +544,14 @@ impl Sim {
 
     fn honest_receive(&mut self, to: usize, from: usize, packet: Packet) {
         match packet {
-            Packet::Message(m) => self.feed(to, message_input(m)),
+            Packet::Message(m) => {
+                let input = self.received(m);
+                self.feed(to, input);
+            }
             Packet::Batch(ms) => {
                 for m in ms {
-                    self.feed(to, message_input(m));
+                    let input = self.received(m);
+                    self.feed(to, input);
                 }
             }
             Packet::Status { height } => {
@@ -677,12 +687,18 @@ impl Sim {
     /// The application builds a block; `nonce` varies it. Its digest decides whether the
     /// application will accept it (a deterministic stand-in for transaction checks).
     fn build_block(&mut self, proposer: usize, height: Height, round: Round, parent: Hash, nonce: u64) -> Hash {
+        self.build_block_at(proposer, height, round, parent, nonce, self.now)
+    }
+
+    /// [`Sim::build_block`] with the header's time `time_ms` (the proposer's virtual clock for
+    /// honest proposers; older for the `Backdater`).
+    fn build_block_at(&mut self, proposer: usize, height: Height, round: Round, parent: Hash, nonce: u64, time_ms: u64) -> Hash {
         let tx = [self.scenario.seed.to_le_bytes(), (proposer as u64).to_le_bytes(), u64::from(round).to_le_bytes(), nonce.to_le_bytes()]
             .concat();
         let header = BlockHeader {
             chain_id: CHAIN_ID.to_string(),
             height,
-            time_ms: self.now,
+            time_ms,
             proposer: ValidatorIndex(proposer as u32),
             previous_block_hash: parent,
             transactions_root: transactions_root(std::slice::from_ref(&tx)),
@@ -692,7 +708,7 @@ impl Sim {
         };
         let hash = header.hash();
         let digest_ok = u32::from(hash.0[0]) * 1000 >= self.scenario.invalid_per_mille * 256;
-        self.app.insert(hash, BlockInfo { height, parent, digest_ok });
+        self.app.insert(hash, BlockInfo { height, parent, digest_ok, round, time_ms, built_at: self.now });
         hash
     }
 
@@ -718,6 +734,7 @@ impl Sim {
                     }
                 }
                 ByzantineKind::Equivocator => self.equivocate(node, m),
+                ByzantineKind::Backdater => self.backdate(node, &m),
             }
         }
     }
@@ -848,14 +865,8 @@ impl Sim {
             latency_count: self.latency.1,
             latency_max_ms: self.latency.2,
             evidence: self.evidence,
+            backdated: self.backdated,
             trace_hash: self.trace_hash.finalize().into(),
         }
-    }
-}
-
-fn message_input(m: ConsensusMessage) -> Input {
-    match m {
-        ConsensusMessage::Proposal(p) => Input::Proposal(p),
-        ConsensusMessage::Vote(v) => Input::Vote(v),
     }
 }

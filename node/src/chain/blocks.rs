@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use loanchain_consensus::Input;
+use loanchain_consensus::{Input, is_timely};
 use loanchain_contracts::VerifiedTx;
-use loanchain_types::{Block, BlockHeader, CommitCertificate, Hash, Height, Round, last_commit_hash, transactions_root_of_hashes};
+use loanchain_types::{
+    Block, BlockHeader, CommitCertificate, Hash, Height, Round, SignedProposal, last_commit_hash, transactions_root_of_hashes,
+};
 use tracing::{debug, warn};
 
 use super::{Chain, ChainStore, Pending};
@@ -136,6 +138,21 @@ impl<S: ChainStore> Chain<S> {
         true
     }
 
+    /// Whether a proposal received now names a block of time `time_ms` (`None`: unknown) close
+    /// enough to this node's clock (proposer-based timestamps, DESIGN §8): the core's input for
+    /// Tendermint L22. With `report`, a refusal is logged (first-hand proposals, not re-sends,
+    /// which are late by nature): many of them point at a wrong clock, ours or the proposer's.
+    pub(super) fn timely(&self, proposal: &SignedProposal, time_ms: Option<u64>, report: bool) -> bool {
+        let (c, p, now) = (&self.ctx.genesis.consensus, &proposal.proposal, self.now);
+        let Some(time_ms) = time_ms else { return false };
+        let timely = is_timely(time_ms, now, p.round, c.max_clock_drift_ms, c.message_delay_ms);
+        if !timely && report {
+            let off_ms = time_ms as i128 - now as i128;
+            warn!(height = p.height, round = p.round, proposer = %p.proposer, block_time_ms = time_ms, off_ms, "proposal not timely: its block time is too far from this node's clock; prevoting nil");
+        }
+        timely
+    }
+
     /// Tendermint `valid(v)`: `None` while the block has not arrived.
     pub(super) fn validate(&mut self, height: Height, round: Round, hash: Hash) -> Option<bool> {
         let pending = self.pending.get_mut(&hash)?;
@@ -145,7 +162,7 @@ impl<S: ChainStore> Chain<S> {
         let verdict = match self.check_header(&block, height, round) {
             Ok(()) => self.verify_block_txs(&block, pooled),
             Err(reason) => {
-                // The header may pass later (a time no longer in the future): keep the pool's verdicts.
+                // Keep the pool's verdicts with the block.
                 if let Some(p) = self.pending.get_mut(&hash) {
                     p.pooled = pooled;
                 }

@@ -442,7 +442,17 @@ impl<S: ChainStore> Chain<S> {
                 }
                 for m in good {
                     let input = match m {
-                        ConsensusMessage::Proposal(p) => Input::Proposal(p),
+                        ConsensusMessage::Proposal(p) => {
+                            // A re-sent proposal carries no header: its block's time is known only
+                            // if the block or its compact proposal is here. If not, it is not
+                            // timely: a block whose time this node never saw is not prevoted (a
+                            // timely receipt of the compact proposal later still counts).
+                            let hash = &p.proposal.block_hash;
+                            let time = self.pending.get(hash).map(|b| b.block.header.time_ms);
+                            let time = time.or_else(|| self.partial.get(hash).map(|c| c.header.time_ms));
+                            let timely = self.timely(&p, time, false);
+                            Input::Proposal { proposal: p, timely }
+                        }
                         ConsensusMessage::Vote(v) => Input::Vote(v),
                     };
                     self.feed(input)?;
@@ -450,10 +460,11 @@ impl<S: ChainStore> Chain<S> {
             }
             inbound::Checked::Proposal(proposal, compact) => {
                 debug!(height = compact.header.height, round = proposal.proposal.round, txs = compact.tx_hashes.len(), "proposal received");
+                let timely = self.timely(&proposal, Some(compact.header.time_ms), true);
                 if self.add_compact(proposal.proposal.block_hash, compact) {
                     self.retry_validations()?;
                 }
-                self.feed(Input::Proposal(proposal))?;
+                self.feed(Input::Proposal { proposal, timely })?;
             }
             inbound::Checked::Status(peer, proved) => {
                 self.inbound.status_done(&peer);

@@ -66,16 +66,6 @@ pub enum BlockError {
         /// The last block's.
         last: u64,
     },
-    /// Further ahead of this node's clock than genesis allows.
-    #[error("time {time} is more than {drift} ms ahead of this node's clock {now}")]
-    TimeInFuture {
-        /// The header's.
-        time: u64,
-        /// This node's clock.
-        now: u64,
-        /// The allowed drift.
-        drift: u64,
-    },
     /// More transactions than a block may hold.
     #[error("{count} transactions, the limit is {limit}")]
     TooManyTransactions {
@@ -138,12 +128,13 @@ pub(super) struct Parent<'a> {
     pub(super) validators: &'a ValidatorSet,
     pub(super) max_block_txs: u64,
     pub(super) max_block_bytes: u64,
-    pub(super) max_clock_drift_ms: u64,
 }
 
 /// The header rules of DESIGN §8 for a block proposed in `round` by `proposer`, against its
-/// parent, at this node's clock `now_ms`.
-pub(super) fn check_header(block: &Block, parent: &Parent, round: Round, proposer: ValidatorIndex, now_ms: u64) -> Result<(), BlockError> {
+/// parent. No clock is read: closeness to this node's clock is a fact about a proposal as
+/// received (`Chain::timely`, proposer-based timestamps, Tendermint L22 only), while validity is
+/// deterministic, so the core may keep its verdict per block.
+pub(super) fn check_header(block: &Block, parent: &Parent, round: Round, proposer: ValidatorIndex) -> Result<(), BlockError> {
     let h = &block.header;
     if h.chain_id != parent.chain_id {
         return Err(BlockError::ChainId(h.chain_id.clone()));
@@ -166,9 +157,6 @@ pub(super) fn check_header(block: &Block, parent: &Parent, round: Round, propose
     }
     if h.time_ms <= parent.time_ms {
         return Err(BlockError::TimeNotAfterLast { time: h.time_ms, last: parent.time_ms });
-    }
-    if h.time_ms > now_ms.saturating_add(parent.max_clock_drift_ms) {
-        return Err(BlockError::TimeInFuture { time: h.time_ms, now: now_ms, drift: parent.max_clock_drift_ms });
     }
     if block.transactions.len() as u64 > parent.max_block_txs {
         return Err(BlockError::TooManyTransactions { count: block.transactions.len(), limit: parent.max_block_txs });
@@ -208,7 +196,6 @@ impl<S: ChainStore> Chain<S> {
             validators: &self.validators,
             max_block_txs: u64::from(c.max_block_txs),
             max_block_bytes: c.max_block_bytes,
-            max_clock_drift_ms: c.max_clock_drift_ms,
         }
     }
 
@@ -217,7 +204,7 @@ impl<S: ChainStore> Chain<S> {
         if height != self.last.height + 1 {
             return Err(BlockError::Height { got: height, expected: self.last.height + 1 });
         }
-        check_header(block, &self.parent(), round, self.core.proposer(height, round), self.now)
+        check_header(block, &self.parent(), round, self.core.proposer(height, round))
     }
 
     /// Every transaction decodes and every signature verifies, and none is repeated or already
@@ -305,7 +292,6 @@ mod tests {
             validators,
             max_block_txs: 2,
             max_block_bytes: 100,
-            max_clock_drift_ms: 500,
         }
     }
 
@@ -313,14 +299,14 @@ mod tests {
     fn a_block_that_extends_its_parent_passes() {
         let (_, validators) = equal_validators(4);
         let block = first_block(&validators, 2_000, vec![vec![1; 10]]);
-        assert_eq!(check_header(&block, &genesis(&validators), 0, ValidatorIndex(0), 2_000), Ok(()));
+        assert_eq!(check_header(&block, &genesis(&validators), 0, ValidatorIndex(0)), Ok(()));
     }
 
     #[test]
     fn each_broken_rule_is_named() {
         let (_, validators) = equal_validators(4);
         let parent = genesis(&validators);
-        let check = |block: &Block| check_header(block, &parent, 0, ValidatorIndex(0), 2_000).unwrap_err();
+        let check = |block: &Block| check_header(block, &parent, 0, ValidatorIndex(0)).unwrap_err();
 
         let mut b = first_block(&validators, 2_000, vec![]);
         b.header.chain_id = "other".into();
@@ -329,8 +315,9 @@ mod tests {
         let b = first_block(&validators, 1_000, vec![]);
         assert_eq!(check(&b), BlockError::TimeNotAfterLast { time: 1_000, last: 1_000 });
 
-        let b = first_block(&validators, 2_501, vec![]);
-        assert_eq!(check(&b), BlockError::TimeInFuture { time: 2_501, now: 2_000, drift: 500 });
+        // Far ahead of any clock is still valid: timeliness is judged apart (PBTS).
+        let b = first_block(&validators, u64::MAX, vec![]);
+        assert_eq!(check_header(&b, &parent, 0, ValidatorIndex(0)), Ok(()));
 
         let b = first_block(&validators, 2_000, vec![vec![1], vec![2], vec![3]]);
         assert_eq!(check(&b), BlockError::TooManyTransactions { count: 3, limit: 2 });

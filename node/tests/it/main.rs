@@ -4,10 +4,12 @@
 //! |---|---|
 //! | `api` | the HTTP API in process over a real RocksDB chain (`fixture`) |
 //! | `byzantine` | real node processes with a peer that lies, speaking the wire protocol in process |
+//! | `clock` | real node processes, one with its clock 30 s behind (libfaketime): block times |
 //! | `cluster` | real `loanchain-node` processes over libp2p on 127.0.0.1 (devnet helper and workload: `common`) |
 
 mod api;
 mod byzantine;
+mod clock;
 mod cluster;
 mod common;
 mod fixture;

@@ -42,13 +42,24 @@ pub(crate) fn block(name: &str) -> Hash {
 }
 
 /// A proposal of (height, round) signed by `who`, which claims to be that round's proposer only
-/// if it is.
+/// if it is; received timely.
 pub(crate) fn proposal_by(who: usize, height: u64, round: Round, value: Hash, valid_round: Option<Round>) -> Input {
-    Input::Proposal(SignedProposal::sign(
+    Input::Proposal { proposal: signed_proposal(who, height, round, value, valid_round), timely: true }
+}
+
+pub(crate) fn signed_proposal(who: usize, height: u64, round: Round, value: Hash, valid_round: Option<Round>) -> SignedProposal {
+    SignedProposal::sign(
         &keys()[who],
         CHAIN,
         Proposal { height, round, block_hash: value, valid_round, proposer: ValidatorIndex(who as u32) },
-    ))
+    )
+}
+
+/// The proposal of (height, round) by its proposer, received when the host judged its block's
+/// time `timely` or not.
+pub(crate) fn proposal_received(height: u64, round: Round, value: Hash, valid_round: Option<Round>, timely: bool) -> Input {
+    let who = ((height + u64::from(round)) % 4) as usize;
+    Input::Proposal { proposal: signed_proposal(who, height, round, value, valid_round), timely }
 }
 
 /// The proposal of (height, round) by its proposer, validator (height + round) mod 4.

@@ -3,4 +3,6 @@
 
 mod bounds;
 mod common;
+mod pbts;
 mod round;
+mod timely;

@@ -425,7 +425,7 @@ fn proposals_from_the_wrong_proposer_and_bad_signatures_are_dropped() {
         proposal: Proposal { height: 1, round: 0, block_hash: v, valid_round: None, proposer: ValidatorIndex(1) },
         signature: keys()[2].sign(loanchain_types::Domain::Proposal, b"whatever"),
     };
-    assert!(c.handle(Input::Proposal(forged)).is_empty());
+    assert!(c.handle(Input::Proposal { proposal: forged, timely: true }).is_empty());
     assert!(c.handle(proposal_by(2, 1, 0, v, None)).is_empty());
     let mut bad_vote = vote(1, VoteKind::Prevote, 0, Some(v));
     bad_vote.signature.0[0] ^= 1;

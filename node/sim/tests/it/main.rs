@@ -3,6 +3,9 @@
 // The checker self-test expects forks: only with the deliberately broken quorum.
 #[cfg(feature = "broken-quorum")]
 mod broken_quorum;
+// Expects no backdated block committed: never with the broken quorum.
+#[cfg(not(feature = "broken-quorum"))]
+mod backdate;
 mod determinism;
 mod store;
 mod whole;

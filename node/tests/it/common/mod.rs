@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use loanchain_api::{BatchItemResult, BatchSubmitRequest, BatchSubmitResponse, BlockInfo, NodeStatus, TxState, TxStatus};
 use loanchain_contracts::{Hash, SignedTransaction};
-use loanchain_genesis::{DevnetFiles, DevnetSpec, devnet};
+use loanchain_genesis::{ConsensusParams, DevnetFiles, DevnetSpec, devnet};
 use loanchain_network::{Network, NetworkConfig, NetworkEvent, NetworkHandle, PeerId, peer_id_from_secret};
 
 /// The multi-process tests run one at a time: they share two cores.
@@ -32,11 +32,22 @@ pub struct Cluster {
 impl Cluster {
     /// Writes a devnet of `validators` + `observers` with ports from `base_port`.
     pub fn new(validators: usize, observers: usize, base_port: u16) -> Cluster {
+        Cluster::with_consensus(validators, observers, base_port, |_| {})
+    }
+
+    /// [`Cluster::new`] with the devnet's consensus parameters changed by `change`.
+    pub fn with_consensus(validators: usize, observers: usize, base_port: u16, change: impl FnOnce(&mut ConsensusParams)) -> Cluster {
         let mut spec = DevnetSpec::new(validators, observers, now_ms() - 1_000);
         spec.base_port = base_port;
         let mut seed = [0u8; 32];
         seed[..2].copy_from_slice(&base_port.to_be_bytes());
-        let files = devnet(&spec, &seed).expect("devnet generated");
+        let mut files = devnet(&spec, &seed).expect("devnet generated");
+        change(&mut files.genesis.consensus);
+        files.genesis.validate().expect("the changed genesis is valid");
+        let hash = files.genesis.hash();
+        for node in &mut files.nodes {
+            node.config.genesis_hash = hash;
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         files.write(dir.path(), true).expect("devnet written");
         let n = files.nodes.len();
@@ -73,6 +84,11 @@ impl Cluster {
 
     /// Starts node `i` (appending to its log).
     pub fn start(&mut self, i: usize) {
+        self.start_with_env(i, &[]);
+    }
+
+    /// Starts node `i` with these environment variables added (appending to its log).
+    pub fn start_with_env(&mut self, i: usize, env: &[(&str, &str)]) {
         let dir = self.node_dir(i);
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("node.log")).unwrap();
         let role = if self.is_observer(i) { "--observer" } else { "--validator" };
@@ -81,6 +97,7 @@ impl Cluster {
             .arg(dir.join("config.json"))
             .arg(role)
             .env("RUST_LOG", std::env::var("NODE_LOG").unwrap_or("info".into()))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
