@@ -54,6 +54,8 @@ pub struct WholeOptions {
     pub tx_per_second: u64,
     /// A Byzantine peer ([`crate::mocks::ALL`]), if any.
     pub mock: Option<String>,
+    /// The pause after a commit, ms (`None`: the devnet's).
+    pub timeout_commit_ms: Option<u64>,
 }
 
 /// What a run did and what the checker found.
@@ -61,6 +63,8 @@ pub struct WholeOptions {
 pub struct WholeOutcome {
     /// Each validator's committed height at the end.
     pub heights: Vec<u64>,
+    /// The round each of node 0's blocks was decided in.
+    pub rounds: Vec<u32>,
     /// Transactions clients saw committed (by the node they submitted to).
     pub committed: usize,
     /// Transactions submitted and admitted.
@@ -241,7 +245,10 @@ fn account(files: &DevnetFiles, name: &str) -> Keypair {
 pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
     let mut seed = [0u8; 32];
     seed[..8].copy_from_slice(&opts.seed.to_le_bytes());
-    let files = devnet(&DevnetSpec::new(opts.validators, 1, GENESIS_TIME), &seed).expect("a devnet of 4 to 10 validators");
+    let mut files = devnet(&DevnetSpec::new(opts.validators, 1, GENESIS_TIME), &seed).expect("a devnet of 4 to 10 validators");
+    if let Some(pause) = opts.timeout_commit_ms {
+        files.genesis.consensus.timeout_commit_ms = pause;
+    }
     let mock = opts.mock.as_deref().map(|name| mocks::by_name(name, opts.validators).unwrap_or_else(|| panic!("no mock named {name}")));
     let replaced = mock.as_ref().and_then(|m| m.replaces());
     let late = mock.as_ref().is_some_and(|m| m.wants_a_late_joiner());
@@ -349,6 +356,9 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
     let committed = submitted.iter().filter(|(h, to)| sim.nodes[*to].ctx.storage.tx_location(h).ok().flatten().is_some()).count();
     WholeOutcome {
         heights: sim.nodes.iter().map(|n| n.ctx.storage.last_committed().map_or(0, |l| l.height)).collect(),
+        rounds: (1..=sim.nodes[0].ctx.storage.last_committed().map_or(0, |l| l.height))
+            .filter_map(|h| sim.nodes[0].ctx.storage.certificate(h).ok().flatten().map(|c| c.round))
+            .collect(),
         committed,
         admitted,
         trace_hash: hex::encode(sim.trace.clone().finalize()),

@@ -6,9 +6,11 @@
 //! the one proposed, and not seen before (by the hash of its bytes). What passes is verified off
 //! the chain task (an [`Out::Verify`] job), in one batch per gossip message
 //! ([`loanchain_types::verify_messages`], which finds bad signatures by bisection), by at most
-//! [`MAX_JOBS`] jobs at once: when all are busy the
-//! message is dropped and counted (a stalled height is re-sent every 1.5 s, so an honest message
-//! lost this way comes again). Only verified messages come back, as [`Checked`].
+//! [`MAX_JOBS`] jobs at once: when all are busy the message waits in the queue of the peer that
+//! delivered it ([`MAX_QUEUED_PER_PEER`]), and the peers' queues are served in turn, so a flood
+//! from one peer delays only that peer's messages; beyond its queue a message is dropped and
+//! counted (a stalled height is re-sent every 1.5 s, so an honest message lost this way comes
+//! again). Only verified messages come back, as [`Checked`].
 //!
 //! A height announcement is believed only with the certificate of the height it claims, verified
 //! the same way; one per peer is in flight at a time.
@@ -18,7 +20,8 @@
 //! messages per job, one job at a time and one per [`SUSPECT_JOB_EVERY_MS`], and the rest dropped. A flood of forged messages so costs a
 //! bounded share of one core, whatever its rate, and never the jobs honest peers' messages need.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use loanchain_network::{PeerId, Verdict};
@@ -26,10 +29,14 @@ use loanchain_types::{CommitCertificate, ConsensusMessage, Hash, Height, SignedP
 use prometheus_client::metrics::counter::Counter;
 
 use super::blocks::Compact;
-use super::task::{GossipToken as GossipId, Out};
+use super::task::{GossipToken as GossipId, Out, VerifyJob};
 
 /// Verification jobs in flight at once.
 pub(super) const MAX_JOBS: usize = 4;
+/// Gossip messages of one peer waiting for a verification job; beyond, its messages are dropped.
+/// Each is at most a gossip message's bound (1 MiB and a little), so a peer holds at most about
+/// 16 MiB here, and the number of peers is bounded by genesis.
+pub(super) const MAX_QUEUED_PER_PEER: usize = 16;
 /// How long a peer stays suspect after its last message with a bad signature, ms.
 pub(super) const SUSPECT_FOR_MS: u64 = 30_000;
 /// Most messages of a suspect peer verified per job.
@@ -64,7 +71,16 @@ pub(super) enum Checked {
         suspect: bool,
     },
     /// A compact proposal whose signature verified.
-    Proposal(SignedProposal, Compact),
+    Proposal {
+        /// The proposal.
+        proposal: SignedProposal,
+        /// Its block in compact form.
+        compact: Compact,
+        /// Who delivered it.
+        from: Option<PeerId>,
+        /// Whether `from` was a suspect when the job started.
+        suspect: bool,
+    },
     /// `peer`'s announcement of a height: `Some` if its certificate proved it.
     Status(PeerId, Option<Height>),
 }
@@ -88,6 +104,10 @@ pub(super) struct Inbound {
     seen_after: Height,
     /// Verification jobs running (at most [`MAX_JOBS`]).
     jobs: usize,
+    /// Jobs waiting for one of them, per peer that delivered the message (`None`: unknown).
+    queued: BTreeMap<Option<PeerId>, VecDeque<VerifyJob>>,
+    /// The peer whose job started last (the turn goes on after it).
+    served_last: Option<PeerId>,
     status_in_flight: HashSet<PeerId>,
     /// Peers whose messages failed verification: when last, whether a job of theirs runs, and
     /// when the last one started.
@@ -104,6 +124,8 @@ impl Inbound {
             seen: HashSet::new(),
             seen_after: 0,
             jobs: 0,
+            queued: BTreeMap::new(),
+            served_last: None,
             status_in_flight: HashSet::new(),
             suspects: BTreeMap::new(),
             dropped,
@@ -113,6 +135,13 @@ impl Inbound {
     /// Whether `m` is for a height worth verifying (`last + 1` or `last + 2`) from a known signer,
     /// and new. Remembers it.
     fn fresh(&mut self, m: &ConsensusMessage, last: Height) -> bool {
+        self.fresh_as(m, last, b"")
+    }
+
+    /// [`Inbound::fresh`] for one form of `m`: a compact proposal carries its block's header and
+    /// transaction list besides the proposal, so the same proposal seen plain first (in a re-send)
+    /// must not make it a repeat.
+    fn fresh_as(&mut self, m: &ConsensusMessage, last: Height, form: &[u8]) -> bool {
         if self.seen_after != last {
             self.seen.clear();
             self.seen_after = last;
@@ -121,7 +150,7 @@ impl Inbound {
         if !height_ok || self.validators.get(m.signer()).is_err() || self.seen.len() >= MAX_SEEN {
             return false;
         }
-        self.seen.insert(Hash::digest(&m.to_bytes()))
+        self.seen.insert(Hash::digest(&[form, &m.to_bytes()].concat()))
     }
 
     /// Whether `from` is a suspect, and if so whether it may have a job now (one at a time);
@@ -180,7 +209,7 @@ impl Inbound {
         let suspect = limit != usize::MAX;
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
         let count = fresh.len();
-        let started = self.spawn(count, id, out, move || {
+        let started = self.spawn(count, from, id, out, move || {
             let verdicts = verify_messages(&fresh, &validators, &chain_id);
             let forged = verdicts.iter().filter(|ok| !**ok).count();
             let good: Vec<ConsensusMessage> = fresh.into_iter().zip(verdicts).filter(|(_, ok)| *ok).map(|(m, _)| m).collect();
@@ -198,27 +227,57 @@ impl Inbound {
     }
 
     /// Takes a compact proposal whose proposer is the proposer of its round.
-    pub(super) fn proposal(&mut self, proposal: SignedProposal, compact: Compact, last: Height, id: Option<GossipId>, out: &mut Vec<Out>) {
+    /// A peer whose proposal's signature fails is a suspect like one whose votes fail: its
+    /// proposals are then verified one job at a time, one per [`SUSPECT_JOB_EVERY_MS`], and the
+    /// rest dropped, so forged proposals cannot hold the jobs honest messages need.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn proposal(
+        &mut self,
+        proposal: SignedProposal,
+        compact: Compact,
+        last: Height,
+        from: Option<PeerId>,
+        id: Option<GossipId>,
+        now: u64,
+        out: &mut Vec<Out>,
+    ) {
         let p = &proposal.proposal;
         if compact.header.hash() != p.block_hash || compact.header.height != p.height {
             self.drop(1);
             verdict(out, id, Verdict::Reject);
             return;
         }
+        let suspect = match self.suspect_may_run(from, now) {
+            None => false,
+            Some(true) => true,
+            Some(false) => {
+                self.drop(1);
+                verdict(out, id, Verdict::Ignore);
+                return;
+            }
+        };
         let m = ConsensusMessage::Proposal(proposal);
-        if !self.fresh(&m, last) {
+        if !self.fresh_as(&m, last, b"compact") {
             self.drop(1);
             verdict(out, id, Verdict::Ignore);
             return;
         }
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
-        self.spawn(1, id, out, move || match m.verify(&validators, &chain_id) {
-            Ok(()) => match m {
-                ConsensusMessage::Proposal(proposal) => (Some(Checked::Proposal(proposal, compact)), Verdict::Accept),
-                ConsensusMessage::Vote(_) => (None, Verdict::Ignore),
-            },
-            Err(_) => (None, Verdict::Reject),
+        let started = self.spawn(1, from, id, out, move || match (m.verify(&validators, &chain_id), m) {
+            (Ok(()), ConsensusMessage::Proposal(proposal)) => {
+                (Some(Checked::Proposal { proposal, compact, from, suspect }), Verdict::Accept)
+            }
+            (Ok(()), ConsensusMessage::Vote(_)) => (None, Verdict::Ignore),
+            (Err(_), _) => (Some(Checked::Messages { good: Vec::new(), from, forged: 1, suspect }), Verdict::Reject),
         });
+        if started
+            && suspect
+            && let Some(peer) = from
+            && let Some(entry) = self.suspects.get_mut(&peer)
+        {
+            entry.running = true;
+            entry.last_job = Some(now);
+        }
     }
 
     /// Takes `peer`'s claim to have committed `height`, with the certificate that proves it.
@@ -241,7 +300,7 @@ impl Inbound {
             return;
         }
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
-        let started = self.spawn(1, id, out, move || {
+        let started = self.spawn(1, Some(peer), id, out, move || {
             let proved = cert.verify(&validators, &chain_id).is_ok();
             (Some(Checked::Status(peer, proved.then_some(height))), if proved { Verdict::Accept } else { Verdict::Reject })
         });
@@ -263,30 +322,61 @@ impl Inbound {
     }
 
     /// A job's result came back: its slot is free again.
-    pub(super) fn job_done(&mut self) {
+    pub(super) fn job_done(&mut self, out: &mut Vec<Out>) {
         self.jobs = self.jobs.saturating_sub(1);
+        if let Some(job) = self.next_queued() {
+            self.jobs += 1;
+            out.push(Out::Verify(job));
+        }
     }
 
-    /// Asks for `job` to run off the chain task if fewer than [`MAX_JOBS`] run; false if not
-    /// (the message is then ignored: not forwarded, no blame). Its result, with its verdict,
-    /// comes back as [`Verified`].
+    /// The next waiting job, taking the peers in turn (after the one served last).
+    fn next_queued(&mut self) -> Option<VerifyJob> {
+        let after = self.served_last;
+        let key = self
+            .queued
+            .range((Bound::Excluded(after), Bound::Unbounded))
+            .map(|(k, _)| *k)
+            .next()
+            .or_else(|| self.queued.keys().next().copied())?;
+        let queue = self.queued.get_mut(&key)?;
+        let job = queue.pop_front();
+        if queue.is_empty() {
+            self.queued.remove(&key);
+        }
+        self.served_last = key;
+        job
+    }
+
+    /// Asks for `job` to run off the chain task: at once if fewer than [`MAX_JOBS`] run, else
+    /// after the jobs waiting, in `from`'s queue of at most [`MAX_QUEUED_PER_PEER`], the peers
+    /// served in turn. False if that queue is full (the message is then ignored: not forwarded,
+    /// no blame). So a peer that floods fills its own queue, and every other peer's messages still
+    /// get their turn. The result, with its verdict, comes back as [`Verified`].
     fn spawn(
         &mut self,
         count: usize,
+        from: Option<PeerId>,
         id: Option<GossipId>,
         out: &mut Vec<Out>,
         job: impl FnOnce() -> (Option<Checked>, Verdict) + Send + 'static,
     ) -> bool {
-        if self.jobs >= MAX_JOBS {
+        let job: VerifyJob = Box::new(move || {
+            let (checked, verdict) = job();
+            Verified { checked, verdict, id }
+        });
+        if self.jobs < MAX_JOBS {
+            self.jobs += 1;
+            out.push(Out::Verify(job));
+            return true;
+        }
+        let queue = self.queued.entry(from).or_default();
+        if queue.len() >= MAX_QUEUED_PER_PEER {
             self.drop(count as u64);
             verdict(out, id, Verdict::Ignore);
             return false;
         }
-        self.jobs += 1;
-        out.push(Out::Verify(Box::new(move || {
-            let (checked, verdict) = job();
-            Verified { checked, verdict, id }
-        })));
+        queue.push_back(job);
         true
     }
 }

@@ -207,10 +207,8 @@ impl<S: ChainStore> Chain<S> {
                 self.last_progress = self.now;
                 self.last_announce = self.now;
                 self.last_replay = self.now;
-                // The core's clock first: it schedules the round's timeouts from it (at time 0
-                // they would all be due at once, and round 0 timed out before its proposal could
-                // arrive).
-                self.feed(Input::Tick { now: self.now })?;
+                // `feed` ticks the core's clock first: at time 0 every timeout would be due at
+                // once, and round 0 timed out before its proposal could arrive.
                 self.feed(Input::Start)?;
                 self.publish_status();
             }
@@ -218,7 +216,7 @@ impl<S: ChainStore> Chain<S> {
             Event::Network(event) => self.on_network(event)?,
             Event::Answered { peer, purpose, answer } => self.on_answer(peer, purpose, answer)?,
             Event::Verified(v) => {
-                self.inbound.job_done();
+                self.inbound.job_done(&mut self.out);
                 verdict(&mut self.out, v.id, v.verdict);
                 if let Some(checked) = v.checked {
                     self.on_checked(checked)?;
@@ -270,6 +268,11 @@ impl<S: ChainStore> Chain<S> {
     /// Feeds one input to the core, then everything the host must answer at once.
     fn feed(&mut self, input: Input) -> anyhow::Result<()> {
         let mut inbox = VecDeque::from([input]);
+        // The core's clock first: it schedules timeouts from it, and a height started after the
+        // commit pause must count its timeouts from now, not from the last tick.
+        if self.core.now() < self.now {
+            inbox.push_front(Input::Tick { now: self.now });
+        }
         while let Some(input) = inbox.pop_front() {
             // A failed WAL write is fatal: the node must not send what it could not persist.
             let effects = self
@@ -400,7 +403,7 @@ impl<S: ChainStore> Chain<S> {
                     verdict(out, id, Verdict::Reject);
                 } else {
                     let compact = blocks::Compact { header, tx_hashes, last_commit, round: p.round };
-                    self.inbound.proposal(proposal, compact, last, id, out);
+                    self.inbound.proposal(proposal, compact, last, from, id, now, out);
                 }
             }
             Gossip::Consensus(ConsensusMessage::Vote(v)) => {
@@ -458,7 +461,11 @@ impl<S: ChainStore> Chain<S> {
                     self.feed(input)?;
                 }
             }
-            inbound::Checked::Proposal(proposal, compact) => {
+            inbound::Checked::Proposal { proposal, compact, from, suspect } => {
+                if suspect {
+                    // A suspect's job ended without a forgery.
+                    self.inbound.forged(from, 0, self.now);
+                }
                 debug!(height = compact.header.height, round = proposal.proposal.round, txs = compact.tx_hashes.len(), "proposal received");
                 let timely = self.timely(&proposal, Some(compact.header.time_ms), true);
                 if self.add_compact(proposal.proposal.block_hash, compact) {

@@ -52,7 +52,10 @@ impl<S: ChainStore> Chain<S> {
                 self.fetch_block(hash);
             }
         }
-        if now.saturating_sub(self.last_progress) >= REPLAY_AFTER_MS && now.saturating_sub(self.last_replay) >= REPLAY_AFTER_MS {
+        // Stalled: no commit for a while since the height began (the pause after a commit is not
+        // a stall; a re-send then would only race the height's first proposal).
+        let since = self.last_progress.max(self.height_started);
+        if now.saturating_sub(since) >= REPLAY_AFTER_MS && now.saturating_sub(self.last_replay) >= REPLAY_AFTER_MS {
             self.last_replay = now;
             let messages = replay_within(self.core.messages(), MAX_REPLAY_BYTES);
             let state = self.core.state();
@@ -65,7 +68,7 @@ impl<S: ChainStore> Chain<S> {
                 blocks_held = self.pending.len(),
                 awaiting_validation = self.unvalidated.len(),
                 undelivered = self.undelivered.is_some(),
-                stalled_ms = now.saturating_sub(self.last_progress),
+                stalled_ms = now.saturating_sub(since),
                 "no commit lately; re-sending this height's messages"
             );
             if !messages.is_empty() {

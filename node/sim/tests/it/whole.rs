@@ -5,7 +5,7 @@
 use loanchain_sim::whole::{WholeOptions, run_whole};
 
 fn options(seed: u64, validators: usize) -> WholeOptions {
-    WholeOptions { seed, validators, duration_ms: 20_000, tx_per_second: 20, mock: None }
+    WholeOptions { seed, validators, duration_ms: 20_000, tx_per_second: 20, mock: None, timeout_commit_ms: None }
 }
 
 #[test]
@@ -27,6 +27,17 @@ fn honest_whole_nodes_agree_and_commit_what_clients_submitted() {
     }
 }
 
+/// With a long pause after each commit, a height's first round still gets its full timeouts:
+/// the host ticks the core's clock before it starts a height (before, the core scheduled the new
+/// height's timeouts from its last tick, a whole pause earlier, and round 0 timed out at once).
+#[test]
+fn a_height_after_a_long_commit_pause_is_decided_in_round_zero() {
+    let o = run_whole(&WholeOptions { timeout_commit_ms: Some(3_000), ..options(3, 4) });
+    assert!(o.violations.is_empty(), "{:#?}", o.violations);
+    let later = o.rounds.iter().filter(|&&r| r > 0).count();
+    assert!(o.rounds.len() >= 5 && later == 0, "rounds of the decided blocks: {:?}", o.rounds);
+}
+
 #[test]
 fn a_whole_node_seed_replays_exactly() {
     let (a, b) = (run_whole(&options(9, 4)), run_whole(&options(9, 4)));
@@ -46,7 +57,6 @@ fn no_byzantine_peer_mock_breaks_the_whole_node() {
                 let o = run_whole(&WholeOptions { mock: Some(name.to_string()), ..options(seed, validators) });
                 assert!(o.violations.is_empty(), "{name}, seed {seed}, {validators} validators: {:#?}", o.violations);
                 assert!(o.committed * 10 >= o.admitted * 8, "{name}, seed {seed}: {} of {} committed", o.committed, o.admitted);
-                eprintln!("{name} seed {seed} n={validators}: heights {:?}, {} of {} committed", o.heights, o.committed, o.admitted);
             }
         }
     }
