@@ -9,8 +9,8 @@
 //! named mocks (equivocator, silent, stale replayer, backdater). A checker verifies agreement, validity, that
 //! no honest validator double-signs, certificates, and progress after the heal.
 //!
-//! [`store::MemChainStore`] is the in-memory storage the whole node's chain host
-//! ([`loanchain_node::chain`]) runs over here, checked against RocksDB's by `tests/it/store.rs`.
+//! The whole node (the node's chain host with real blocks, transactions and execution) runs in
+//! `loanchain-sim-node` (`node/sim-node`), which this crate's generator serves.
 //!
 //! Everything follows from the seed: a failure prints its seed, and replaying the seed gives the
 //! same trace hash.
@@ -18,13 +18,10 @@
 #![warn(missing_docs)]
 
 pub mod checker;
-pub mod mocks;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
-pub mod store;
 pub mod sweep;
-pub mod whole;
 
 pub use scenario::{FaultMix, Scenario};
 pub use sim::{Outcome, SimOptions, run};

@@ -7,8 +7,6 @@ mod broken_quorum;
 #[cfg(not(feature = "broken-quorum"))]
 mod backdate;
 mod determinism;
-mod store;
-mod whole;
 // Expects no fork: never with the broken quorum.
 #[cfg(not(feature = "broken-quorum"))]
 mod sweep;

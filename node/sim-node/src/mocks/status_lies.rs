@@ -10,7 +10,7 @@ use loanchain_types::test_utils::keypair;
 use loanchain_types::{CommitCertificate, Hash, SignedVote, ValidatorIndex, Vote, VoteKind};
 
 use super::{Act, Mock, World};
-use crate::rng::Rng;
+use loanchain_sim::rng::Rng;
 
 /// The boaster.
 pub struct StatusLies;

@@ -7,7 +7,7 @@ use loanchain_consensus::{RoundValue, SafetyRecord, Step, WalEntry};
 use loanchain_contracts::{Amount, BlockContext, Payload, SignedTransaction, TxBody, execute_block, init_genesis};
 use loanchain_genesis::{DevnetSpec, devnet};
 use loanchain_node::chain::ChainStore;
-use loanchain_sim::store::MemChainStore;
+use loanchain_sim_node::store::MemChainStore;
 use loanchain_storage::tables::EvidenceKey;
 use loanchain_storage::{CommittedBlock, EvidenceAdded, MAX_EVIDENCE_PER_VALIDATOR_HEIGHT, Storage, StorageError};
 use loanchain_types::test_utils::keypair;

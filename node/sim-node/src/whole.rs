@@ -33,8 +33,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, watch};
 
 use crate::mocks::{self, Act, Mock, World};
-use crate::rng::Rng;
 use crate::store::MemChainStore;
+use loanchain_sim::rng::Rng;
 
 /// The genesis time of every simulated chain, unix ms; virtual time starts a second later.
 const GENESIS_TIME: u64 = 1_800_000_000_000;

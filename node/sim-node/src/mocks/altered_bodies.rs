@@ -7,7 +7,7 @@ use loanchain_node::chain::ChainStore;
 use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
 
 use super::{Act, Mock, World};
-use crate::rng::Rng;
+use loanchain_sim::rng::Rng;
 
 /// The liar.
 #[derive(Default)]

@@ -2,7 +2,7 @@
 //! transactions, bodies, signatures and execution agree, commit what clients submitted, and a
 //! seed replays exactly.
 
-use loanchain_sim::whole::{WholeOptions, run_whole};
+use loanchain_sim_node::whole::{WholeOptions, run_whole};
 
 fn options(seed: u64, validators: usize) -> WholeOptions {
     WholeOptions { seed, validators, duration_ms: 20_000, tx_per_second: 20, mock: None, timeout_commit_ms: None }
@@ -51,7 +51,7 @@ fn a_whole_node_seed_replays_exactly() {
 /// progress, and a late joiner caught up).
 #[test]
 fn no_byzantine_peer_mock_breaks_the_whole_node() {
-    for name in loanchain_sim::mocks::ALL {
+    for name in loanchain_sim_node::mocks::ALL {
         for validators in [4, 7] {
             for seed in 1..=2 {
                 let o = run_whole(&WholeOptions { mock: Some(name.to_string()), ..options(seed, validators) });

@@ -9,7 +9,7 @@ use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
 use loanchain_types::{ConsensusMessage, SignedVote, ValidatorIndex, Vote, VoteKind};
 
 use super::{Act, Mock, World};
-use crate::rng::Rng;
+use loanchain_sim::rng::Rng;
 
 /// The validator in a hurry.
 pub struct HugeRounds {

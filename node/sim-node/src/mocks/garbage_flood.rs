@@ -9,7 +9,7 @@ use loanchain_types::test_utils::keypair;
 use loanchain_types::{ConsensusMessage, Hash, SignedVote, ValidatorIndex, Vote, VoteKind};
 
 use super::{Act, Mock, World};
-use crate::rng::Rng;
+use loanchain_sim::rng::Rng;
 
 /// The flooder.
 pub struct GarbageFlood;

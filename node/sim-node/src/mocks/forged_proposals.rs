@@ -8,7 +8,7 @@ use loanchain_types::test_utils::keypair;
 use loanchain_types::{BlockHeader, Hash, Proposal, SignedProposal, ValidatorIndex, last_commit_hash, transactions_root_of_hashes};
 
 use super::{Act, Mock, World};
-use crate::rng::Rng;
+use loanchain_sim::rng::Rng;
 
 /// The forger.
 pub struct ForgedProposals;

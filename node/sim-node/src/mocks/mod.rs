@@ -17,8 +17,8 @@ use loanchain_network::Topic;
 use loanchain_node::chain::{ChainStore, answer_from_storage};
 use loanchain_node::wire::{SyncRequest, SyncResponse};
 
-use crate::rng::Rng;
 use crate::store::MemChainStore;
+use loanchain_sim::rng::Rng;
 
 /// What a mock sees: the time, the honest nodes' stores, the devnet.
 pub struct World<'a> {

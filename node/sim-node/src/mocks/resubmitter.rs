@@ -8,7 +8,7 @@ use loanchain_node::chain::ChainStore;
 use loanchain_node::wire::{self, SyncRequest, SyncResponse, TxBatch};
 
 use super::{Act, Mock, World};
-use crate::rng::Rng;
+use loanchain_sim::rng::Rng;
 
 /// The replayer of committed transactions.
 #[derive(Default)]
