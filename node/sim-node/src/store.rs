@@ -153,21 +153,8 @@ impl ChainStore for MemChainStore {
     fn commit_block(&self, c: &CommittedBlock<'_>) -> Result<(), StorageError> {
         let mut inner = self.lock();
         let previous = inner.last.ok_or(StorageError::NotInitialised)?;
-        let height = c.block.header.height;
-        if height != previous.height + 1 {
-            return Err(StorageError::OutOfOrder { expected: previous.height + 1, got: height });
-        }
-        let block_hash = c.block.hash();
-        let inconsistent = |reason: String| StorageError::Inconsistent { height, reason };
-        if c.certificate.height != height || c.certificate.block_hash != block_hash {
-            return Err(inconsistent(format!(
-                "the certificate is for block {} at height {}",
-                c.certificate.block_hash, c.certificate.height
-            )));
-        }
-        if c.block.header.previous_block_hash != previous.block_hash {
-            return Err(inconsistent(format!("its previous block hash is {}", c.block.header.previous_block_hash)));
-        }
+        c.check_extends(&previous)?;
+        let (height, block_hash) = (c.block.header.height, c.block.hash());
         inner.blocks.insert(height, (c.block.clone(), c.certificate.clone()));
         inner.by_hash.insert(block_hash, height);
         for r in &c.outcome.receipts {

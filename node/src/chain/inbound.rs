@@ -133,24 +133,32 @@ impl Inbound {
     }
 
     /// Whether `m` is for a height worth verifying (`last + 1` or `last + 2`) from a known signer,
-    /// and new. Remembers it.
-    fn fresh(&mut self, m: &ConsensusMessage, last: Height) -> bool {
+    /// and new: its key in `seen` if so. The key is remembered only once its verification job is
+    /// taken ([`Inbound::remember`]): a message dropped for want of room must count as new when
+    /// it is re-sent, or a stalled height could never heal.
+    fn fresh(&mut self, m: &ConsensusMessage, last: Height) -> Option<Hash> {
         self.fresh_as(m, last, b"")
     }
 
     /// [`Inbound::fresh`] for one form of `m`: a compact proposal carries its block's header and
     /// transaction list besides the proposal, so the same proposal seen plain first (in a re-send)
     /// must not make it a repeat.
-    fn fresh_as(&mut self, m: &ConsensusMessage, last: Height, form: &[u8]) -> bool {
+    fn fresh_as(&mut self, m: &ConsensusMessage, last: Height, form: &[u8]) -> Option<Hash> {
         if self.seen_after != last {
             self.seen.clear();
             self.seen_after = last;
         }
         let height_ok = m.height() > last && m.height() <= last + 2;
         if !height_ok || self.validators.get(m.signer()).is_err() || self.seen.len() >= MAX_SEEN {
-            return false;
+            return None;
         }
-        self.seen.insert(Hash::digest(&[form, &m.to_bytes()].concat()))
+        let key = Hash::digest(&[form, &m.to_bytes()].concat());
+        (!self.seen.contains(&key)).then_some(key)
+    }
+
+    /// Remembers messages whose verification was taken.
+    fn remember(&mut self, keys: impl IntoIterator<Item = Hash>) {
+        self.seen.extend(keys);
     }
 
     /// Whether `from` is a suspect, and if so whether it may have a job now (one at a time);
@@ -163,6 +171,14 @@ impl Inbound {
             return None;
         }
         Some(!s.running && s.last_job.is_none_or(|t| now.saturating_sub(t) >= SUSPECT_JOB_EVERY_MS))
+    }
+
+    /// A suspect's job started (queued or running): it has no other until this one ends.
+    fn suspect_job_started(&mut self, from: Option<PeerId>, now: u64) {
+        if let Some(entry) = from.and_then(|peer| self.suspects.get_mut(&peer)) {
+            entry.running = true;
+            entry.last_job = Some(now);
+        }
     }
 
     /// A job of `from` found `count` forged messages (with 0: none, and a suspect's job ended).
@@ -196,8 +212,13 @@ impl Inbound {
             Some(false) => 0,
         };
         let mut fresh: Vec<ConsensusMessage> = Vec::new();
+        let mut keys: Vec<Hash> = Vec::new();
         for m in messages {
-            if fresh.len() < limit && self.fresh(&m, last) {
+            if fresh.len() < limit
+                && let Some(key) = self.fresh(&m, last)
+                && !keys.contains(&key)
+            {
+                keys.push(key);
                 fresh.push(m);
             }
         }
@@ -216,13 +237,11 @@ impl Inbound {
             let verdict = if forged > 0 { Verdict::Reject } else { Verdict::Accept };
             (Some(Checked::Messages { good, from, forged, suspect }), verdict)
         });
-        if started
-            && suspect
-            && let Some(peer) = from
-            && let Some(entry) = self.suspects.get_mut(&peer)
-        {
-            entry.running = true;
-            entry.last_job = Some(now);
+        if started {
+            self.remember(keys);
+            if suspect {
+                self.suspect_job_started(from, now);
+            }
         }
     }
 
@@ -257,11 +276,11 @@ impl Inbound {
             }
         };
         let m = ConsensusMessage::Proposal(proposal);
-        if !self.fresh_as(&m, last, b"compact") {
+        let Some(key) = self.fresh_as(&m, last, b"compact") else {
             self.drop(1);
             verdict(out, id, Verdict::Ignore);
             return;
-        }
+        };
         let (validators, chain_id) = (self.validators.clone(), self.chain_id.clone());
         let started = self.spawn(1, from, id, out, move || match (m.verify(&validators, &chain_id), m) {
             (Ok(()), ConsensusMessage::Proposal(proposal)) => {
@@ -270,13 +289,11 @@ impl Inbound {
             (Ok(()), ConsensusMessage::Vote(_)) => (None, Verdict::Ignore),
             (Err(_), _) => (Some(Checked::Messages { good: Vec::new(), from, forged: 1, suspect }), Verdict::Reject),
         });
-        if started
-            && suspect
-            && let Some(peer) = from
-            && let Some(entry) = self.suspects.get_mut(&peer)
-        {
-            entry.running = true;
-            entry.last_job = Some(now);
+        if started {
+            self.remember([key]);
+            if suspect {
+                self.suspect_job_started(from, now);
+            }
         }
     }
 
@@ -385,5 +402,44 @@ impl Inbound {
 pub(super) fn verdict(out: &mut Vec<Out>, id: Option<GossipId>, verdict: Verdict) {
     if let Some(id) = id {
         out.push(Out::Verdict(id, verdict));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use loanchain_types::test_utils::equal_validators;
+    use loanchain_types::{SignedVote, ValidatorIndex, Vote, VoteKind};
+
+    use super::*;
+
+    /// A message dropped because its peer's queue was full must be taken when it is re-sent
+    /// (issue 16, weakness 9: it was remembered as seen before its job was taken, so every re-send
+    /// of a stalled height was dropped as a repeat and the height never healed).
+    #[test]
+    fn a_message_dropped_for_want_of_room_is_taken_when_re_sent() {
+        let (keys, validators) = equal_validators(4);
+        let mut inbound = Inbound::new(validators, "c", Counter::default());
+        let peer = PeerId::random();
+        let vote = |round: u32| {
+            let vote = Vote { height: 1, round, kind: VoteKind::Prevote, block_hash: None, validator: ValidatorIndex(0) };
+            ConsensusMessage::Vote(SignedVote::sign(&keys[0], "c", vote))
+        };
+        let mut out = Vec::new();
+        // Every job and the peer's whole queue taken, by distinct messages.
+        for round in 0..(MAX_JOBS + MAX_QUEUED_PER_PEER) as u32 {
+            inbound.messages(vec![vote(round)], 0, Some(peer), None, 0, &mut out);
+        }
+        let jobs = |out: &[Out]| out.iter().filter(|o| matches!(o, Out::Verify(_))).count();
+        assert_eq!(jobs(&out), MAX_JOBS);
+        // One more: no room, dropped.
+        let late = vote(1_000);
+        inbound.messages(vec![late.clone()], 0, Some(peer), None, 0, &mut out);
+        assert_eq!(inbound.queued.get(&Some(peer)).map(VecDeque::len), Some(MAX_QUEUED_PER_PEER));
+        // Room again (one job done starts one queued), and the re-send is taken, not a repeat.
+        let mut more = Vec::new();
+        inbound.job_done(&mut more);
+        assert_eq!(jobs(&more), 1);
+        inbound.messages(vec![late], 0, Some(peer), None, 0, &mut more);
+        assert_eq!(inbound.queued.get(&Some(peer)).map(VecDeque::len), Some(MAX_QUEUED_PER_PEER), "the re-sent message waits in the queue");
     }
 }

@@ -55,6 +55,34 @@ pub struct CommittedBlock<'a> {
     pub outcome: &'a BlockOutcome,
 }
 
+impl CommittedBlock<'_> {
+    /// What ties the parts together and to the chain: the next height after `previous`, a
+    /// certificate of this block, a previous block hash that is `previous`'s. Every store checks
+    /// this before it writes a block.
+    pub fn check_extends(&self, previous: &LastCommitted) -> Result<(), StorageError> {
+        let header = &self.block.header;
+        let height = header.height;
+        if height != previous.height + 1 {
+            return Err(StorageError::OutOfOrder { expected: previous.height + 1, got: height });
+        }
+        let block_hash = self.block.hash();
+        let inconsistent = |reason: String| StorageError::Inconsistent { height, reason };
+        if self.certificate.height != height || self.certificate.block_hash != block_hash {
+            return Err(inconsistent(format!(
+                "the certificate is for block {} at height {}, the block is {block_hash}",
+                self.certificate.block_hash, self.certificate.height
+            )));
+        }
+        if header.previous_block_hash != previous.block_hash {
+            return Err(inconsistent(format!(
+                "its previous block hash is {}, the last committed block is {}",
+                header.previous_block_hash, previous.block_hash
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// The node's durable store: one RocksDB with the column families of [`tables`].
 ///
 /// Every method takes `&self`; commits are serialised internally (one at a time, in height
@@ -198,25 +226,10 @@ impl Storage {
     pub fn commit_block(&self, c: &CommittedBlock<'_>) -> Result<(), StorageError> {
         let mut last = lock(&self.last);
         let previous = (*last).ok_or(StorageError::NotInitialised)?;
-        let header = &c.block.header;
-        let height = header.height;
-        if height != previous.height + 1 {
-            return Err(StorageError::OutOfOrder { expected: previous.height + 1, got: height });
-        }
+        c.check_extends(&previous)?;
+        let height = c.block.header.height;
         let block_hash = c.block.hash();
         let inconsistent = |reason: String| StorageError::Inconsistent { height, reason };
-        if c.certificate.height != height || c.certificate.block_hash != block_hash {
-            return Err(inconsistent(format!(
-                "the certificate is for block {} at height {}, the block is {block_hash}",
-                c.certificate.block_hash, c.certificate.height
-            )));
-        }
-        if header.previous_block_hash != previous.block_hash {
-            return Err(inconsistent(format!(
-                "its previous block hash is {}, the last committed block is {}",
-                header.previous_block_hash, previous.block_hash
-            )));
-        }
 
         let mut batch = WriteBatch::default();
         self.put_row::<Blocks>(&mut batch, &height, c.block);
