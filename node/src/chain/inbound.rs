@@ -212,13 +212,13 @@ impl Inbound {
             Some(false) => 0,
         };
         let mut fresh: Vec<ConsensusMessage> = Vec::new();
-        let mut keys: Vec<Hash> = Vec::new();
+        // A re-send may carry thousands of messages: repeats within it found by a set, not a scan.
+        let mut keys: HashSet<Hash> = HashSet::new();
         for m in messages {
             if fresh.len() < limit
                 && let Some(key) = self.fresh(&m, last)
-                && !keys.contains(&key)
+                && keys.insert(key)
             {
-                keys.push(key);
                 fresh.push(m);
             }
         }

@@ -3,7 +3,7 @@
 //! each to [`Chain::handle`] as an [`Event`], and carries out the [`Out`]s it returns: it moves
 //! bytes and runs jobs, and decides nothing.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -126,8 +126,8 @@ struct Io {
     sync_servers: Arc<Semaphore>,
     tx_gossip: mpsc::Sender<(Vec<Vec<u8>>, Option<GossipId>)>,
     next_token: u64,
+    /// By token, which grows: the first entry is the oldest.
     gossip_ids: BTreeMap<GossipToken, GossipId>,
-    gossip_order: VecDeque<GossipToken>,
     replies: BTreeMap<ReplyToken, RequestId>,
 }
 
@@ -143,7 +143,6 @@ pub async fn run(mut chain: Chain, net: NetworkHandle, mut events: mpsc::Receive
         sync_servers: Arc::new(Semaphore::new(SYNC_SERVERS)),
         next_token: 0,
         gossip_ids: BTreeMap::new(),
-        gossip_order: VecDeque::new(),
         replies: BTreeMap::new(),
     };
     io.carry(chain.handle(now_ms(), Event::Start)?).await;
@@ -173,13 +172,10 @@ impl Io {
         match event {
             NetworkEvent::Gossip { topic, from, data, id } => {
                 let id = id.map(|id| {
-                    if self.gossip_order.len() >= MAX_AWAITING_VERDICT
-                        && let Some(old) = self.gossip_order.pop_front()
-                    {
-                        self.gossip_ids.remove(&old);
+                    if self.gossip_ids.len() >= MAX_AWAITING_VERDICT {
+                        self.gossip_ids.pop_first();
                     }
                     self.gossip_ids.insert(GossipToken(token), id);
-                    self.gossip_order.push_back(GossipToken(token));
                     GossipToken(token)
                 });
                 Incoming::Gossip { topic, from, data, id }
@@ -196,7 +192,6 @@ impl Io {
 
     /// The network's id of a gossip message, once (its verdict is given once).
     fn gossip_id(&mut self, token: GossipToken) -> Option<GossipId> {
-        // The order queue keeps the token until it reaches the front; its id goes now.
         self.gossip_ids.remove(&token)
     }
 
