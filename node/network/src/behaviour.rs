@@ -13,6 +13,12 @@
 //! - **sizes**: `max_transmit_size` = the payload limit plus room for the protobuf envelope;
 //! - **flood publish** (gossipsub's default) sends our own messages to every subscribed peer at
 //!   once, not just the mesh: the lowest latency for a small permissioned network;
+//! - **control messages within what peers accept**: gossipsub 0.50 sends IHAVEs of up to 5,000
+//!   message ids but accepts 16 KiB of control per RPC, so after a burst of gossip a peer's
+//!   honest IHAVE failed to decode, the receiver closed that peer's stream, and yamux dropped
+//!   what came on it while the connection stayed up: that peer's gossip never reached it again
+//!   (issue 16, weakness 9). Both bounds come from the limits table
+//!   ([`MAX_GOSSIP_CONTROL_IDS`], [`MAX_GOSSIP_CONTROL_BYTES`]);
 //! - **a small mesh** (D = 2) and IDONTWANT on publish: since the publisher reaches everyone
 //!   directly, forwarding is only a repair path, and every forwarded copy costs the receiver
 //!   decryption and a content hash before it is dropped as a duplicate.
@@ -29,6 +35,9 @@ use crate::codec::{FrameCodec, SYNC_PROTOCOL};
 use crate::config::{NetworkConfig, keypair_from_secret};
 use crate::error::NetworkError;
 use crate::event::{Topic, content_id};
+use loanchain_types::limits::{GOSSIP_TOPICS, MAX_GOSSIP_CONTROL_BYTES, MAX_GOSSIP_CONTROL_IDS};
+
+const _: () = assert!(Topic::ALL.len() <= GOSSIP_TOPICS);
 
 /// The identify protocol version: peers announce it, so a mismatch is visible in logs.
 pub const PROTOCOL_VERSION: &str = "/loanchain/1";
@@ -75,6 +84,10 @@ fn gossip_config(config: &NetworkConfig) -> Result<gossipsub::Config, NetworkErr
         .mesh_outbound_min(1)
         // The publisher tells its peers not to send its own message back.
         .idontwant_on_publish(true)
+        // What one IHAVE or IWANT names, and the control bytes a peer's RPC may carry: the
+        // second holds the first for every topic (see the module doc).
+        .max_control_messages_sent(MAX_GOSSIP_CONTROL_IDS)
+        .max_control_message_size(MAX_GOSSIP_CONTROL_BYTES)
         .build()
         .map_err(|e| NetworkError::BadConfig { what: "gossipsub", value: String::new(), reason: e.to_string() })
 }
@@ -154,4 +167,33 @@ pub(crate) fn build_swarm(config: &NetworkConfig) -> Result<Swarm<Behaviour>, Ne
         })?;
     }
     Ok(swarm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libp2p::Multiaddr;
+
+    /// Bytes one message id takes in an IHAVE or IWANT: a protobuf tag, a one-byte length, the
+    /// 32-byte SHA-256 content id.
+    const ID_ON_THE_WIRE: usize = 1 + 1 + 32;
+
+    /// Issue 16, weakness 9: the control bytes a node accepts in one RPC must hold the largest
+    /// IHAVE a peer with the same configuration sends it (gossipsub 0.50's defaults: IHAVEs of up
+    /// to 5,000 ids, 16 KiB of control accepted). Otherwise the receiver fails to decode that
+    /// RPC and closes its inbound stream, and the peer's gossip is dropped for good inside a live
+    /// connection: a 7-validator devnet froze so under load.
+    #[test]
+    fn the_largest_ihave_a_peer_sends_fits_the_control_bytes_a_node_accepts() {
+        let config = gossip_config(&NetworkConfig::new([1; 32], "/ip4/127.0.0.1/tcp/0".parse::<Multiaddr>().unwrap())).unwrap();
+        let topic = Topic::ALL.iter().map(|t| t.ident().hash().as_str().len() + 2).max().unwrap();
+        // One IHAVE per topic in a heartbeat, each in its own RPC; counted as if all were in one.
+        let largest = Topic::ALL.len() * (topic + 4 + config.max_control_messages_sent() * ID_ON_THE_WIRE);
+        assert!(
+            largest <= config.max_control_message_size(),
+            "an IHAVE of {} ids takes up to {largest} bytes; a node accepts {}",
+            config.max_control_messages_sent(),
+            config.max_control_message_size()
+        );
+    }
 }

@@ -159,6 +159,47 @@ async fn gossip_reaches_a_full_mesh_once_per_content_id() {
     assert_eq!(content_id(&data).len(), 32);
 }
 
+// Issue 16, weakness 9: a burst of gossip made the next heartbeat's IHAVEs list more message ids
+// than the receiver's limit on control bytes (gossipsub 0.50's defaults: up to 5,000 ids of 32
+// bytes per IHAVE, 16 KiB of control per RPC). The receiver then closed its inbound stream, and
+// yamux drops what arrives on a closed stream without telling the sender, so that peer's gossip
+// no longer reached it while the connection stayed up: a 7-validator devnet under load froze,
+// split in two halves. After such a burst every node must still hear every other directly.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_gossip_does_not_cut_any_link() {
+    let mut nodes = mesh_with(6, 90, |_, c| c.gossip_heartbeat = Duration::from_millis(200)).await;
+    for i in 0..3_000u32 {
+        nodes[0].net.publish(Topic::Transactions, i.to_be_bytes().to_vec()).await.unwrap();
+    }
+    // A few heartbeats: every node's IHAVEs for the burst go to the peers outside its mesh.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for node in &mut nodes {
+        collect(&mut node.events, Duration::from_millis(10)).await;
+    }
+    let marker = |from: usize, i: u8| format!("after the burst, from {from}, {i}").into_bytes();
+    for i in 0..10u8 {
+        for (n, node) in nodes.iter().enumerate() {
+            node.net.publish(Topic::Consensus, marker(n, i)).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let peers: Vec<PeerId> = nodes.iter().map(|n| n.peer).collect();
+    let mut cut = Vec::new();
+    for (to, node) in nodes.iter_mut().enumerate() {
+        let seen = collect(&mut node.events, Duration::from_secs(2)).await;
+        for (from, peer) in peers.iter().enumerate().filter(|(from, _)| *from != to) {
+            let direct = (0..10u8).any(|i| {
+                let m = marker(from, i);
+                seen.iter().any(|e| matches!(e, NetworkEvent::Gossip { from: Some(f), data, .. } if f == peer && *data == m))
+            });
+            if !direct {
+                cut.push((from, to));
+            }
+        }
+    }
+    assert!(cut.is_empty(), "links (from, to) that no longer carry gossip after the burst: {cut:?}");
+}
+
 // DESIGN §9: the maximum message size is raised for blocks; gossipsub's default is 64 KiB.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_one_mebibyte_block_is_gossiped_and_oversized_ones_are_refused() {

@@ -16,9 +16,11 @@
 //! | [`MAX_REPLAY_BYTES`] | 1 MiB | the re-send of a stalled height's messages |
 //! | [`SYNC_RESPONSE_TARGET_BYTES`] | 8 MiB | the sync server, when it packs blocks |
 //! | [`MAX_SYNC_REQUEST_BYTES`] | 1 KiB | the network (request-response codec) |
+//! | [`MAX_GOSSIP_CONTROL_IDS`] | 1,000 | the network: message ids in one IHAVE or IWANT (gossipsub) |
 //! | derived: [`MAX_CERTIFICATE_BYTES`], [`MAX_BLOCK_BYTES`], [`MAX_COMPACT_PROPOSAL_BYTES`], [`MAX_TX_GOSSIP_BYTES`] | | |
 //! | derived: [`MAX_GOSSIP_BYTES`] | | the network (gossipsub) and `wire::decode` |
 //! | derived: [`MAX_SYNC_RESPONSE_BYTES`] | | the network (request-response codec) and `wire::decode` |
+//! | derived: [`MAX_GOSSIP_CONTROL_BYTES`] | | the network: control bytes accepted in one gossip RPC (gossipsub) |
 
 /// Largest signed transaction, in bytes. Far above any real one (a listing with its sealed
 /// contract is about 1.5 KiB), small enough that a block holds dozens at the limit.
@@ -75,6 +77,21 @@ pub const MAX_GOSSIP_BYTES: usize = max(max(MAX_COMPACT_PROPOSAL_BYTES, MAX_TX_G
 /// Largest sync answer: the target, or one block at its limit with its certificate, whichever is
 /// more.
 pub const MAX_SYNC_RESPONSE_BYTES: usize = max(SYNC_RESPONSE_TARGET_BYTES, MAX_BLOCK_BYTES + MAX_CERTIFICATE_BYTES) + HEADER_BYTES;
+
+/// Message ids one gossipsub control message names at most: the IHAVE one heartbeat sends one
+/// peer, an IWANT. Every publisher floods its messages to every peer, so IHAVE is only a repair
+/// path; a thousand ids covers several heartbeats of a loaded devnet's messages.
+pub const MAX_GOSSIP_CONTROL_IDS: usize = 1_000;
+
+/// Gossip topics (the network has three: transactions, consensus, blocks).
+pub const GOSSIP_TOPICS: usize = 3;
+
+/// Control bytes one gossip RPC may carry: an IHAVE of [`MAX_GOSSIP_CONTROL_IDS`] 32-byte ids
+/// (34 bytes each on the wire) for every topic, with room for topic names and framing. A receiver
+/// that accepted less would fail to decode a peer's honest IHAVE and close the stream the peer's
+/// gossip comes on, for good (issue 16, weakness 9: gossipsub 0.50 sends up to 5,000 ids and
+/// accepts 16 KiB).
+pub const MAX_GOSSIP_CONTROL_BYTES: usize = GOSSIP_TOPICS * (MAX_GOSSIP_CONTROL_IDS * 34 + 256) + (4 << 10);
 
 const fn max(a: usize, b: usize) -> usize {
     if a > b { a } else { b }
