@@ -103,6 +103,12 @@ pub enum SyncRequest {
     },
     /// A block by hash, committed or only proposed.
     Block(Hash),
+    /// The proposals and votes the peer holds for `height`, the one it is deciding (a stalled
+    /// validator pulls them from every peer: gossip alone may lose them, issue 16 weakness 9).
+    Messages {
+        /// The height being decided.
+        height: Height,
+    },
 }
 
 /// A block sync answer.
@@ -114,8 +120,12 @@ pub enum SyncResponse {
     Blocks(Vec<(Block, CommitCertificate)>),
     /// The block asked for, if known.
     Block(Option<Block>),
-    /// The request was malformed.
+    /// The request was malformed, or the peer is busy.
     Refused(String),
+    /// The proposals (compact, as gossiped) and votes (in one re-send) asked for, newest round
+    /// first within the re-send's bound (none if the peer is not deciding that height), then the
+    /// peer's height announcement with its certificate.
+    Messages(Vec<Gossip>),
 }
 
 /// Decodes a message within its size limit, refusing trailing bytes.

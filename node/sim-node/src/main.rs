@@ -76,6 +76,7 @@ fn main() -> ExitCode {
                     tx_per_second: args.tx_per_second,
                     mock: mock.clone(),
                     timeout_commit_ms: None,
+                    gossip_split_at_ms: None,
                 });
                 runs += 1;
                 low = low.min(o.heights.iter().copied().min().unwrap_or(0));

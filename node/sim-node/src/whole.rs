@@ -56,6 +56,10 @@ pub struct WholeOptions {
     pub mock: Option<String>,
     /// The pause after a commit, ms (`None`: the devnet's).
     pub timeout_commit_ms: Option<u64>,
+    /// From this many ms into the run, gossip between the two halves of the validators stops for
+    /// good, both ways, while requests still pass: what a gossip stream that dies inside a live
+    /// connection does (issue 16, weakness 9, where a 7-validator devnet split so and froze).
+    pub gossip_split_at_ms: Option<u64>,
 }
 
 /// What a run did and what the checker found.
@@ -95,9 +99,17 @@ struct Sim {
     trace: Sha256,
     violations: Vec<String>,
     files: DevnetFiles,
+    /// Since when gossip between the halves is lost (virtual time, ms).
+    split_from: Option<u64>,
 }
 
 impl Sim {
+    /// Whether gossip from `from` reaches `to` at `now`.
+    fn gossip_passes(&self, now: u64, from: usize, to: usize) -> bool {
+        let half = self.nodes.len() / 2;
+        self.split_from.is_none_or(|t| now < t || (from < half) == (to < half))
+    }
+
     fn push(&mut self, at: u64, node: usize, event: Event) {
         self.seq += 1;
         self.queue.insert((at, self.seq), (node, event));
@@ -115,7 +127,9 @@ impl Sim {
         for o in out {
             match o {
                 Out::Publish(topic, bytes) => {
-                    let up: Vec<usize> = (0..self.nodes.len()).filter(|&to| to != from && now >= self.down_until[to]).collect();
+                    let up: Vec<usize> = (0..self.nodes.len())
+                        .filter(|&to| to != from && now >= self.down_until[to] && self.gossip_passes(now, from, to))
+                        .collect();
                     for to in up {
                         let at = now + self.link(from, to);
                         let incoming = Incoming::Gossip { topic, from: Some(self.nodes[from].peer), data: bytes.clone(), id: None };
@@ -281,6 +295,7 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         trace: Sha256::new(),
         violations: Vec::new(),
         files: files.clone(),
+        split_from: opts.gossip_split_at_ms.map(|t| start + t),
     };
     for i in 0..count {
         let up = sim.down_until[i];

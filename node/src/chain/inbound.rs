@@ -326,6 +326,11 @@ impl Inbound {
         }
     }
 
+    /// For the stall log: verification jobs running, jobs waiting, message keys remembered.
+    pub(super) fn load(&self) -> (usize, usize, usize) {
+        (self.jobs, self.queued.values().map(VecDeque::len).sum(), self.seen.len())
+    }
+
     /// Counts `n` messages dropped.
     pub(super) fn drop(&self, n: u64) {
         if n > 0 {

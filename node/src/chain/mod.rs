@@ -124,6 +124,10 @@ pub struct Chain<S: ChainStore = Storage> {
     last_progress: u64,
     last_announce: u64,
     last_replay: u64,
+    /// When this node last pulled the height's messages from its peers (ms).
+    last_pull: u64,
+    /// When each peer's last pull was answered (ms); bounded by the allow-list.
+    pulls_answered: BTreeMap<PeerId, u64>,
 }
 
 impl<S: ChainStore> Chain<S> {
@@ -193,6 +197,8 @@ impl<S: ChainStore> Chain<S> {
             last_progress: 0,
             last_announce: 0,
             last_replay: 0,
+            last_pull: 0,
+            pulls_answered: BTreeMap::new(),
         })
     }
 
@@ -332,7 +338,15 @@ impl<S: ChainStore> Chain<S> {
     }
 
     fn send(&mut self, message: ConsensusMessage) {
-        let gossip = match &message {
+        if let Some(gossip) = self.gossip_of(message) {
+            self.out.push(Out::Publish(Topic::Consensus, wire::encode(&gossip)));
+        }
+    }
+
+    /// How `message` travels: a proposal compact, with its block's header and transaction list
+    /// (`None` if this node no longer holds the block), a vote as itself.
+    fn gossip_of(&self, message: ConsensusMessage) -> Option<Gossip> {
+        match message {
             ConsensusMessage::Proposal(p) => match self.pending.get(&p.proposal.block_hash) {
                 Some(pending) => {
                     let tx_hashes = match &pending.txs {
@@ -340,21 +354,15 @@ impl<S: ChainStore> Chain<S> {
                         None => pending.block.transactions.iter().map(|b| Hash::digest(b)).collect(),
                     };
                     let block = &pending.block;
-                    Gossip::Proposal {
-                        proposal: p.clone(),
-                        header: block.header.clone(),
-                        tx_hashes,
-                        last_commit: block.last_commit.clone(),
-                    }
+                    Some(Gossip::Proposal { proposal: p, header: block.header.clone(), tx_hashes, last_commit: block.last_commit.clone() })
                 }
                 None => {
                     warn!(height = p.proposal.height, "proposal of a block this node no longer holds; not sent");
-                    return;
+                    None
                 }
             },
-            ConsensusMessage::Vote(_) => Gossip::Consensus(message),
-        };
-        self.out.push(Out::Publish(Topic::Consensus, wire::encode(&gossip)));
+            vote @ ConsensusMessage::Vote(_) => Some(Gossip::Consensus(vote)),
+        }
     }
 
     fn on_network(&mut self, event: Incoming) -> anyhow::Result<()> {

@@ -20,6 +20,12 @@ const ANNOUNCE_EVERY_MS: u64 = 1_000;
 const FETCH_AFTER_MS: u64 = 250;
 /// After how long without a commit a validator re-sends the messages of its height, ms.
 const REPLAY_AFTER_MS: u64 = 1_500;
+/// After how long without a commit a validator pulls the height's messages from every peer, and
+/// how often while it stays so, ms. Gossip can lose a message for good (a gossip stream that died
+/// inside a live connection did, issue 16 weakness 9); a request goes on a stream of its own.
+const PULL_AFTER_MS: u64 = 500;
+/// How often one peer's pulls are answered, ms; more often, the answer is "busy".
+const PULL_ANSWER_EVERY_MS: u64 = 200;
 /// How long sync does not ask a peer after its first wrong answer, ms; doubled for each further one.
 const FAULT_BACKOFF_MS: u64 = 5_000;
 /// The longest such pause, ms.
@@ -55,11 +61,26 @@ impl<S: ChainStore> Chain<S> {
         // Stalled: no commit for a while since the height began (the pause after a commit is not
         // a stall; a re-send then would only race the height's first proposal).
         let since = self.last_progress.max(self.height_started);
+        if self.next_height_at.is_none()
+            && now.saturating_sub(since) >= PULL_AFTER_MS
+            && now.saturating_sub(self.last_pull) >= PULL_AFTER_MS
+        {
+            self.last_pull = now;
+            let height = self.last.height + 1;
+            for &peer in &self.peers {
+                self.out.push(Out::Request { peer, request: SyncRequest::Messages { height }, purpose: Purpose::Messages });
+            }
+        }
         if now.saturating_sub(since) >= REPLAY_AFTER_MS && now.saturating_sub(self.last_replay) >= REPLAY_AFTER_MS {
             self.last_replay = now;
             let messages = replay_within(self.core.messages(), MAX_REPLAY_BYTES);
             let state = self.core.state();
+            let (verify_jobs, verify_queued, seen) = self.inbound.load();
             warn!(
+                held_messages = messages.len(),
+                verify_jobs,
+                verify_queued,
+                seen,
                 height = state.height,
                 round = state.round,
                 step = ?state.step,
@@ -159,6 +180,25 @@ impl<S: ChainStore> Chain<S> {
                 }
                 _ => self.fetch_next(hash),
             },
+            Purpose::Messages => match answer {
+                // Checked like gossip: the height window, repeats, signatures off this task.
+                Ok(SyncResponse::Messages(messages)) => {
+                    for m in messages {
+                        match m {
+                            g @ (Gossip::Proposal { .. } | Gossip::Consensus(_) | Gossip::Replay { .. } | Gossip::Status { .. }) => {
+                                self.on_gossip(g, Some(peer), None)?
+                            }
+                            _ => {
+                                self.fault(peer, "answered a pull of messages with other gossip".into());
+                                break;
+                            }
+                        }
+                    }
+                }
+                Ok(SyncResponse::Refused(_)) | Err(AnswerError::Failed(_)) => {}
+                Ok(other) => self.fault(peer, format!("answered a pull of messages with {}", response_kind(&other))),
+                Err(AnswerError::Malformed(e)) => self.fault(peer, format!("malformed messages answer: {e}")),
+            },
             Purpose::Sync => {
                 self.fetching = false;
                 match answer {
@@ -228,10 +268,27 @@ impl<S: ChainStore> Chain<S> {
         Ok(())
     }
 
-    /// Answers a peer's request: a block held for a height being decided at once (a clone of
-    /// what is held); everything else from storage, off the chain task.
+    /// Answers a peer's request: a block held for a height being decided, and the messages of
+    /// that height, at once (at most one such answer per peer per [`PULL_ANSWER_EVERY_MS`]);
+    /// everything else from storage, off the chain task.
     pub(super) fn answer(&mut self, peer: PeerId, data: &[u8], reply: super::ReplyToken) {
         let request = wire::decode::<SyncRequest>(data);
+        if let Ok(SyncRequest::Messages { height }) = request {
+            let last = self.pulls_answered.get(&peer).copied();
+            let answer = if last.is_some_and(|t| self.now.saturating_sub(t) < PULL_ANSWER_EVERY_MS) {
+                SyncResponse::Refused("busy".into())
+            } else {
+                self.pulls_answered.insert(peer, self.now);
+                let mut gossip = if height == self.last.height + 1 { self.pull_answer() } else { Vec::new() };
+                // And how far this node has committed, proved: a puller that gossip cut off from
+                // the heights decided since learns of them here, and syncs.
+                let certificate = self.ctx.storage.certificate(self.last.height).ok().flatten();
+                gossip.push(Gossip::Status { height: self.last.height, stamp: self.now, certificate });
+                SyncResponse::Messages(gossip)
+            };
+            self.out.push(Out::Respond(reply, answer));
+            return;
+        }
         let held = match &request {
             Ok(SyncRequest::Block(hash)) => self.pending.get(hash).map(|p| p.block.clone()),
             _ => None,
@@ -243,11 +300,49 @@ impl<S: ChainStore> Chain<S> {
     }
 }
 
+impl<S: ChainStore> Chain<S> {
+    /// The answer to a pull of this height's messages: its proposals compact, newest round first,
+    /// within [`SYNC_RESPONSE_TARGET_BYTES`] less the votes' share, and its votes in one re-send
+    /// within [`MAX_REPLAY_BYTES`].
+    fn pull_answer(&self) -> Vec<Gossip> {
+        let (mut proposals, votes): (Vec<ConsensusMessage>, Vec<ConsensusMessage>) =
+            self.core.messages().into_iter().partition(|m| matches!(m, ConsensusMessage::Proposal(_)));
+        proposals.sort_by_key(|m| std::cmp::Reverse(m.round()));
+        let mut out = Vec::new();
+        let mut used = 0;
+        for p in proposals {
+            let Some(gossip) = self.gossip_of(p) else { continue };
+            used += loanchain_contracts::codec::encoded_len(&gossip);
+            if used > SYNC_RESPONSE_TARGET_BYTES - MAX_REPLAY_BYTES {
+                break;
+            }
+            out.push(gossip);
+        }
+        let votes = replay_within(votes, MAX_REPLAY_BYTES);
+        if !votes.is_empty() {
+            out.push(Gossip::Replay { stamp: self.now, messages: votes });
+        }
+        out
+    }
+}
+
+/// What kind of answer `r` is, for logs.
+fn response_kind(r: &SyncResponse) -> &'static str {
+    match r {
+        SyncResponse::Blocks(_) => "blocks",
+        SyncResponse::Block(_) => "a block",
+        SyncResponse::Refused(_) => "a refusal",
+        SyncResponse::Messages(_) => "messages",
+    }
+}
+
 /// A sync answer from committed storage, up to the committed height `last`.
 pub fn answer_from_storage(storage: &impl ChainStore, request: Result<SyncRequest, String>, last: u64) -> SyncResponse {
     match request {
         Err(e) => SyncResponse::Refused(e),
         Ok(SyncRequest::Block(hash)) => SyncResponse::Block(storage.block_by_hash(&hash).ok().flatten()),
+        // Storage holds only committed heights; the live messages are the chain host's.
+        Ok(SyncRequest::Messages { .. }) => SyncResponse::Messages(Vec::new()),
         Ok(SyncRequest::Blocks { from, to }) => {
             if from == 0 || to < from {
                 return SyncResponse::Refused(format!("bad range {from}..={to}"));

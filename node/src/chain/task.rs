@@ -26,6 +26,8 @@ pub enum Purpose {
     Sync,
     /// One block by hash.
     Fetch(Hash),
+    /// The proposals and votes of the height being decided.
+    Messages,
 }
 
 /// Why a request brought no answer to use.
