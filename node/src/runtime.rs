@@ -110,6 +110,7 @@ pub async fn start(config_path: &Path, role: NodeRole) -> anyhow::Result<Running
         peers: 0,
         mempool_size: 0,
         behind: 0,
+        stale: false,
     };
     let (status_tx, status_rx) = watch::channel(initial);
     let (gossip_tx, gossip_rx) = mpsc::channel(1024);

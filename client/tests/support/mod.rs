@@ -108,6 +108,7 @@ async fn status(State(c): State<Shared>) -> Json<NodeStatus> {
         peers: 0,
         mempool_size: c.pending.len(),
         behind: 0,
+        stale: false,
     })
 }
 

@@ -121,7 +121,8 @@ mod tests {
         let doc = document();
         let schemas = &doc["components"]["schemas"];
         let status = &schemas["NodeStatus"];
-        for field in ["name", "role", "chain_id", "genesis_hash", "height", "app_hash", "round", "peers", "mempool_size", "behind"] {
+        for field in ["name", "role", "chain_id", "genesis_hash", "height", "app_hash", "round", "peers", "mempool_size", "behind", "stale"]
+        {
             assert!(status["properties"][field].is_object(), "NodeStatus.{field}");
         }
         // A unit enum with documented variants: one `const` per variant, each with its doc.

@@ -55,6 +55,12 @@ pub struct NodeStatus {
     pub mempool_size: usize,
     /// Blocks the node knows exist but has not executed yet.
     pub behind: u64,
+    /// Whether the node has heard nothing that proves the chain moves (a commit of its own, a
+    /// peer's verified proposal, vote or height announcement) for more than 5 s, or has no peer:
+    /// then `behind` is only what it last knew (issue 16, weakness 10: a cut-off validator said
+    /// `behind 0` throughout).
+    #[serde(default)]
+    pub stale: bool,
 }
 
 /// `POST /v1/transactions`: one signed transaction, its bcs bytes in hex.

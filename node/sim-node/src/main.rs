@@ -77,6 +77,7 @@ fn main() -> ExitCode {
                     mock: mock.clone(),
                     timeout_commit_ms: None,
                     gossip_split_at_ms: None,
+                    isolate_last: None,
                 });
                 runs += 1;
                 low = low.min(o.heights.iter().copied().min().unwrap_or(0));

@@ -60,6 +60,9 @@ pub struct WholeOptions {
     /// good, both ways, while requests still pass: what a gossip stream that dies inside a live
     /// connection does (issue 16, weakness 9, where a 7-validator devnet split so and froze).
     pub gossip_split_at_ms: Option<u64>,
+    /// From and until how many ms into the run the last validator is cut off: nothing reaches it
+    /// or leaves it (its requests time out).
+    pub isolate_last: Option<(u64, u64)>,
 }
 
 /// What a run did and what the checker found.
@@ -75,6 +78,10 @@ pub struct WholeOutcome {
     pub admitted: usize,
     /// Hash of every event delivered (time, node, kind): the same for the same seed.
     pub trace_hash: String,
+    /// Whether each validator's status ever said it was stale (sampled every tick from 2 s on).
+    pub ever_stale: Vec<bool>,
+    /// Whether each validator's status says so at the end.
+    pub stale_at_end: Vec<bool>,
     /// What the checker found wrong; empty when all holds.
     pub violations: Vec<String>,
 }
@@ -101,13 +108,21 @@ struct Sim {
     files: DevnetFiles,
     /// Since when gossip between the halves is lost (virtual time, ms).
     split_from: Option<u64>,
+    /// When the last validator is cut off (virtual time, ms, from and until).
+    isolated: Option<(u64, u64)>,
 }
 
 impl Sim {
     /// Whether gossip from `from` reaches `to` at `now`.
     fn gossip_passes(&self, now: u64, from: usize, to: usize) -> bool {
         let half = self.nodes.len() / 2;
-        self.split_from.is_none_or(|t| now < t || (from < half) == (to < half))
+        self.split_from.is_none_or(|t| now < t || (from < half) == (to < half)) && self.link_up(now, from, to)
+    }
+
+    /// Whether anything passes between `a` and `b` at `now` (the last validator may be cut off).
+    fn link_up(&self, now: u64, a: usize, b: usize) -> bool {
+        let last = self.nodes.len() - 1;
+        self.isolated.is_none_or(|(from, until)| now < from || now >= until || (a != last && b != last))
     }
 
     fn push(&mut self, at: u64, node: usize, event: Event) {
@@ -143,7 +158,7 @@ impl Sim {
                         self.ask_mock(now, from, peer, &request, purpose);
                         continue;
                     };
-                    if now < self.down_until[to] {
+                    if now < self.down_until[to] || !self.link_up(now, from, to) {
                         // Nobody answers: the request times out.
                         let answer = Err(AnswerError::Failed("timeout".into()));
                         self.push(now + 5_000, from, Event::Answered { peer, purpose, answer });
@@ -223,6 +238,11 @@ impl Sim {
     /// An answer travels back to the node that asked, through the wire's encoding and bounds.
     fn answer(&mut self, now: u64, from: usize, reply: ReplyToken, answer: SyncResponse) {
         let Some((to, purpose)) = self.replies.remove(&reply.0) else { return };
+        if !self.link_up(now, from, to) {
+            let answer = Err(AnswerError::Failed("timeout".into()));
+            self.push(now + 5_000, to, Event::Answered { peer: self.nodes[from].peer, purpose, answer });
+            return;
+        }
         let answer = wire::decode::<SyncResponse>(&wire::encode(&answer)).map_err(|e| AnswerError::Malformed(e.to_string()));
         let at = now + self.link(from, to);
         self.push(at, to, Event::Answered { peer: self.nodes[from].peer, purpose, answer });
@@ -296,7 +316,9 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         violations: Vec::new(),
         files: files.clone(),
         split_from: opts.gossip_split_at_ms.map(|t| start + t),
+        isolated: opts.isolate_last.map(|(a, b)| (start + a, start + b)),
     };
+    let mut ever_stale = vec![false; count];
     for i in 0..count {
         let up = sim.down_until[i];
         for j in (0..count).filter(|&j| j != i) {
@@ -327,9 +349,11 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         }
         if now == next_tick {
             next_tick += TICK_MS;
-            for i in 0..count {
+            for (i, stale) in ever_stale.iter_mut().enumerate() {
                 if now >= sim.down_until[i] {
                     sim.push(now, i, Event::Tick);
+                    // After the first two seconds: before its peers connect a node is stale.
+                    *stale |= now >= start + 2_000 && sim.nodes[i].ctx.status.borrow().stale;
                 }
             }
             sim.mock_tick(now);
@@ -377,6 +401,8 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         committed,
         admitted,
         trace_hash: hex::encode(sim.trace.clone().finalize()),
+        ever_stale,
+        stale_at_end: sim.nodes.iter().map(|n| n.ctx.status.borrow().stale).collect(),
         violations: sim.violations,
     }
 }
@@ -397,6 +423,7 @@ fn honest_node(n: &loanchain_genesis::DevnetNode, genesis: &Arc<loanchain_genesi
         peers: 0,
         mempool_size: 0,
         behind: 0,
+        stale: false,
     };
     let (status_tx, status_rx) = watch::channel(status);
     let ctx = Arc::new(NodeContext {

@@ -106,6 +106,7 @@ impl<S: ChainStore> Chain<S> {
         info!(height, %hash, txs = tx_hashes.len(), failed, events = outcome.events.len(), app_hash = %outcome.app_hash, round = certificate.round,
             exec_ms = executed.as_millis() as u64, store_ms = (applied - executed).as_millis() as u64, "committed");
         self.last_progress = self.now;
+        self.last_heard = self.now;
         // Catching up: no reason to wait for transactions to gather.
         let pause = if self.best_known > height { 0 } else { self.ctx.genesis.consensus.timeout_commit_ms };
         self.next_height_at = Some(self.now + pause);

@@ -53,6 +53,10 @@ use crate::wire::{self, Gossip};
 use inbound::verdict;
 pub use task::{AnswerError, Event, ExecuteJob, GossipToken, Incoming, Out, Purpose, ReplyToken, VerifyJob};
 
+/// After how long without proof that the chain moves the node's status says it is stale, ms
+/// (peers announce their height every second, and an idle chain still commits empty blocks).
+pub const STALE_AFTER_MS: u64 = 5_000;
+
 /// The wall clock in unix milliseconds: the only clock of the node (the core sees it as ticks).
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -124,6 +128,9 @@ pub struct Chain<S: ChainStore = Storage> {
     last_progress: u64,
     last_announce: u64,
     last_replay: u64,
+    /// When this node last heard proof that the chain moves: its own commit, a peer's verified
+    /// proposal, vote or height announcement (ms).
+    last_heard: u64,
     /// When this node last pulled the height's messages from its peers (ms).
     last_pull: u64,
     /// When each peer's last pull was answered (ms); bounded by the allow-list.
@@ -198,6 +205,7 @@ impl<S: ChainStore> Chain<S> {
             last_announce: 0,
             last_replay: 0,
             last_pull: 0,
+            last_heard: 0,
             pulls_answered: BTreeMap::new(),
         })
     }
@@ -213,6 +221,7 @@ impl<S: ChainStore> Chain<S> {
                 self.last_progress = self.now;
                 self.last_announce = self.now;
                 self.last_replay = self.now;
+                self.last_heard = self.now;
                 // `feed` ticks the core's clock first: at time 0 every timeout would be due at
                 // once, and round 0 timed out before its proposal could arrive.
                 self.feed(Input::Start)?;
@@ -451,6 +460,9 @@ impl<S: ChainStore> Chain<S> {
                     }
                     self.inbound.forged(from, forged, self.now);
                 }
+                if !good.is_empty() {
+                    self.last_heard = self.now;
+                }
                 for m in good {
                     let input = match m {
                         ConsensusMessage::Proposal(p) => {
@@ -474,6 +486,7 @@ impl<S: ChainStore> Chain<S> {
                     // A suspect's job ended without a forgery.
                     self.inbound.forged(from, 0, self.now);
                 }
+                self.last_heard = self.now;
                 debug!(height = compact.header.height, round = proposal.proposal.round, txs = compact.tx_hashes.len(), "proposal received");
                 let timely = self.timely(&proposal, Some(compact.header.time_ms), true);
                 if self.add_compact(proposal.proposal.block_hash, compact) {
@@ -484,6 +497,9 @@ impl<S: ChainStore> Chain<S> {
             inbound::Checked::Status(peer, proved) => {
                 self.inbound.status_done(&peer);
                 if let Some(height) = proved {
+                    if height >= self.last.height {
+                        self.last_heard = self.now;
+                    }
                     self.best_known = self.best_known.max(height);
                     self.ctx.metrics.behind.set(self.best_known.saturating_sub(self.last.height) as i64);
                     self.announced.insert(peer, height);
@@ -558,6 +574,7 @@ impl<S: ChainStore> Chain<S> {
             peers: self.peers.len(),
             mempool_size: self.ctx.mempool.len(),
             behind: self.best_known.saturating_sub(self.last.height),
+            stale: self.peers.is_empty() || self.now.saturating_sub(self.last_heard) > STALE_AFTER_MS,
         };
         self.status.send_replace(status);
     }

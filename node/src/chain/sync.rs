@@ -52,6 +52,7 @@ impl<S: ChainStore> Chain<S> {
             let certificate = self.ctx.storage.certificate(self.last.height).ok().flatten();
             let status = Gossip::Status { height: self.last.height, stamp: now, certificate };
             self.out.push(Out::Publish(Topic::Blocks, wire::encode(&status)));
+            // Also when nothing else changed: staleness is a matter of time.
             self.publish_status();
             if let Some((_, hash, _)) = &self.undelivered {
                 let hash = *hash;

@@ -5,7 +5,16 @@
 use loanchain_sim_node::whole::{WholeOptions, run_whole};
 
 fn options(seed: u64, validators: usize) -> WholeOptions {
-    WholeOptions { seed, validators, duration_ms: 20_000, tx_per_second: 20, mock: None, timeout_commit_ms: None, gossip_split_at_ms: None }
+    WholeOptions {
+        seed,
+        validators,
+        duration_ms: 20_000,
+        tx_per_second: 20,
+        mock: None,
+        timeout_commit_ms: None,
+        gossip_split_at_ms: None,
+        isolate_last: None,
+    }
 }
 
 #[test]
@@ -23,6 +32,7 @@ fn honest_whole_nodes_agree_and_commit_what_clients_submitted() {
                 o.admitted
             );
             assert!(o.heights.iter().all(|&h| h >= 5), "seed {seed}: heights {:?}", o.heights);
+            assert!(o.ever_stale.iter().all(|s| !s), "seed {seed}: a node of a healthy network said it was stale: {:?}", o.ever_stale);
         }
     }
 }
@@ -75,5 +85,20 @@ fn a_network_whose_gossip_is_split_in_halves_still_commits() {
             assert!(o.violations.is_empty(), "seed {seed}, {validators} validators: {:#?}", o.violations);
             assert!(o.heights.iter().all(|&h| h >= 26), "seed {seed}, {validators} validators: heights {:?}", o.heights);
         }
+    }
+}
+
+/// Issue 16, weakness 10: a validator cut off from everyone (nothing in or out, 4 s to 11 s into
+/// the run) says in its status that it is stale (before, it said `behind 0` throughout), the
+/// others do not, and once the cut heals it catches up and says so no more.
+#[test]
+fn a_cut_off_validator_says_it_is_stale_and_catches_up_after_the_cut() {
+    for validators in [4, 7] {
+        let o = run_whole(&WholeOptions { isolate_last: Some((4_000, 11_000)), ..options(5, validators) });
+        assert!(o.violations.is_empty(), "{validators} validators: {:#?}", o.violations);
+        let last = validators - 1;
+        assert!(o.ever_stale[last], "{validators} validators: the cut-off validator never said it was stale");
+        assert!(o.ever_stale[..last].iter().all(|s| !s), "{validators} validators: a connected one did: {:?}", o.ever_stale);
+        assert!(o.stale_at_end.iter().all(|s| !s), "{validators} validators: stale after the heal: {:?}", o.stale_at_end);
     }
 }
