@@ -62,7 +62,11 @@ impl<S: ChainStore> Chain<S> {
         // Stalled: no commit for a while since the height began (the pause after a commit is not
         // a stall; a re-send then would only race the height's first proposal).
         let since = self.last_progress.max(self.height_started);
+        // Not once the height is decided: then the node waits for its own execution, or for the
+        // block (which it fetches), not for anyone's votes.
         if self.next_height_at.is_none()
+            && self.executing.is_none()
+            && self.core.state().decided.is_none()
             && now.saturating_sub(since) >= PULL_AFTER_MS
             && now.saturating_sub(self.last_pull) >= PULL_AFTER_MS
         {
