@@ -7,7 +7,7 @@
 
 use loanchain_contracts::codec;
 use loanchain_types::limits::{MAX_GOSSIP_BYTES, MAX_SYNC_REQUEST_BYTES, MAX_SYNC_RESPONSE_BYTES, MAX_TX_GOSSIP_BYTES};
-use loanchain_types::{Block, BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, SignedProposal};
+use loanchain_types::{Block, BlockHeader, CommitCertificate, ConsensusMessage, Evidence, Hash, Height, Round, SignedProposal};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +108,11 @@ pub enum SyncRequest {
     Messages {
         /// The height being decided.
         height: Height,
+        /// The asker's round there: proposals of earlier rounds are not sent.
+        round: Round,
+        /// Whether the asker holds that round's proposal already (then it is not sent either:
+        /// a compact proposal of a large block is 100 KB and more).
+        have_proposal: bool,
     },
 }
 

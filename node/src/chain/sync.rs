@@ -5,7 +5,7 @@
 
 use loanchain_consensus::Input;
 use loanchain_network::{PeerId, Topic};
-use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash};
+use loanchain_types::{Block, CommitCertificate, ConsensusMessage, Hash, Round};
 use tracing::{debug, warn};
 
 use super::task::{AnswerError, Out, Purpose};
@@ -71,9 +71,11 @@ impl<S: ChainStore> Chain<S> {
             && now.saturating_sub(self.last_pull) >= PULL_AFTER_MS
         {
             self.last_pull = now;
-            let height = self.last.height + 1;
+            let (height, round) = (self.last.height + 1, self.core.round());
+            let have_proposal = self.core.messages().iter().any(|m| matches!(m, ConsensusMessage::Proposal(_)) && m.round() == round);
             for &peer in &self.peers {
-                self.out.push(Out::Request { peer, request: SyncRequest::Messages { height }, purpose: Purpose::Messages });
+                let request = SyncRequest::Messages { height, round, have_proposal };
+                self.out.push(Out::Request { peer, request, purpose: Purpose::Messages });
             }
         }
         if now.saturating_sub(since) >= REPLAY_AFTER_MS && now.saturating_sub(self.last_replay) >= REPLAY_AFTER_MS {
@@ -278,13 +280,13 @@ impl<S: ChainStore> Chain<S> {
     /// everything else from storage, off the chain task.
     pub(super) fn answer(&mut self, peer: PeerId, data: &[u8], reply: super::ReplyToken) {
         let request = wire::decode::<SyncRequest>(data);
-        if let Ok(SyncRequest::Messages { height }) = request {
+        if let Ok(SyncRequest::Messages { height, round, have_proposal }) = request {
             let last = self.pulls_answered.get(&peer).copied();
             let answer = if last.is_some_and(|t| self.now.saturating_sub(t) < PULL_ANSWER_EVERY_MS) {
                 SyncResponse::Refused("busy".into())
             } else {
                 self.pulls_answered.insert(peer, self.now);
-                let mut gossip = if height == self.last.height + 1 { self.pull_answer() } else { Vec::new() };
+                let mut gossip = if height == self.last.height + 1 { self.pull_answer(round, have_proposal) } else { Vec::new() };
                 // And how far this node has committed, proved: a puller that gossip cut off from
                 // the heights decided since learns of them here, and syncs.
                 let certificate = self.ctx.storage.certificate(self.last.height).ok().flatten();
@@ -306,12 +308,14 @@ impl<S: ChainStore> Chain<S> {
 }
 
 impl<S: ChainStore> Chain<S> {
-    /// The answer to a pull of this height's messages: its proposals compact, newest round first,
-    /// within [`SYNC_RESPONSE_TARGET_BYTES`] less the votes' share, and its votes in one re-send
-    /// within [`MAX_REPLAY_BYTES`].
-    fn pull_answer(&self) -> Vec<Gossip> {
+    /// The answer to a pull of this height's messages by a peer at `round`: the proposals of that
+    /// round (unless it `has` it) and later ones, compact, newest round first, within
+    /// [`SYNC_RESPONSE_TARGET_BYTES`] less the votes' share, and the height's votes in one
+    /// re-send within [`MAX_REPLAY_BYTES`].
+    fn pull_answer(&self, round: Round, has: bool) -> Vec<Gossip> {
         let (mut proposals, votes): (Vec<ConsensusMessage>, Vec<ConsensusMessage>) =
             self.core.messages().into_iter().partition(|m| matches!(m, ConsensusMessage::Proposal(_)));
+        proposals.retain(|p| p.round() > round || (p.round() == round && !has));
         proposals.sort_by_key(|m| std::cmp::Reverse(m.round()));
         let mut out = Vec::new();
         let mut used = 0;
