@@ -239,8 +239,9 @@ mod tests {
 
 /// Verifies many messages at once: `verdicts[i]` says whether `messages[i]` is signed by the
 /// validator it names. One batch when all are good; when the batch fails it is halved until each
-/// bad message is found, so k bad messages among n cost about 2k·log2(n/k) batches rather than n
-/// single checks (a flood of bad signatures cannot make good ones expensive).
+/// bad message is found ([`find_failing`](loanchain_primitives::crypto::find_failing)), so one bad
+/// message among n costs about 2·log2(n) batches rather than n single checks, and however many
+/// are bad, fewer than 4·n messages are checked in all.
 pub fn verify_messages(messages: &[ConsensusMessage], validators: &ValidatorSet, chain_id: &str) -> Vec<bool> {
     use loanchain_primitives::crypto::{BatchItem, find_failing, verify_batch};
     let bytes: Vec<Vec<u8>> = messages
