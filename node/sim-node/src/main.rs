@@ -4,7 +4,7 @@
 //! the command that replays it.
 //!
 //! ```sh
-//! loanchain-sim-node --seeds 0..100 --validators 4,7 --mocks all --duration-ms 20000
+//! loanchain-sim-node --seeds 0..100 --validators 4,7 --mocks all --duration-ms 20000 --jobs 2
 //! loanchain-sim-node --seeds 17..18 --validators 7 --mocks altered-bodies   # replay one seed
 //! ```
 
@@ -19,10 +19,12 @@ struct Args {
     mocks: Vec<Option<String>>,
     duration_ms: u64,
     tx_per_second: u64,
+    /// Runs at once (threads); each run is single-threaded and independent of the others.
+    jobs: usize,
 }
 
 fn parse() -> Result<Args, String> {
-    let mut args = Args { seeds: 0..10, validators: vec![4, 7], mocks: vec![None], duration_ms: 20_000, tx_per_second: 20 };
+    let mut args = Args { seeds: 0..10, validators: vec![4, 7], mocks: vec![None], duration_ms: 20_000, tx_per_second: 20, jobs: 1 };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -49,10 +51,40 @@ fn parse() -> Result<Args, String> {
             }
             "--duration-ms" => args.duration_ms = value.parse().map_err(|_| "--duration-ms MS")?,
             "--tx-per-second" => args.tx_per_second = value.parse().map_err(|_| "--tx-per-second N")?,
+            "--jobs" => args.jobs = value.parse().ok().filter(|&j| j > 0).ok_or("--jobs N, at least 1")?,
             other => return Err(format!("unknown flag {other}")),
         }
     }
     Ok(args)
+}
+
+/// Runs every seed, `jobs` at a time, and returns the outcomes in seed order (so the report and
+/// its violations read the same whatever `jobs` is).
+fn run_all(
+    seeds: std::ops::Range<u64>,
+    jobs: usize,
+    options: impl Fn(u64) -> WholeOptions + Sync,
+) -> Vec<(u64, loanchain_sim_node::whole::WholeOutcome)> {
+    let next = std::sync::atomic::AtomicU64::new(seeds.start);
+    let mut done: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let seed = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if seed >= seeds.end {
+                            return mine;
+                        }
+                        mine.push((seed, run_whole(&options(seed))));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a simulation run panicked")).collect()
+    });
+    done.sort_by_key(|(seed, _)| *seed);
+    done
 }
 
 fn main() -> ExitCode {
@@ -68,17 +100,17 @@ fn main() -> ExitCode {
     for &validators in &args.validators {
         for mock in &args.mocks {
             let (mut runs, mut violations, mut low, mut committed, mut admitted) = (0u64, 0usize, u64::MAX, 0usize, 0usize);
-            for seed in args.seeds.clone() {
-                let o = run_whole(&WholeOptions {
-                    seed,
-                    validators,
-                    duration_ms: args.duration_ms,
-                    tx_per_second: args.tx_per_second,
-                    mock: mock.clone(),
-                    timeout_commit_ms: None,
-                    gossip_split_at_ms: None,
-                    isolate_last: None,
-                });
+            let options = |seed| WholeOptions {
+                seed,
+                validators,
+                duration_ms: args.duration_ms,
+                tx_per_second: args.tx_per_second,
+                mock: mock.clone(),
+                timeout_commit_ms: None,
+                gossip_split_at_ms: None,
+                isolate_last: None,
+            };
+            for (seed, o) in run_all(args.seeds.clone(), args.jobs, options) {
                 runs += 1;
                 low = low.min(o.heights.iter().copied().min().unwrap_or(0));
                 committed += o.committed;

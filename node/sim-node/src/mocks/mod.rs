@@ -76,8 +76,8 @@ pub const ALL: [&str; 6] = ["altered-bodies", "status-lies", "garbage-flood", "r
 pub fn by_name(name: &str, validators: usize) -> Option<Box<dyn Mock>> {
     Some(match name {
         "altered-bodies" => Box::new(altered_bodies::AlteredBodies::default()),
-        "status-lies" => Box::new(status_lies::StatusLies),
-        "garbage-flood" => Box::new(garbage_flood::GarbageFlood),
+        "status-lies" => Box::new(status_lies::StatusLies::default()),
+        "garbage-flood" => Box::new(garbage_flood::GarbageFlood::default()),
         "resubmitter" => Box::new(resubmitter::Resubmitter::default()),
         "forged-proposals" => Box::new(forged_proposals::ForgedProposals),
         "huge-rounds" => Box::new(huge_rounds::HugeRounds { validator: validators - 1 }),
