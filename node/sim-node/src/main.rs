@@ -1,22 +1,23 @@
-//! `loanchain-sim-node`: sweeps the whole-node simulation over seeds, validator counts and
-//! Byzantine peer mocks, and prints one line per (validators, mock) with the runs, violations,
-//! heights and transactions committed; exits 1 on any violation, printing each with its seed and
-//! the command that replays it.
+//! `loanchain-sim-node`: sweeps the whole-node simulation over seeds, validator counts,
+//! Byzantine peer mocks and fault mixes, and prints one line per (validators, mock, faults) with
+//! the runs, violations, heights and transactions committed; exits 1 on any violation, printing
+//! each with its seed and the command that replays it.
 //!
 //! ```sh
-//! loanchain-sim-node --seeds 0..100 --validators 4,7 --mocks all --duration-ms 20000 --jobs 2
-//! loanchain-sim-node --seeds 17..18 --validators 7 --mocks altered-bodies   # replay one seed
+//! loanchain-sim-node --seeds 0..100 --validators 4,7 --mocks all --faults all --duration-ms 20000 --jobs 2
+//! loanchain-sim-node --seeds 17..18 --validators 7 --mocks altered-bodies --faults crash   # replay one seed
 //! ```
 
 use std::process::ExitCode;
 
-use loanchain_sim_node::mocks;
 use loanchain_sim_node::whole::{WholeOptions, run_whole};
+use loanchain_sim_node::{faults, mocks};
 
 struct Args {
     seeds: std::ops::Range<u64>,
     validators: Vec<usize>,
     mocks: Vec<Option<String>>,
+    faults: Vec<String>,
     duration_ms: u64,
     tx_per_second: u64,
     /// Runs at once (threads); each run is single-threaded and independent of the others.
@@ -24,7 +25,15 @@ struct Args {
 }
 
 fn parse() -> Result<Args, String> {
-    let mut args = Args { seeds: 0..10, validators: vec![4, 7], mocks: vec![None], duration_ms: 20_000, tx_per_second: 20, jobs: 1 };
+    let mut args = Args {
+        seeds: 0..10,
+        validators: vec![4, 7],
+        mocks: vec![None],
+        faults: vec!["none".into()],
+        duration_ms: 20_000,
+        tx_per_second: 20,
+        jobs: 1,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -47,6 +56,15 @@ fn parse() -> Result<Args, String> {
                 };
                 if let Some(bad) = args.mocks.iter().flatten().find(|m| !mocks::ALL.contains(&m.as_str())) {
                     return Err(format!("no mock named {bad}; the mocks: none, {}", mocks::ALL.join(", ")));
+                }
+            }
+            "--faults" => {
+                args.faults = match value.as_str() {
+                    "all" => faults::MIXES.iter().map(|m| m.to_string()).collect(),
+                    list => list.split(',').map(str::to_string).collect(),
+                };
+                if let Some(bad) = args.faults.iter().find(|f| !faults::MIXES.contains(&f.as_str())) {
+                    return Err(format!("no fault mix named {bad}; the mixes: {}", faults::MIXES.join(", ")));
                 }
             }
             "--duration-ms" => args.duration_ms = value.parse().map_err(|_| "--duration-ms MS")?,
@@ -95,48 +113,51 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    println!("{:<11} {:<17} {:>6} {:>10} {:>12} {:>20}", "validators", "mock", "runs", "violations", "min height", "committed / admitted");
+    println!(
+        "{:<11} {:<17} {:<10} {:>6} {:>10} {:>12} {:>20}",
+        "validators", "mock", "faults", "runs", "violations", "min height", "committed / admitted"
+    );
     let mut failed = false;
     for &validators in &args.validators {
         for mock in &args.mocks {
-            let (mut runs, mut violations, mut low, mut committed, mut admitted) = (0u64, 0usize, u64::MAX, 0usize, 0usize);
-            let options = |seed| WholeOptions {
-                seed,
-                validators,
-                duration_ms: args.duration_ms,
-                tx_per_second: args.tx_per_second,
-                mock: mock.clone(),
-                timeout_commit_ms: None,
-                gossip_split_at_ms: None,
-                isolate_last: None,
-            };
-            for (seed, o) in run_all(args.seeds.clone(), args.jobs, options) {
-                runs += 1;
-                low = low.min(o.heights.iter().copied().min().unwrap_or(0));
-                committed += o.committed;
-                admitted += o.admitted;
-                for v in &o.violations {
-                    violations += 1;
-                    failed = true;
-                    eprintln!(
-                        "VIOLATION seed {seed}, {validators} validators, mock {}: {v}\n  replay: loanchain-sim-node --seeds {seed}..{} --validators {validators} --mocks {} --duration-ms {} --tx-per-second {}",
-                        mock.as_deref().unwrap_or("none"),
-                        seed + 1,
-                        mock.as_deref().unwrap_or("none"),
-                        args.duration_ms,
-                        args.tx_per_second
-                    );
+            for mix in &args.faults {
+                let (mut runs, mut violations, mut low, mut committed, mut admitted) = (0u64, 0usize, u64::MAX, 0usize, 0usize);
+                let options = |seed| {
+                    let base = WholeOptions {
+                        tx_per_second: args.tx_per_second,
+                        mock: mock.clone(),
+                        ..WholeOptions::new(seed, validators, args.duration_ms)
+                    };
+                    faults::with_mix(base, mix).expect("a mix checked by parse")
+                };
+                let mock_name = mock.as_deref().unwrap_or("none");
+                for (seed, o) in run_all(args.seeds.clone(), args.jobs, options) {
+                    runs += 1;
+                    low = low.min(o.heights.iter().copied().min().unwrap_or(0));
+                    committed += o.committed;
+                    admitted += o.admitted;
+                    for v in &o.violations {
+                        violations += 1;
+                        failed = true;
+                        eprintln!(
+                            "VIOLATION seed {seed}, {validators} validators, mock {mock_name}, faults {mix}: {v}\n  replay: loanchain-sim-node --seeds {seed}..{} --validators {validators} --mocks {mock_name} --faults {mix} --duration-ms {} --tx-per-second {}",
+                            seed + 1,
+                            args.duration_ms,
+                            args.tx_per_second
+                        );
+                    }
                 }
+                println!(
+                    "{:<11} {:<17} {:<10} {:>6} {:>10} {:>12} {:>20}",
+                    validators,
+                    mock_name,
+                    mix,
+                    runs,
+                    violations,
+                    if runs == 0 { 0 } else { low },
+                    format!("{committed} / {admitted}")
+                );
             }
-            println!(
-                "{:<11} {:<17} {:>6} {:>10} {:>12} {:>20}",
-                validators,
-                mock.as_deref().unwrap_or("none"),
-                runs,
-                violations,
-                if runs == 0 { 0 } else { low },
-                format!("{committed} / {admitted}")
-            );
         }
     }
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }

@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use loanchain_api::{NodeRole, NodeStatus};
-use loanchain_contracts::state::WriteSet;
 use loanchain_contracts::{Amount, Hash, Keypair, Payload, SignedTransaction, TxBody, init_genesis};
 use loanchain_genesis::{DevnetFiles, DevnetSpec, devnet};
 use loanchain_network::{PeerId, Topic, peer_id_from_secret};
@@ -32,8 +31,12 @@ use loanchain_node::wire::{self, SyncRequest, SyncResponse, TxBatch};
 use sha2::{Digest, Sha256};
 use tokio::sync::{broadcast, watch};
 
+use crate::faults::Crash;
+
+mod check;
 use crate::mocks::{self, Act, Mock, World};
 use crate::store::MemChainStore;
+use check::{check, signed_after_restart};
 use loanchain_sim::rng::Rng;
 
 /// The genesis time of every simulated chain, unix ms; virtual time starts a second later.
@@ -63,6 +66,36 @@ pub struct WholeOptions {
     /// From and until how many ms into the run the last validator is cut off: nothing reaches it
     /// or leaves it (its requests time out).
     pub isolate_last: Option<(u64, u64)>,
+    /// Each copy of a gossip message to one peer is lost with this probability, percent: what
+    /// gossipsub does to a peer whose send queue is full (issue 16, weakness 10's
+    /// `failed_messages`). Requests and answers travel on their own streams over TCP, which
+    /// loses nothing while the connection lives (partitions and crashes end connections).
+    pub loss_percent: u64,
+    /// From and until how many ms into the run the validators are split in two halves: nothing
+    /// passes between them (requests time out); then it heals.
+    pub partition: Option<(u64, u64)>,
+    /// Validators that crash and restart from their stores ([`crate::faults`]).
+    pub crashes: Vec<Crash>,
+}
+
+impl WholeOptions {
+    /// A run of `validators` honest validators for `duration_ms`, 20 client deposits a second, no
+    /// mock and no fault ([`crate::faults::with_mix`] adds them).
+    pub fn new(seed: u64, validators: usize, duration_ms: u64) -> WholeOptions {
+        WholeOptions {
+            seed,
+            validators,
+            duration_ms,
+            tx_per_second: 20,
+            mock: None,
+            timeout_commit_ms: None,
+            gossip_split_at_ms: None,
+            isolate_last: None,
+            loss_percent: 0,
+            partition: None,
+            crashes: Vec::new(),
+        }
+    }
 }
 
 /// What a run did and what the checker found.
@@ -84,12 +117,17 @@ pub struct WholeOutcome {
     pub stale_at_end: Vec<bool>,
     /// What the checker found wrong; empty when all holds.
     pub violations: Vec<String>,
+    /// Whether each validator, after its last restart, signed a certificate that node 0 holds
+    /// (false for one that never restarted).
+    pub signed_after_restart: Vec<bool>,
 }
 
 struct Node {
     chain: Chain<MemChainStore>,
     ctx: Arc<NodeContext<MemChainStore>>,
     peer: PeerId,
+    /// Its index in the devnet's nodes (keys, name).
+    spec: usize,
 }
 
 struct Sim {
@@ -110,6 +148,16 @@ struct Sim {
     split_from: Option<u64>,
     /// When the last validator is cut off (virtual time, ms, from and until).
     isolated: Option<(u64, u64)>,
+    /// When the halves are split (virtual time, ms, from and until).
+    partition: Option<(u64, u64)>,
+    /// Each message copy lost with this probability, percent.
+    loss_percent: u64,
+    /// Draws for losses only, so a run without them draws nothing more from `rng`.
+    loss_rng: Rng,
+    /// Whether each node is down after a crash (to restart when due).
+    crashed: Vec<bool>,
+    /// The height each node restarted at, last time.
+    restarted_at: Vec<Option<u64>>,
 }
 
 impl Sim {
@@ -119,10 +167,17 @@ impl Sim {
         self.split_from.is_none_or(|t| now < t || (from < half) == (to < half)) && self.link_up(now, from, to)
     }
 
-    /// Whether anything passes between `a` and `b` at `now` (the last validator may be cut off).
+    /// Whether anything passes between `a` and `b` at `now` (the last validator may be cut off,
+    /// the halves may be split).
     fn link_up(&self, now: u64, a: usize, b: usize) -> bool {
-        let last = self.nodes.len() - 1;
+        let (last, half) = (self.nodes.len() - 1, self.nodes.len() / 2);
         self.isolated.is_none_or(|(from, until)| now < from || now >= until || (a != last && b != last))
+            && self.partition.is_none_or(|(from, until)| now < from || now >= until || (a < half) == (b < half))
+    }
+
+    /// Whether this copy of a gossip message is lost.
+    fn lost(&mut self) -> bool {
+        self.loss_percent > 0 && self.loss_rng.range(1, 100) <= self.loss_percent
     }
 
     fn push(&mut self, at: u64, node: usize, event: Event) {
@@ -146,6 +201,9 @@ impl Sim {
                         .filter(|&to| to != from && now >= self.down_until[to] && self.gossip_passes(now, from, to))
                         .collect();
                     for to in up {
+                        if self.lost() {
+                            continue;
+                        }
                         let at = now + self.link(from, to);
                         let incoming = Incoming::Gossip { topic, from: Some(self.nodes[from].peer), data: bytes.clone(), id: None };
                         self.push(at, to, Event::Network(incoming));
@@ -256,6 +314,59 @@ impl Sim {
         verdicts.into_iter().filter_map(|(v, bytes)| v.ok().and(bytes)).collect()
     }
 
+    /// Node `i` crashes until `until`: everything queued for it is gone (its process is), its
+    /// peers see it disconnect, and the requests it was to answer fail at the askers as a closed
+    /// connection does. Its store stays. A node that is down already is left as it is.
+    fn crash(&mut self, now: u64, i: usize, until: u64) {
+        if now < self.down_until[i] {
+            return;
+        }
+        self.down_until[i] = until;
+        self.crashed[i] = true;
+        self.trace.update(format!("{now} {i} crash\n").as_bytes());
+        let peer = self.nodes[i].peer;
+        for (key, (node, event)) in std::mem::take(&mut self.queue) {
+            if node != i {
+                self.queue.insert(key, (node, event));
+            } else if let Event::Network(Incoming::Request { reply, .. }) = event
+                && let Some((asker, purpose)) = self.replies.remove(&reply.0)
+            {
+                let answer = Err(AnswerError::Failed("connection closed".into()));
+                self.push(now, asker, Event::Answered { peer, purpose, answer });
+            }
+        }
+        // Answers to its own requests have no one to reach.
+        self.replies.retain(|_, (asker, _)| *asker != i);
+        let up: Vec<usize> = (0..self.nodes.len()).filter(|&j| j != i && now >= self.down_until[j]).collect();
+        for j in up {
+            self.push(now, j, Event::Network(Incoming::PeerDisconnected(peer)));
+        }
+    }
+
+    /// Node `i` starts again from its store, with an empty pool and nothing else in memory, if
+    /// it crashed and is due.
+    fn restart(&mut self, now: u64, i: usize, genesis: &Arc<loanchain_genesis::Genesis>) {
+        if !self.crashed[i] || now < self.down_until[i] {
+            return;
+        }
+        self.crashed[i] = false;
+        self.trace.update(format!("{now} {i} restart\n").as_bytes());
+        let (spec, store) = (self.nodes[i].spec, self.nodes[i].ctx.storage.clone());
+        self.restarted_at[i] = Some(store.last_committed().map_or(0, |l| l.height));
+        self.nodes[i] = honest_node(&self.files.nodes[spec], spec, genesis, store);
+        let peer = self.nodes[i].peer;
+        let up: Vec<usize> = (0..self.nodes.len()).filter(|&j| j != i && now >= self.down_until[j]).collect();
+        for j in up {
+            let other = self.nodes[j].peer;
+            self.push(now, i, Event::Network(Incoming::PeerConnected(other)));
+            self.push(now, j, Event::Network(Incoming::PeerConnected(peer)));
+        }
+        if let Some(mock_peer) = self.mock.as_ref().map(|(_, p)| *p) {
+            self.push(now, i, Event::Network(Incoming::PeerConnected(mock_peer)));
+        }
+        self.push(now + 1, i, Event::Start);
+    }
+
     fn record(&mut self, now: u64, node: usize, event: &Event) {
         let kind = match event {
             Event::Start => "start".to_string(),
@@ -291,8 +402,8 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
     let genesis = Arc::new(files.genesis.clone());
     let (writes, app_hash) = init_genesis(&genesis.params, &genesis.accounts).expect("the devnet's genesis state");
     let mut nodes = Vec::new();
-    for (_, n) in files.nodes.iter().enumerate().take(opts.validators).filter(|(i, _)| Some(*i) != replaced) {
-        nodes.push(honest_node(n, &genesis, &writes, app_hash));
+    for (i, n) in files.nodes.iter().enumerate().take(opts.validators).filter(|(i, _)| Some(*i) != replaced) {
+        nodes.push(honest_node(n, i, &genesis, Arc::new(MemChainStore::with_genesis(&writes, app_hash))));
     }
     let mut rng = Rng::new(opts.seed);
     let count = nodes.len();
@@ -317,8 +428,30 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         files: files.clone(),
         split_from: opts.gossip_split_at_ms.map(|t| start + t),
         isolated: opts.isolate_last.map(|(a, b)| (start + a, start + b)),
+        partition: opts.partition.map(|(a, b)| (start + a, start + b)),
+        loss_percent: opts.loss_percent,
+        loss_rng: Rng::new(opts.seed ^ 0x1055_0000_0000_0000),
+        crashed: vec![false; count],
+        restarted_at: vec![None; count],
     };
+    // Crashes and restarts, in time order; a crash of a node that is down is ignored, and so is
+    // the restart it would have had.
+    let mut plan: Vec<(u64, usize, Option<u64>)> = Vec::new();
+    for c in opts.crashes.iter().filter(|c| c.node < count) {
+        plan.push((start + c.at_ms, c.node, Some(start + c.until_ms)));
+        plan.push((start + c.until_ms, c.node, None));
+    }
+    plan.sort_by_key(|&(at, node, until)| (at, until.is_none(), node));
+    let mut plan = plan.into_iter().peekable();
     let mut ever_stale = vec![false; count];
+    // The last heal (a partition's or a cut's end, a restart): the highest height then, to check
+    // that every node commits after it.
+    let heal_at = [opts.partition.map(|p| p.1), opts.isolate_last.map(|p| p.1), opts.crashes.iter().map(|c| c.until_ms).max()]
+        .into_iter()
+        .flatten()
+        .max()
+        .map(|t| start + t);
+    let mut top_at_heal = None;
     for i in 0..count {
         let up = sim.down_until[i];
         for j in (0..count).filter(|&j| j != i) {
@@ -343,11 +476,24 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
 
     loop {
         let queued = sim.queue.first_key_value().map_or(u64::MAX, |(&(at, _), _)| at);
-        let now = queued.min(next_submit).min(next_tick);
+        let planned = plan.peek().map_or(u64::MAX, |p| p.0);
+        let now = queued.min(next_submit).min(next_tick).min(planned);
         if now > end {
             break;
         }
+        if now == planned {
+            match plan.next() {
+                Some((at, node, Some(until))) => sim.crash(at, node, until),
+                Some((at, node, None)) => sim.restart(at, node, &genesis),
+                None => {}
+            }
+            continue;
+        }
         if now == next_tick {
+            if top_at_heal.is_none() && heal_at.is_some_and(|h| now >= h) {
+                let top = sim.nodes.iter().map(|n| n.ctx.storage.last_committed().map_or(0, |l| l.height)).max();
+                top_at_heal = Some((now - start, top.unwrap_or(0)));
+            }
             next_tick += TICK_MS;
             for (i, stale) in ever_stale.iter_mut().enumerate() {
                 if now >= sim.down_until[i] {
@@ -391,7 +537,7 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
             Err(e) => sim.violations.push(format!("{} stopped at {at}: {e:#}", sim.nodes[node].ctx.name)),
         }
     }
-    check(&mut sim, &submitted, opts);
+    check(&mut sim, &submitted, opts, top_at_heal);
     let committed = submitted.iter().filter(|(h, to)| sim.nodes[*to].ctx.storage.tx_location(h).ok().flatten().is_some()).count();
     WholeOutcome {
         heights: sim.nodes.iter().map(|n| n.ctx.storage.last_committed().map_or(0, |l| l.height)).collect(),
@@ -403,13 +549,20 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         trace_hash: hex::encode(sim.trace.clone().finalize()),
         ever_stale,
         stale_at_end: sim.nodes.iter().map(|n| n.ctx.status.borrow().stale).collect(),
+        signed_after_restart: signed_after_restart(&sim),
         violations: sim.violations,
     }
 }
 
-/// An honest validator: the node's chain host over a fresh in-memory store at genesis.
-fn honest_node(n: &loanchain_genesis::DevnetNode, genesis: &Arc<loanchain_genesis::Genesis>, writes: &WriteSet, app_hash: Hash) -> Node {
-    let store = Arc::new(MemChainStore::with_genesis(writes, app_hash));
+/// An honest validator, devnet node `spec`: the node's chain host over `store` (at genesis, or
+/// what a crashed node left), with an empty pool.
+fn honest_node(
+    n: &loanchain_genesis::DevnetNode,
+    spec: usize,
+    genesis: &Arc<loanchain_genesis::Genesis>,
+    store: Arc<MemChainStore>,
+) -> Node {
+    let app_hash = store.last_committed().map_or(Hash::ZERO, |l| l.app_hash);
     let status = NodeStatus {
         name: n.config.name.clone(),
         role: NodeRole::Validator,
@@ -441,71 +594,5 @@ fn honest_node(n: &loanchain_genesis::DevnetNode, genesis: &Arc<loanchain_genesi
     });
     let key = n.consensus_key.as_ref().map(|k| k.keypair().clone());
     let chain = Chain::new(ctx.clone(), key, status_tx).expect("the chain host starts over its store");
-    Node { chain, ctx, peer: peer_id_from_secret(n.node_key.keypair().secret_bytes()) }
-}
-
-/// Agreement, validity, durability and progress over every node's store.
-fn check(sim: &mut Sim, submitted: &[(Hash, usize)], opts: &WholeOptions) {
-    let genesis = sim.nodes[0].ctx.genesis.clone();
-    let validators = genesis.validator_set().expect("the devnet's validator set");
-    let heights: Vec<u64> = sim.nodes.iter().map(|n| n.ctx.storage.last_committed().map_or(0, |l| l.height)).collect();
-    let top = heights.iter().copied().max().unwrap_or(0);
-    for h in 1..=top {
-        let mut seen: Option<Hash> = None;
-        for n in &sim.nodes {
-            let store = &n.ctx.storage;
-            let Ok(Some(block)) = store.block(h) else { continue };
-            if let Err(e) = block.check_body() {
-                sim.violations.push(format!("{} stored block {h} whose body is not its header's: {e}", n.ctx.name));
-            }
-            match store.certificate(h) {
-                Ok(Some(cert)) if cert.block_hash == block.hash() && cert.verify(&validators, &genesis.chain_id).is_ok() => {}
-                other => sim.violations.push(format!("{} stored block {h} without a certificate that proves it: {other:?}", n.ctx.name)),
-            }
-            match seen {
-                None => seen = Some(block.hash()),
-                Some(first) if first != block.hash() => {
-                    sim.violations.push(format!("two blocks at height {h}: {first} and {}", block.hash()))
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    // A transaction enters a chain once.
-    for n in &sim.nodes {
-        let mut seen = std::collections::BTreeSet::new();
-        let height = n.ctx.storage.last_committed().map_or(0, |l| l.height);
-        for h in 1..=height {
-            let Ok(Some(block)) = n.ctx.storage.block(h) else { continue };
-            for tx in &block.transactions {
-                if !seen.insert(Hash::digest(tx)) {
-                    sim.violations.push(format!("{} holds transaction {} twice (again at height {h})", n.ctx.name, Hash::digest(tx)));
-                }
-            }
-        }
-    }
-    // Every node, also one that joined late, ends close to the highest.
-    for (n, &h) in sim.nodes.iter().zip(&heights) {
-        if h + 20 < top {
-            sim.violations.push(format!("catching up: {} ended at height {h}, the highest node at {top}", n.ctx.name));
-        }
-    }
-    let low = heights.iter().copied().min().unwrap_or(0);
-    for (hash, to) in submitted {
-        let Ok(Some(location)) = sim.nodes[*to].ctx.storage.tx_location(hash) else { continue };
-        if location.height > low {
-            continue;
-        }
-        for n in &sim.nodes {
-            if n.ctx.storage.tx_location(hash).ok().flatten() != Some(location) {
-                sim.violations.push(format!("transaction {hash} committed at {location:?} on one node is not there on {}", n.ctx.name));
-            }
-        }
-    }
-    // A healthy network of this size commits a block within about a second.
-    let expected = opts.duration_ms / 4_000;
-    if low < expected {
-        sim.violations
-            .push(format!("progress: the lowest node reached height {low} in {} ms, expected at least {expected}", opts.duration_ms));
-    }
+    Node { chain, ctx, peer: peer_id_from_secret(n.node_key.keypair().secret_bytes()), spec }
 }

@@ -34,7 +34,7 @@ impl Mock for GarbageFlood {
             let junk: Vec<u8> = (0..rng.range(1, 512)).map(|_| rng.next_u64() as u8).collect();
             acts.push(Act::Publish(topic, junk));
         }
-        if self.ticks % 50 == 0 {
+        if self.ticks.is_multiple_of(50) {
             acts.push(Act::Publish(Topic::Consensus, vec![0; MAX_GOSSIP_BYTES + 1]));
         }
         self.ticks += 1;
