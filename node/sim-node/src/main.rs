@@ -114,14 +114,15 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "{:<11} {:<17} {:<10} {:>6} {:>10} {:>12} {:>20}",
-        "validators", "mock", "faults", "runs", "violations", "min height", "committed / admitted"
+        "{:<11} {:<17} {:<10} {:>6} {:>10} {:>12} {:>20} {:>22}",
+        "validators", "mock", "faults", "runs", "violations", "min height", "committed / admitted", "peak blocks/msgs/seen"
     );
     let mut failed = false;
     for &validators in &args.validators {
         for mock in &args.mocks {
             for mix in &args.faults {
                 let (mut runs, mut violations, mut low, mut committed, mut admitted) = (0u64, 0usize, u64::MAX, 0usize, 0usize);
+                let mut peak = loanchain_node::chain::Footprint::default();
                 let options = |seed| {
                     let base = WholeOptions {
                         tx_per_second: args.tx_per_second,
@@ -136,6 +137,7 @@ fn main() -> ExitCode {
                     low = low.min(o.heights.iter().copied().min().unwrap_or(0));
                     committed += o.committed;
                     admitted += o.admitted;
+                    peak = peak.max(o.peak);
                     for v in &o.violations {
                         violations += 1;
                         failed = true;
@@ -148,14 +150,15 @@ fn main() -> ExitCode {
                     }
                 }
                 println!(
-                    "{:<11} {:<17} {:<10} {:>6} {:>10} {:>12} {:>20}",
+                    "{:<11} {:<17} {:<10} {:>6} {:>10} {:>12} {:>20} {:>22}",
                     validators,
                     mock_name,
                     mix,
                     runs,
                     violations,
                     if runs == 0 { 0 } else { low },
-                    format!("{committed} / {admitted}")
+                    format!("{committed} / {admitted}"),
+                    format!("{} / {} / {}", peak.blocks, peak.consensus_messages, peak.seen)
                 );
             }
         }

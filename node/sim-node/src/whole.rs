@@ -23,7 +23,7 @@ use loanchain_contracts::{Amount, Hash, Keypair, Payload, SignedTransaction, TxB
 use loanchain_genesis::{DevnetFiles, DevnetSpec, devnet};
 use loanchain_network::{PeerId, Topic, peer_id_from_secret};
 use loanchain_node::admission::admit_now;
-use loanchain_node::chain::{AnswerError, Chain, ChainStore, Event, Incoming, Out, Purpose, ReplyToken, answer_from_storage};
+use loanchain_node::chain::{AnswerError, Chain, ChainStore, Event, Footprint, Incoming, Out, Purpose, ReplyToken, answer_from_storage};
 use loanchain_node::context::{NodeContext, WorkLimits};
 use loanchain_node::mempool::Mempool;
 use loanchain_node::metrics::Metrics;
@@ -34,6 +34,7 @@ use tokio::sync::{broadcast, watch};
 use crate::faults::Crash;
 
 mod check;
+mod crash;
 use crate::mocks::{self, Act, Mock, World};
 use crate::store::MemChainStore;
 use check::{check, signed_after_restart};
@@ -120,6 +121,8 @@ pub struct WholeOutcome {
     /// Whether each validator, after its last restart, signed a certificate that node 0 holds
     /// (false for one that never restarted).
     pub signed_after_restart: Vec<bool>,
+    /// The most each kind of host state held, over every node and tick.
+    pub peak: Footprint,
 }
 
 struct Node {
@@ -314,59 +317,6 @@ impl Sim {
         verdicts.into_iter().filter_map(|(v, bytes)| v.ok().and(bytes)).collect()
     }
 
-    /// Node `i` crashes until `until`: everything queued for it is gone (its process is), its
-    /// peers see it disconnect, and the requests it was to answer fail at the askers as a closed
-    /// connection does. Its store stays. A node that is down already is left as it is.
-    fn crash(&mut self, now: u64, i: usize, until: u64) {
-        if now < self.down_until[i] {
-            return;
-        }
-        self.down_until[i] = until;
-        self.crashed[i] = true;
-        self.trace.update(format!("{now} {i} crash\n").as_bytes());
-        let peer = self.nodes[i].peer;
-        for (key, (node, event)) in std::mem::take(&mut self.queue) {
-            if node != i {
-                self.queue.insert(key, (node, event));
-            } else if let Event::Network(Incoming::Request { reply, .. }) = event
-                && let Some((asker, purpose)) = self.replies.remove(&reply.0)
-            {
-                let answer = Err(AnswerError::Failed("connection closed".into()));
-                self.push(now, asker, Event::Answered { peer, purpose, answer });
-            }
-        }
-        // Answers to its own requests have no one to reach.
-        self.replies.retain(|_, (asker, _)| *asker != i);
-        let up: Vec<usize> = (0..self.nodes.len()).filter(|&j| j != i && now >= self.down_until[j]).collect();
-        for j in up {
-            self.push(now, j, Event::Network(Incoming::PeerDisconnected(peer)));
-        }
-    }
-
-    /// Node `i` starts again from its store, with an empty pool and nothing else in memory, if
-    /// it crashed and is due.
-    fn restart(&mut self, now: u64, i: usize, genesis: &Arc<loanchain_genesis::Genesis>) {
-        if !self.crashed[i] || now < self.down_until[i] {
-            return;
-        }
-        self.crashed[i] = false;
-        self.trace.update(format!("{now} {i} restart\n").as_bytes());
-        let (spec, store) = (self.nodes[i].spec, self.nodes[i].ctx.storage.clone());
-        self.restarted_at[i] = Some(store.last_committed().map_or(0, |l| l.height));
-        self.nodes[i] = honest_node(&self.files.nodes[spec], spec, genesis, store);
-        let peer = self.nodes[i].peer;
-        let up: Vec<usize> = (0..self.nodes.len()).filter(|&j| j != i && now >= self.down_until[j]).collect();
-        for j in up {
-            let other = self.nodes[j].peer;
-            self.push(now, i, Event::Network(Incoming::PeerConnected(other)));
-            self.push(now, j, Event::Network(Incoming::PeerConnected(peer)));
-        }
-        if let Some(mock_peer) = self.mock.as_ref().map(|(_, p)| *p) {
-            self.push(now, i, Event::Network(Incoming::PeerConnected(mock_peer)));
-        }
-        self.push(now + 1, i, Event::Start);
-    }
-
     fn record(&mut self, now: u64, node: usize, event: &Event) {
         let kind = match event {
             Event::Start => "start".to_string(),
@@ -452,6 +402,8 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         .max()
         .map(|t| start + t);
     let mut top_at_heal = None;
+    let mut peak = Footprint::default();
+    let peers = files.nodes.len();
     for i in 0..count {
         let up = sim.down_until[i];
         for j in (0..count).filter(|&j| j != i) {
@@ -500,6 +452,13 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
                     sim.push(now, i, Event::Tick);
                     // After the first two seconds: before its peers connect a node is stale.
                     *stale |= now >= start + 2_000 && sim.nodes[i].ctx.status.borrow().stale;
+                    let footprint = sim.nodes[i].chain.footprint();
+                    if let Err(e) = footprint.check_bounds(peers)
+                        && peak.check_bounds(peers).is_ok()
+                    {
+                        sim.violations.push(format!("memory: {} at {} ms: {e}", sim.nodes[i].ctx.name, now - start));
+                    }
+                    peak = peak.max(footprint);
                 }
             }
             sim.mock_tick(now);
@@ -550,6 +509,7 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         ever_stale,
         stale_at_end: sim.nodes.iter().map(|n| n.ctx.status.borrow().stale).collect(),
         signed_after_restart: signed_after_restart(&sim),
+        peak,
         violations: sim.violations,
     }
 }

@@ -14,7 +14,7 @@ use super::{Chain, ChainStore, Pending};
 
 /// Compact proposals held at once while their transactions are awaited: one per round is normal;
 /// more means equivocation or a flood, and the rest are fetched whole by hash.
-const MAX_PARTIAL: usize = 8;
+pub(super) const MAX_PARTIAL: usize = 8;
 
 /// A proposed block known by header and transaction hashes, not yet rebuilt from the mempool.
 pub(super) struct Compact {

@@ -23,6 +23,7 @@
 mod blocks;
 mod commit;
 pub mod evidence;
+mod footprint;
 mod inbound;
 mod store;
 mod sync;
@@ -30,6 +31,7 @@ mod task;
 mod validate;
 
 pub use commit::Executed;
+pub use footprint::Footprint;
 pub use inbound::Verified;
 pub use store::ChainStore;
 pub use sync::answer_from_storage;
