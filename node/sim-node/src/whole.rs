@@ -123,6 +123,8 @@ pub struct WholeOutcome {
     pub signed_after_restart: Vec<bool>,
     /// The most each kind of host state held, over every node and tick.
     pub peak: Footprint,
+    /// For a mock that sends transactions: how many it sent, and how many node 0 committed.
+    pub mock_tally: Option<(usize, usize)>,
 }
 
 struct Node {
@@ -497,6 +499,10 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         }
     }
     check(&mut sim, &submitted, opts, top_at_heal);
+    let mock_tally = sim.mock.as_ref().and_then(|(mock, _)| {
+        let world = World { now: end, stores: sim.nodes.iter().map(|n| &*n.ctx.storage).collect(), files: &sim.files };
+        mock.tally(&world)
+    });
     let committed = submitted.iter().filter(|(h, to)| sim.nodes[*to].ctx.storage.tx_location(h).ok().flatten().is_some()).count();
     WholeOutcome {
         heights: sim.nodes.iter().map(|n| n.ctx.storage.last_committed().map_or(0, |l| l.height)).collect(),
@@ -510,6 +516,7 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         stale_at_end: sim.nodes.iter().map(|n| n.ctx.status.borrow().stale).collect(),
         signed_after_restart: signed_after_restart(&sim),
         peak,
+        mock_tally,
         violations: sim.violations,
     }
 }

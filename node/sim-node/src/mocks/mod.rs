@@ -11,6 +11,7 @@ mod garbage_flood;
 mod huge_rounds;
 mod resubmitter;
 mod status_lies;
+mod torsion;
 
 use loanchain_genesis::DevnetFiles;
 use loanchain_network::Topic;
@@ -67,10 +68,14 @@ pub trait Mock {
     fn tick(&mut self, world: &World<'_>, rng: &mut Rng) -> Vec<Act>;
     /// Its answer to a request from an honest node; `None` leaves it unanswered (it times out).
     fn answer(&mut self, request: &SyncRequest, world: &World<'_>) -> Option<SyncResponse>;
+    /// For a mock that sends transactions: how many it sent, and how many node 0 committed.
+    fn tally(&self, _world: &World<'_>) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 /// Every mock, by name.
-pub const ALL: [&str; 6] = ["altered-bodies", "status-lies", "garbage-flood", "resubmitter", "forged-proposals", "huge-rounds"];
+pub const ALL: [&str; 7] = ["altered-bodies", "status-lies", "garbage-flood", "resubmitter", "forged-proposals", "huge-rounds", "torsion"];
 
 /// The mock named `name`, for a devnet of `validators`.
 pub fn by_name(name: &str, validators: usize) -> Option<Box<dyn Mock>> {
@@ -81,6 +86,7 @@ pub fn by_name(name: &str, validators: usize) -> Option<Box<dyn Mock>> {
         "resubmitter" => Box::new(resubmitter::Resubmitter::default()),
         "forged-proposals" => Box::new(forged_proposals::ForgedProposals),
         "huge-rounds" => Box::new(huge_rounds::HugeRounds { validator: validators - 1 }),
+        "torsion" => Box::new(torsion::Torsion::default()),
         _ => return None,
     })
 }

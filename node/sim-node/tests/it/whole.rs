@@ -129,3 +129,22 @@ fn a_crashed_validator_restarts_from_its_store_and_catches_up() {
         assert!(o.signed_after_restart[1], "{validators} validators: the restarted validator signed no later certificate");
     }
 }
+
+/// Issue 16, weakness 5, at the host: deposits by a registered account signed with a
+/// small-order point added to R, submitted and gossiped among honest traffic, are verified alike
+/// by every node alone and in whatever batches it makes (one rule, ZIP-215): they are committed,
+/// and the nodes agree on every block.
+#[test]
+fn torsioned_signatures_are_committed_alike_by_every_node() {
+    for validators in [4, 7] {
+        for seed in 1..=2 {
+            let o = run_whole(&WholeOptions { mock: Some("torsion".into()), ..options(seed, validators) });
+            assert!(o.violations.is_empty(), "seed {seed}, {validators} validators: {:#?}", o.violations);
+            let (sent, landed) = o.mock_tally.expect("the torsion mock keeps a tally");
+            assert!(
+                sent >= 100 && landed * 10 >= sent * 9,
+                "seed {seed}, {validators} validators: {landed} of {sent} torsioned deposits committed"
+            );
+        }
+    }
+}
