@@ -52,7 +52,8 @@ pub fn with_mix(mut opts: WholeOptions, name: &str) -> Option<WholeOptions> {
         opts.partition = Some((from, from + rng.range(1_000, 5_000)));
     }
     if crash {
-        let running = opts.validators - usize::from(opts.mock.as_deref() == Some("huge-rounds"));
+        let replaced = opts.mock.as_deref().and_then(|m| crate::mocks::by_name(m, opts.validators)).and_then(|m| m.replaces());
+        let running = opts.validators - usize::from(replaced.is_some());
         let last = (opts.duration_ms * 6 / 10).max(1_001);
         opts.crashes = (0..rng.range(1, 3))
             .map(|_| {

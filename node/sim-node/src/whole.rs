@@ -499,10 +499,13 @@ pub fn run_whole(opts: &WholeOptions) -> WholeOutcome {
         }
     }
     check(&mut sim, &submitted, opts, top_at_heal);
-    let mock_tally = sim.mock.as_ref().and_then(|(mock, _)| {
+    let (mock_tally, must_not_land) = sim.mock.as_ref().map_or((None, false), |(mock, _)| {
         let world = World { now: end, stores: sim.nodes.iter().map(|n| &*n.ctx.storage).collect(), files: &sim.files };
-        mock.tally(&world)
+        (mock.tally(&world), mock.must_not_land())
     });
+    if let Some((sent, landed)) = mock_tally.filter(|t| must_not_land && t.1 > 0) {
+        sim.violations.push(format!("{landed} of the {sent} the Byzantine peer sent were committed"));
+    }
     let committed = submitted.iter().filter(|(h, to)| sim.nodes[*to].ctx.storage.tx_location(h).ok().flatten().is_some()).count();
     WholeOutcome {
         heights: sim.nodes.iter().map(|n| n.ctx.storage.last_committed().map_or(0, |l| l.height)).collect(),

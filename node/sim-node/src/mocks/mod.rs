@@ -6,6 +6,7 @@
 //! answers to the nodes that asked them.
 
 mod altered_bodies;
+mod backdater;
 mod forged_proposals;
 mod garbage_flood;
 mod huge_rounds;
@@ -72,6 +73,10 @@ pub trait Mock {
     fn tally(&self, _world: &World<'_>) -> Option<(usize, usize)> {
         None
     }
+    /// Whether what [`Mock::tally`] counts must never be committed (a violation if it is).
+    fn must_not_land(&self) -> bool {
+        false
+    }
 }
 
 /// Every mock, by name.
@@ -87,6 +92,7 @@ pub fn by_name(name: &str, validators: usize) -> Option<Box<dyn Mock>> {
         "forged-proposals" => Box::new(forged_proposals::ForgedProposals),
         "huge-rounds" => Box::new(huge_rounds::HugeRounds { validator: validators - 1 }),
         "torsion" => Box::new(torsion::Torsion::default()),
+        "backdater" => Box::new(backdater::Backdater::new(validators - 1)),
         _ => return None,
     })
 }
