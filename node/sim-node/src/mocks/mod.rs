@@ -80,7 +80,8 @@ pub trait Mock {
 }
 
 /// Every mock, by name.
-pub const ALL: [&str; 7] = ["altered-bodies", "status-lies", "garbage-flood", "resubmitter", "forged-proposals", "huge-rounds", "torsion"];
+pub const ALL: [&str; 8] =
+    ["altered-bodies", "status-lies", "garbage-flood", "resubmitter", "forged-proposals", "huge-rounds", "torsion", "backdater"];
 
 /// The mock named `name`, for a devnet of `validators`.
 pub fn by_name(name: &str, validators: usize) -> Option<Box<dyn Mock>> {
