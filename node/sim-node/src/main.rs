@@ -142,7 +142,8 @@ fn main() -> ExitCode {
                         violations += 1;
                         failed = true;
                         eprintln!(
-                            "VIOLATION seed {seed}, {validators} validators, mock {mock_name}, faults {mix}: {v}\n  replay: loanchain-sim-node --seeds {seed}..{} --validators {validators} --mocks {mock_name} --faults {mix} --duration-ms {} --tx-per-second {}",
+                            "VIOLATION seed {seed}, {validators} validators, mock {mock_name}, faults {mix}: {v}\n  heights at the end {:?}\n  replay: loanchain-sim-node --seeds {seed}..{} --validators {validators} --mocks {mock_name} --faults {mix} --duration-ms {} --tx-per-second {}",
+                            o.heights,
                             seed + 1,
                             args.duration_ms,
                             args.tx_per_second

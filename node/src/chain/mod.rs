@@ -114,8 +114,8 @@ pub struct Chain<S: ChainStore = Storage> {
     /// Answers from each peer that did not prove what they claimed, and when the last came: such
     /// a peer is asked last, and for sync not at all for a while (`sync::FAULT_BACKOFF`).
     peer_faults: BTreeMap<PeerId, (u32, u64)>,
-    /// Whether a block sync request is out.
-    fetching: bool,
+    /// The block sync request out, to which peer and since when (ms).
+    sync_out: Option<(PeerId, u64)>,
     /// Blocks being fetched by hash, and the peers not yet asked (the next to ask last).
     fetches: BTreeMap<Hash, Vec<PeerId>>,
     /// Certified blocks a sync answer brought, applied one at a time as each is executed.
@@ -197,7 +197,7 @@ impl<S: ChainStore> Chain<S> {
             best_known: last.height,
             announced: BTreeMap::new(),
             peer_faults: BTreeMap::new(),
-            fetching: false,
+            sync_out: None,
             fetches: BTreeMap::new(),
             synced: VecDeque::new(),
             executing: None,

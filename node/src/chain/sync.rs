@@ -28,6 +28,9 @@ const PULL_AFTER_MS: u64 = 500;
 const PULL_ANSWER_EVERY_MS: u64 = 200;
 /// How long sync does not ask a peer after its first wrong answer, ms; doubled for each further one.
 const FAULT_BACKOFF_MS: u64 = 5_000;
+/// A sync request unanswered this long does not stop the node from asking another peer (the
+/// first may be cut off: its answer, or the timeout, can take the whole request timeout, 10 s).
+const SYNC_RETRY_MS: u64 = 3_000;
 /// The longest such pause, ms.
 const MAX_FAULT_BACKOFF_MS: u64 = 600_000;
 
@@ -48,6 +51,10 @@ impl<S: ChainStore> Chain<S> {
         }
         if now.saturating_sub(self.last_announce) >= ANNOUNCE_EVERY_MS {
             self.last_announce = now;
+            // Behind with no answer coming: ask again (another peer, if the one asked is silent).
+            if self.best_known > self.last.height && self.executing.is_none() {
+                self.sync();
+            }
             // The certificate proves the claim (receivers believe nothing less).
             let certificate = self.ctx.storage.certificate(self.last.height).ok().flatten();
             let status = Gossip::Status { height: self.last.height, stamp: now, certificate };
@@ -127,15 +134,21 @@ impl<S: ChainStore> Chain<S> {
     }
 
     /// Asks the most trusted peer that announced a height above ours for the committed blocks
-    /// after ours (one fetch at a time).
+    /// after ours: one request at a time, unless the one out has gone unanswered for
+    /// [`SYNC_RETRY_MS`], when another peer is asked too.
     pub(super) fn sync(&mut self) {
-        if self.fetching || !self.synced.is_empty() {
+        if !self.synced.is_empty() || self.sync_out.is_some_and(|(_, since)| self.now.saturating_sub(since) < SYNC_RETRY_MS) {
             return;
         }
-        let ahead: Vec<PeerId> =
-            self.announced.iter().filter(|(p, h)| **h > self.last.height && !self.in_backoff(p)).map(|(p, _)| *p).collect();
+        let waiting_on = self.sync_out.map(|(p, _)| p);
+        let ahead: Vec<PeerId> = self
+            .announced
+            .iter()
+            .filter(|(p, h)| **h > self.last.height && !self.in_backoff(p) && Some(**p) != waiting_on)
+            .map(|(p, _)| *p)
+            .collect();
         let Some(&peer) = self.peers_by_trust(ahead).first() else { return };
-        self.fetching = true;
+        self.sync_out = Some((peer, self.now));
         let from = self.last.height + 1;
         let to = self.best_known.min(from + MAX_SYNC_BLOCKS - 1);
         self.out.push(Out::Request { peer, request: SyncRequest::Blocks { from, to }, purpose: Purpose::Sync });
@@ -207,7 +220,10 @@ impl<S: ChainStore> Chain<S> {
                 Err(AnswerError::Malformed(e)) => self.fault(peer, format!("malformed messages answer: {e}")),
             },
             Purpose::Sync => {
-                self.fetching = false;
+                // An answer to an earlier request, from a peer asked before another, is used too.
+                if self.sync_out.is_some_and(|(p, _)| p == peer) {
+                    self.sync_out = None;
+                }
                 match answer {
                     Ok(SyncResponse::Blocks(blocks)) => self.on_synced(peer, blocks)?,
                     Ok(other) => debug!(%peer, ?other, "unexpected sync answer"),
@@ -222,7 +238,8 @@ impl<S: ChainStore> Chain<S> {
 
     /// Certified blocks a sync answer brought: queued in order, applied one at a time.
     fn on_synced(&mut self, peer: PeerId, blocks: Vec<(Block, CommitCertificate)>) -> anyhow::Result<()> {
-        let mut expected = self.last.height + 1;
+        // After what is committed and what an earlier answer queued.
+        let mut expected = self.synced.back().map_or(self.last.height, |(b, _, _)| b.header.height) + 1;
         for (block, certificate) in blocks {
             let height = block.header.height;
             if height < expected {
