@@ -14,7 +14,7 @@ use loanchain_network::Topic;
 use loanchain_node::chain::ChainStore;
 use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
 use loanchain_types::{
-    BlockHeader, ConsensusMessage, Hash, Proposal, SignedProposal, SignedVote, ValidatorIndex, Vote, VoteKind, last_commit_hash,
+    BlockHeader, ConsensusMessage, Hash, Proposal, SignedProposal, SignedVote, Vote, VoteKind, last_commit_hash,
     transactions_root_of_hashes,
 };
 
@@ -46,11 +46,8 @@ impl Mock for Backdater {
     }
     fn tick(&mut self, world: &World<'_>, _rng: &mut Rng) -> Vec<Act> {
         let genesis = &world.files.genesis;
-        let key = world.files.nodes[self.validator].consensus_key.as_ref().expect("a validator's key").keypair().clone();
+        let Some((key, me)) = world.validator(self.validator) else { return Vec::new() };
         let set = genesis.validator_set().expect("the devnet's set");
-        let Some(me) = (0..set.len() as u32).map(ValidatorIndex).find(|&v| set.get(v).is_ok_and(|x| x.public_key == key.public())) else {
-            return Vec::new();
-        };
         let schedule = loanchain_consensus::ProposerSchedule::new(&set).expect("a schedule");
         let store = world.stores[0];
         let Some(last) = store.last_committed() else { return Vec::new() };

@@ -6,7 +6,7 @@
 
 use loanchain_network::Topic;
 use loanchain_node::wire::{self, Gossip, SyncRequest, SyncResponse};
-use loanchain_types::{ConsensusMessage, SignedVote, ValidatorIndex, Vote, VoteKind};
+use loanchain_types::{ConsensusMessage, SignedVote, Vote, VoteKind};
 
 use super::{Act, Mock, World};
 use loanchain_sim::rng::Rng;
@@ -26,11 +26,7 @@ impl Mock for HugeRounds {
     }
     fn tick(&mut self, world: &World<'_>, rng: &mut Rng) -> Vec<Act> {
         let genesis = &world.files.genesis;
-        let key = world.files.nodes[self.validator].consensus_key.as_ref().expect("a validator's key").keypair().clone();
-        let set = genesis.validator_set().expect("the devnet's set");
-        let Some(me) = (0..set.len() as u32).map(ValidatorIndex).find(|&v| set.get(v).is_ok_and(|x| x.public_key == key.public())) else {
-            return vec![];
-        };
+        let Some((key, me)) = world.validator(self.validator) else { return vec![] };
         let height = world.height() + 1;
         let rounds = [u32::MAX, u32::MAX - 1, rng.range(1_000, u64::from(u32::MAX)) as u32, rng.range(101, 10_000) as u32];
         let mut messages = Vec::new();

@@ -38,6 +38,16 @@ impl World<'_> {
         self.stores[0].last_committed().map_or(0, |l| l.height)
     }
 
+    /// Devnet validator `validator`'s consensus key and its index in the validator set, for
+    /// the mocks that hold a validator's key.
+    pub fn validator(&self, validator: usize) -> Option<(loanchain_types::Keypair, loanchain_types::ValidatorIndex)> {
+        let key = self.files.nodes[validator].consensus_key.as_ref()?.keypair().clone();
+        let set = self.files.genesis.validator_set().ok()?;
+        let me =
+            (0..set.len() as u32).map(loanchain_types::ValidatorIndex).find(|&v| set.get(v).is_ok_and(|x| x.public_key == key.public()))?;
+        Some((key, me))
+    }
+
     /// Node 0's honest answer to `request`.
     pub fn honest_answer(&self, request: &SyncRequest) -> SyncResponse {
         answer_from_storage(self.stores[0], Ok(request.clone()), self.height())
